@@ -1,0 +1,1 @@
+"""The pure core: settings, validation, netsh parser and command builder (no Qt, no I/O)."""

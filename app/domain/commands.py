@@ -1,0 +1,96 @@
+"""Builds netsh argv lists from typed values (never shell strings), and parses them back strictly."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+
+from app.domain.errors import ValidationError
+from app.domain.model import (
+    Change,
+    ExecutionMode,
+    Family,
+    SettingsPatch,
+    Store,
+    parse_execution_mode,
+    validate_worker_count,
+)
+
+Argv = tuple[str, ...]
+
+_MTU_TOKENS = {True: "enable", False: "disable"}
+
+
+def show_global(family: Family, store: Store = Store.ACTIVE) -> Argv:
+    """netsh arguments (without the executable) that print ``family``'s global parameters from ``store``."""
+    return ("interface", Family(family).value, "show", "global", f"store={Store(store).value}")
+
+
+def set_global(family: Family, patch: SettingsPatch, store: Store) -> Argv:
+    """netsh arguments that set only the fields present in ``patch``; raises ValidationError if it is empty."""
+    if patch.is_empty:
+        raise ValidationError("nothing to change")
+    tags = []
+    for setting, value in patch.items():
+        if isinstance(value, bool):
+            token = _MTU_TOKENS[value]
+        elif isinstance(value, ExecutionMode):
+            token = value.value
+        else:
+            token = str(validate_worker_count(value))
+        tags.append(f"{setting.value}={token}")
+    return ("interface", Family(family).value, "set", "global", *tags, f"store={Store(store).value}")
+
+
+def commands_for(change: Change, store: Store) -> list[Argv]:
+    """One ``set global`` per changed family, carrying only the tags that change."""
+    return [set_global(fc.family, fc.patch, store) for fc in change.families]
+
+
+def display(argv: Sequence[str], executable: str = "netsh") -> str:
+    """The command as a person would type it in an administrator prompt (quoted for display only)."""
+    return subprocess.list2cmdline([executable, *argv])
+
+
+def parse_set_global(argv: Sequence[str]) -> tuple[Family, SettingsPatch, Store]:
+    """Strictly parse an argv made by :func:`set_global`; raises ValidationError for anything else.
+
+    The elevated helper uses this so it can only ever run the loopback tags with valid values.
+    """
+    argv = list(argv)
+    if len(argv) < 6 or argv[0] != "interface" or argv[2:4] != ["set", "global"]:
+        raise ValidationError(f"not a loopback set command: {display(argv)}")
+    try:
+        family = Family(argv[1])
+    except ValueError:
+        raise ValidationError(f"unknown family {argv[1]!r}") from None
+    *tags, store_tag = argv[4:]
+    if not store_tag.startswith("store=") or store_tag[6:] not in {s.value for s in Store}:
+        raise ValidationError("the command must end with store=active or store=persistent")
+    fields: dict[str, object] = {}
+    for tag in tags:
+        name, sep, value = tag.partition("=")
+        if not sep or name in fields:
+            raise ValidationError(f"bad or repeated tag {tag!r}")
+        if name == "loopbackexecutionmode":
+            fields[name] = parse_execution_mode(value)
+        elif name == "loopbackworkercount":
+            if not value.isdigit() or len(value) > 2:
+                raise ValidationError(f"worker count must be 1 to 16, got {value!r}")
+            fields[name] = validate_worker_count(int(value))
+        elif name == "loopbacklargemtu":
+            if value not in ("enable", "disable"):
+                raise ValidationError(f"large MTU must be enable or disable, got {value!r}")
+            fields[name] = value == "enable"
+        else:
+            raise ValidationError(f"tag {name!r} is not a loopback setting")
+    mode = fields.get("loopbackexecutionmode")
+    count = fields.get("loopbackworkercount")
+    mtu = fields.get("loopbacklargemtu")
+    assert mode is None or isinstance(mode, ExecutionMode)
+    assert count is None or isinstance(count, int)
+    assert mtu is None or isinstance(mtu, bool)
+    patch = SettingsPatch(mode, count, mtu)
+    if patch.is_empty:
+        raise ValidationError("nothing to change")
+    return family, patch, Store(store_tag[6:])

@@ -1,0 +1,25 @@
+"""The core's exceptions: every expected failure is one of these, with a message for people."""
+
+
+class LoopbackTunerError(Exception):
+    """Base of the app's expected failures; ``str()`` is the message shown to the user."""
+
+
+class ValidationError(LoopbackTunerError, ValueError):
+    """A value or request that breaks the rules (e.g. a worker count of 17)."""
+
+
+class NetshOutputError(LoopbackTunerError):
+    """netsh's output could not be turned into settings; carries the raw text."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class UnsupportedBuildError(NetshOutputError):
+    """The output is a ``show global`` table without the loopback lines: Windows before 1809."""
+
+
+class UnrecognizedOutputError(NetshOutputError):
+    """The output cannot be mapped to settings with certainty."""

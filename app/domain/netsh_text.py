@@ -1,0 +1,59 @@
+"""What we know of netsh's ``show global`` text per display language, each entry sourced in FACTS.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.model import Setting
+
+
+@dataclass(frozen=True)
+class Language:
+    """Known strings of one Windows display language. ``labels`` holds only translations we have seen."""
+
+    tag: str
+    name: str
+    codepage: int
+    active_header: str
+    title: str | None
+    labels: dict[Setting, str]
+    # Words that, inside a label, show a line is about loopback even when we cannot map it.
+    loopback_words: tuple[str, ...]
+    # Labels of other (non-loopback) rows of the same table: their presence proves the table is
+    # ``show global`` in this language even when the loopback rows are absent.
+    other_labels: tuple[str, ...] = ()
+
+
+ENGLISH = Language(
+    tag="en-US",
+    name="English",
+    codepage=437,
+    active_header="Querying active state...",
+    title="General Global Parameters",  # UNCONFIRMED title; the parser never depends on it
+    labels={
+        Setting.LARGE_MTU: "Loopback Large Mtu",
+        Setting.WORKER_COUNT: "Loopback Worker Count",
+        Setting.EXECUTION_MODE: "Loopback Execution Mode",
+    },
+    loopback_words=("loopback",),
+    other_labels=("Default Hop Limit", "Neighbor Cache Limit", "Minimum Mtu", "Flow Label", "Source Based ECMP",
+                  "Reassembly Out Of Order Limit", "Route Policies"),
+)
+
+# zh-CN: only the header, the title and the large-MTU label are known (samples/win11-ipv4-zh-CN-fragment.txt).
+CHINESE_SIMPLIFIED = Language(
+    tag="zh-CN",
+    name="Chinese (Simplified)",
+    codepage=936,
+    active_header="\u67e5\u8be2\u6d3b\u52a8\u72b6\u6001...",  # 查询活动状态...
+    title="\u5e38\u89c4\u5168\u5c40\u53c2\u6570",  # 常规全局参数
+    labels={Setting.LARGE_MTU: "\u73af\u56de\u5927 Mtu"},  # 环回大 Mtu
+    loopback_words=("\u73af\u56de",),  # 环回 = loopback
+)
+
+LANGUAGES: tuple[Language, ...] = (ENGLISH, CHINESE_SIMPLIFIED)
+
+
+def normalize_label(label: str) -> str:
+    """Labels compare case-insensitively with runs of white space folded to one space."""
+    return " ".join(label.split()).casefold()

@@ -1,0 +1,134 @@
+"""The channel's messages: small JSON objects (never pickle), strictly checked on both sides."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+
+from app.domain.model import Change, Family, LoopbackSettings
+from app.runners.base import CommandResult
+
+MAX_MESSAGE_BYTES = 256 * 1024
+DECISION_MAX_BYTES = 256  # the helper never accepts more than a decision from the app
+
+
+class Outcome(enum.StrEnum):
+    """How a transaction ended."""
+
+    KEPT = "kept"
+    REVERTED = "reverted"
+    FAILED = "failed"  # the change could not be applied; the helper restored what it had touched
+    REVERT_FAILED = "revert-failed"  # restoring failed: the machine may still hold the trial values
+    KEEP_FAILED = "keep-failed"  # saving to the persistent store failed: the change lasts until reboot
+
+
+class RevertReason(enum.StrEnum):
+    ASKED = "asked"
+    DEADLINE = "deadline"
+    CHANNEL_DROPPED = "channel-dropped"
+    BAD_MESSAGE = "bad-message"
+
+
+class ProtocolError(Exception):
+    """A message that does not fit the protocol."""
+
+
+def encode(message: dict[str, object]) -> bytes:
+    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("message too large")
+    return data
+
+
+def decode(data: bytes) -> dict[str, object]:
+    """Parse one message; raises ProtocolError for anything but a JSON object with a string "type"."""
+    try:
+        message = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"not a JSON message: {exc}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError("message has no type")
+    return message
+
+
+def decision_message(keep: bool) -> bytes:
+    return encode({"type": "decision", "decision": "keep" if keep else "revert"})
+
+
+def parse_decision(data: bytes) -> bool:
+    """True for keep, False for revert; raises ProtocolError for anything else."""
+    message = decode(data)
+    if message != {"type": "decision", "decision": "keep"} and message != {"type": "decision", "decision": "revert"}:
+        raise ProtocolError("not a decision")
+    return message["decision"] == "keep"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Helper -> app: the change is in the active store (or it failed and was undone)."""
+
+    ok: bool
+    before: dict[Family, LoopbackSettings]
+    results: tuple[CommandResult, ...]
+    message: str = ""
+
+    def encode(self) -> bytes:
+        return encode({"type": "applied", "ok": self.ok, "message": self.message,
+                       "before": {f.value: s.to_json() for f, s in self.before.items()},
+                       "results": [r.to_json() for r in self.results]})
+
+
+@dataclass(frozen=True)
+class Done:
+    """Helper -> app: the transaction's end."""
+
+    outcome: Outcome
+    reason: str
+    results: tuple[CommandResult, ...]
+
+    def encode(self) -> bytes:
+        return encode({"type": "done", "outcome": self.outcome.value, "reason": self.reason,
+                       "results": [r.to_json() for r in self.results]})
+
+
+def _results(value: object) -> tuple[CommandResult, ...]:
+    if not isinstance(value, list):
+        raise ProtocolError("results must be a list")
+    try:
+        return tuple(CommandResult.from_json(r) for r in value)
+    except ValueError as exc:
+        raise ProtocolError(str(exc)) from None
+
+
+def parse_helper_message(data: bytes) -> Applied | Done:
+    """Parse what the helper sends; raises ProtocolError."""
+    message = decode(data)
+    try:
+        if message["type"] == "applied":
+            before_raw = message["before"]
+            ok, text = message["ok"], message["message"]
+            if not isinstance(before_raw, dict) or not isinstance(ok, bool) or not isinstance(text, str):
+                raise ProtocolError("malformed applied message")
+            before = {Family(k): LoopbackSettings.from_json(v) for k, v in before_raw.items()}
+            return Applied(ok, before, _results(message["results"]), text)
+        if message["type"] == "done":
+            reason = message["reason"]
+            if not isinstance(reason, str):
+                raise ProtocolError("malformed done message")
+            return Done(Outcome(message["outcome"]), reason, _results(message["results"]))
+    except (KeyError, ValueError) as exc:
+        raise ProtocolError(f"malformed message: {exc}") from None
+    raise ProtocolError(f"unknown message type {message['type']!r}")
+
+
+def change_arguments(change: Change) -> list[str]:
+    """The helper's ``--change`` arguments: ``family:tag=value,...`` built from typed values only."""
+    from app.domain.commands import set_global
+    from app.domain.model import Store
+
+    args = []
+    for fc in change.families:
+        argv = set_global(fc.family, fc.patch, Store.ACTIVE)
+        args += ["--change", f"{fc.family.value}:{','.join(argv[4:-1])}"]
+    return args

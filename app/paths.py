@@ -1,0 +1,49 @@
+"""Where the app keeps its per-user files (platformdirs), overridable for tests and portable use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+_APP = "LoopbackTuner"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The per-user folders; ``LOOPBACK_TUNER_HOME`` puts them all under one folder instead."""
+
+    data: Path
+    logs: Path
+
+    @classmethod
+    def default(cls, environ: dict[str, str] | None = None) -> AppPaths:
+        env = os.environ if environ is None else environ
+        home = env.get("LOOPBACK_TUNER_HOME")
+        if home:
+            base = Path(home)
+            return cls(data=base / "data", logs=base / "logs")
+        return cls(data=Path(platformdirs.user_data_dir(_APP, appauthor=False)),
+                   logs=Path(platformdirs.user_log_dir(_APP, appauthor=False)))
+
+    @property
+    def simulated_state(self) -> Path:
+        return self.data / "simulated-machine.json"
+
+    @property
+    def history(self) -> Path:
+        return self.data / "history.jsonl"
+
+    @property
+    def original(self) -> Path:
+        return self.data / "original-values.json"
+
+    @property
+    def transaction_lock(self) -> Path:
+        return self.data / "transaction.lock"
+
+    @property
+    def gui_settings(self) -> Path:
+        return self.data / "window.json"

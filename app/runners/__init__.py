@@ -1,0 +1,1 @@
+"""Side effects: the netsh runners (real, simulated), the simulated machine and the backend factory."""

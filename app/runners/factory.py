@@ -1,0 +1,92 @@
+"""Chooses the netsh backend in one place: real netsh on Windows, the simulated machine elsewhere, or as asked."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.domain.errors import ValidationError
+from app.paths import AppPaths
+from app.runners.base import NetshRunner
+from app.runners.sim_store import SimStateFile
+from app.runners.simulated import SimulatedRunner
+from app.runners.subprocess_runner import SubprocessRunner
+
+ENV_NETSH = "LOOPBACK_TUNER_NETSH"
+
+
+class BackendKind(enum.StrEnum):
+    SYSTEM = "system"  # Windows' own netsh.exe from System32
+    CUSTOM = "custom"  # a program given with --netsh or LOOPBACK_TUNER_NETSH
+    SIMULATED = "simulated"  # the simulated Windows machine
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Which backend to use; everything above the runner is the same code for each."""
+
+    kind: BackendKind
+    netsh: Path | None = None
+    state: Path | None = None
+
+    @property
+    def is_simulated(self) -> bool:
+        return self.kind is BackendKind.SIMULATED
+
+
+def choose_backend(*, backend: str | None = None, netsh: str | None = None, state: str | None = None,
+                   environ: Mapping[str, str] | None = None, platform: str = sys.platform,
+                   paths: AppPaths | None = None) -> Backend:
+    """Decide the backend from the options, the environment and the platform; raises ValidationError on conflicts."""
+    env = os.environ if environ is None else environ
+    if backend not in (None, "netsh", "simulated"):
+        raise ValidationError(f"--backend must be netsh or simulated, got {backend!r}")
+    custom = netsh or (env.get(ENV_NETSH) if backend != "simulated" else None)
+    if backend == "simulated" and netsh:
+        raise ValidationError("--netsh cannot be combined with --backend simulated")
+    if state and (backend == "netsh" or custom):
+        raise ValidationError("--state only applies to the simulated backend")
+    if custom:
+        path = Path(custom).expanduser()
+        if not path.is_absolute():
+            path = Path.cwd() / path  # a path, never a bare name looked up on PATH
+        return Backend(BackendKind.CUSTOM, netsh=path)
+    if backend == "netsh" or (backend is None and platform == "win32"):
+        if platform != "win32":
+            raise ValidationError("the real netsh exists only on Windows; use --backend simulated or --netsh PATH")
+        return Backend(BackendKind.SYSTEM)
+    state_path = Path(state).expanduser() if state else (paths or AppPaths.default()).simulated_state
+    return Backend(BackendKind.SIMULATED, state=state_path.absolute())
+
+
+def sim_state(backend: Backend) -> SimStateFile:
+    """The state file of a simulated backend; raises ValueError for other backends."""
+    if backend.kind is not BackendKind.SIMULATED or backend.state is None:
+        raise ValueError("not a simulated backend")
+    return SimStateFile(backend.state)
+
+
+def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 15.0) -> NetshRunner:
+    """The NetshRunner for ``backend`` (``as_admin`` only matters to the simulated machine)."""
+    if backend.kind is BackendKind.SIMULATED:
+        return SimulatedRunner(sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
+    if backend.kind is BackendKind.CUSTOM:
+        assert backend.netsh is not None
+        return SubprocessRunner([str(backend.netsh)], timeout_s=timeout_s, codepage=_windows_codepage(),
+                                label=f"netsh at {backend.netsh} (custom)")
+    from app.platform.windows import console_codepage, default_api, netsh_path
+
+    api = default_api()
+    return SubprocessRunner([str(netsh_path(api))], timeout_s=timeout_s, codepage=console_codepage(api))
+
+
+def _windows_codepage() -> int | None:
+    if sys.platform != "win32":
+        return None  # a stand-in program off Windows: UTF-8, with the parser's fallback
+    from app.platform.windows import console_codepage, default_api
+
+    return console_codepage(default_api())

@@ -1,0 +1,62 @@
+"""The simulated machine's JSON state file: atomic writes, a lock, and corrupt files set aside."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from app.domain.errors import ValidationError
+from app.runners.sim_machine import SimulatedMachine
+from app.runners.sim_profile import SimProfile
+from app.storage.files import InterProcessLock, set_aside, write_json_atomic
+
+T = TypeVar("T")
+MAX_STATE_BYTES = 64 * 1024
+
+
+class SimStateFile:
+    """Loads, changes and saves the simulated machine under a lock, so several processes can share it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = InterProcessLock(path.with_name(path.name + ".lock"))
+        self.notices: list[str] = []  # things the user should be told (a corrupt file set aside)
+
+    def _load_unlocked(self) -> SimulatedMachine:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return SimulatedMachine()
+        try:
+            if len(raw) > MAX_STATE_BYTES:
+                raise ValueError("file is too large")
+            return SimulatedMachine.from_json(json.loads(raw.decode("utf-8")))
+        except (ValueError, ValidationError, UnicodeDecodeError) as exc:
+            moved = set_aside(self.path)
+            self.notices.append(f"The simulated machine's state file was unreadable ({exc}); it was moved to "
+                                f"{moved.name} and a fresh machine was started.")
+            return SimulatedMachine()
+
+    def load(self) -> SimulatedMachine:
+        with self._lock.hold(timeout_s=10):
+            return self._load_unlocked()
+
+    def update(self, change: Callable[[SimulatedMachine], T]) -> T:
+        """Load, apply ``change``, save, all under the lock; returns what ``change`` returned."""
+        with self._lock.hold(timeout_s=10):
+            machine = self._load_unlocked()
+            result = change(machine)
+            write_json_atomic(self.path, machine.to_json())
+            return result
+
+    def set_profile(self, profile: SimProfile) -> None:
+        def apply(machine: SimulatedMachine) -> None:
+            machine.profile = profile
+            machine.hung_once = False
+
+        self.update(apply)
+
+    def reboot(self) -> None:
+        self.update(lambda machine: machine.reboot())

@@ -1,0 +1,54 @@
+"""The simulated machine as an in-process NetshRunner, with the profile's latency and code page."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from app.domain.commands import Argv
+from app.domain.parser import decode_output
+from app.runners.base import CommandResult
+from app.runners.sim_machine import HANG, SimulatedMachine
+from app.runners.sim_store import SimStateFile
+
+HANG_TIMEOUT_S = 15.0
+
+
+class SimulatedRunner:
+    """Runs commands against the simulated machine in a state file; async, never blocks the loop."""
+
+    def __init__(self, state: SimStateFile, *, as_admin: bool = False, timeout_s: float = HANG_TIMEOUT_S) -> None:
+        self.state = state
+        self.as_admin = as_admin
+        self.timeout_s = timeout_s
+
+    @property
+    def description(self) -> str:
+        return f"simulated Windows machine ({self.state.path})"
+
+    async def run(self, argv: Argv) -> CommandResult:
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        profile = (await loop.run_in_executor(None, self.state.load)).profile
+        if profile.latency_ms:
+            await asyncio.sleep(profile.latency_ms / 1000)
+        outcome = await loop.run_in_executor(None, self.run_now, argv)
+        if outcome == HANG:
+            await asyncio.sleep(self.timeout_s)
+            return CommandResult(argv, None, "", "", time.monotonic() - started, timed_out=True)
+        code, text = outcome
+        return CommandResult(argv, code, text, "", time.monotonic() - started)
+
+    def run_now(self, argv: Argv) -> tuple[int, str] | str:
+        """Execute against the state file without latency; returns (exit code, text) or HANG."""
+        def execute(machine: SimulatedMachine) -> tuple[tuple[int, str] | str, int]:
+            return machine.execute(argv, as_admin=self.as_admin), machine.profile.codepage
+
+        outcome, codepage = self.state.update(execute)
+        if outcome == HANG:
+            return HANG
+        assert not isinstance(outcome, str)
+        code, text = outcome
+        # Round-trip through the machine's console code page and CRLF, as real netsh output arrives.
+        data = text.replace("\n", "\r\n").encode(f"cp{codepage}", errors="replace")
+        return code, decode_output(data, codepage).replace("\r\n", "\n")

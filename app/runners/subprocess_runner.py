@@ -1,0 +1,69 @@
+"""Runs a netsh executable (the real one, or any program standing in for it) as a child process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+
+from app.domain.commands import Argv
+from app.domain.parser import decode_output
+from app.runners.base import CommandResult, NetshMissingError
+
+DEFAULT_TIMEOUT_S = 15.0
+_CREATE_NO_WINDOW = 0x08000000  # keep a console window from flashing when the GUI runs netsh
+
+
+class SubprocessRunner:
+    """A NetshRunner over ``subprocess.run`` in the loop's executor: no shell, absolute program, time limit."""
+
+    def __init__(self, program: Sequence[str], *, timeout_s: float = DEFAULT_TIMEOUT_S, codepage: int | None = None,
+                 env: Mapping[str, str] | None = None, label: str | None = None) -> None:
+        if not program:
+            raise ValueError("program must name an executable")
+        self._program = tuple(program)
+        self._timeout_s = timeout_s
+        self._codepage = codepage
+        self._env = dict(env) if env is not None else None
+        self._label = label or f"netsh at {self._program[0]}"
+
+    @property
+    def description(self) -> str:
+        return self._label
+
+    @property
+    def program(self) -> tuple[str, ...]:
+        return self._program
+
+    async def run(self, argv: Argv) -> CommandResult:
+        return await asyncio.get_running_loop().run_in_executor(None, self.run_blocking, tuple(argv))
+
+    def run_blocking(self, argv: Argv) -> CommandResult:
+        """The same run, blocking; for the helper process and the command line, never the GUI thread."""
+        started = time.monotonic()
+        flags = _CREATE_NO_WINDOW if sys.platform == "win32" else 0
+        try:
+            done = subprocess.run(  # noqa: S603 - argv list, no shell, program chosen by the factory
+                [*self._program, *argv], capture_output=True, stdin=subprocess.DEVNULL, timeout=self._timeout_s,
+                shell=False, check=False, env=self._env, creationflags=flags,
+            )
+        except subprocess.TimeoutExpired as exc:
+            return CommandResult(argv, None, self._decode(exc.stdout), self._decode(exc.stderr),
+                                 time.monotonic() - started, timed_out=True)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise NetshMissingError(f"netsh could not be started ({self._program[0]}: {reason})") from exc
+        return CommandResult(argv, done.returncode, self._decode(done.stdout), self._decode(done.stderr),
+                             time.monotonic() - started)
+
+    def _decode(self, data: bytes | str | None) -> str:
+        if data is None:
+            return ""
+        if isinstance(data, str):
+            return data
+        return decode_output(data, self._codepage).replace("\r\n", "\n")
+
+

@@ -1,0 +1,1 @@
+"""Async use cases over a runner: read, verify, trial transactions, history. No Qt."""

@@ -1,0 +1,29 @@
+"""Turns a request ("set ipv4 to inline") and the machine's state into a typed Change, or says why not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.domain.errors import LoopbackTunerError
+from app.domain.model import Change, Family, FamilyChange, MachineState, ReadProblem, SettingsPatch
+
+
+class FamilyUnavailableError(LoopbackTunerError):
+    """A family the request names could not be read, so no safe change can be planned for it."""
+
+    def __init__(self, family: Family, problem: ReadProblem, message: str) -> None:
+        super().__init__(f"{family.label}: {message}")
+        self.family, self.problem = family, problem
+
+
+def plan_change(state: MachineState, families: Iterable[Family], patch: SettingsPatch) -> Change:
+    """The change that applies ``patch`` to each family; raises FamilyUnavailableError for an unreadable one."""
+    items = []
+    for family in families:
+        fs = state[family]
+        if fs.settings is None:
+            failure = fs.failure
+            assert failure is not None
+            raise FamilyUnavailableError(family, failure.problem, failure.message)
+        items.append(FamilyChange(family, fs.settings, fs.settings.with_patch(patch)))
+    return Change(tuple(items))

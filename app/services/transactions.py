@@ -1,0 +1,305 @@
+"""The trial transaction as the app sees it: begin (one prompt), then keep or revert, then verify.
+
+The helper does the changing; this side chooses the change, opens the authenticated channel, records
+history, and re-reads the machine unelevated afterwards: the truth is always a fresh read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Connection, Listener
+from pathlib import Path
+
+from app.domain.errors import LoopbackTunerError, ValidationError
+from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
+from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
+from app.elevation.protocol import Applied, Done, Outcome, ProtocolError, change_arguments, decision_message
+from app.elevation.protocol import parse_helper_message
+from app.runners.base import CommandResult, NetshRunner
+from app.services.reading import Mismatch, mismatches, read_machine
+from app.storage.files import InterProcessLock, LockBusyError
+from app.storage.history import History
+
+GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this much
+CONNECT_TIMEOUT_S = 120.0  # how long a UAC prompt may stay open before we give up on the helper
+APPLY_TIMEOUT_S = 120.0
+
+
+class TransactionBusyError(LoopbackTunerError):
+    """Another change is still being tried (in this window or another instance)."""
+
+
+class HelperError(LoopbackTunerError):
+    """The helper did not start, did not connect, or broke the protocol."""
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    """How a transaction ended, every netsh run it made, and what a fresh read shows now."""
+
+    outcome: Outcome
+    reason: str
+    change: Change
+    results: tuple[CommandResult, ...]
+    state: MachineState | None
+    mismatches: tuple[Mismatch, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (Outcome.KEPT, Outcome.REVERTED) and not self.mismatches
+
+
+class ApplyFailedError(LoopbackTunerError):
+    """The change could not be applied (the helper restored what it had touched)."""
+
+    def __init__(self, result: TransactionResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class HelperBackend:
+    """The helper's backend arguments, fixed by the composition root (never from user text at this point)."""
+
+    args: tuple[str, ...]
+    name: str
+
+
+@dataclass
+class Trial:
+    """A change in the active store, waiting for keep or revert."""
+
+    change: Change
+    before: dict[Family, LoopbackSettings]
+    results: tuple[CommandResult, ...]
+    seconds: float
+    state: MachineState | None  # fresh read while the trial runs
+    mismatches: tuple[Mismatch, ...]
+    notices: tuple[str, ...]
+    _finish: Callable[[bool], asyncio.Future[TransactionResult]] | None = field(default=None, repr=False)
+    _result: TransactionResult | None = field(default=None, repr=False)
+
+    async def keep(self) -> TransactionResult:
+        return await self._decide(True)
+
+    async def revert(self) -> TransactionResult:
+        return await self._decide(False)
+
+    async def _decide(self, keep: bool) -> TransactionResult:
+        if self._result is not None:
+            return self._result
+        if self._finish is None:
+            raise RuntimeError("trial already being decided")
+        finish, self._finish = self._finish, None
+        self._result = await finish(keep)
+        return self._result
+
+    @property
+    def finished(self) -> bool:
+        return self._result is not None
+
+
+def _new_address() -> tuple[str, Path | None]:
+    if sys.platform == "win32":
+        return rf"\\.\pipe\LoopbackTuner-{secrets.token_hex(16)}", None
+    folder = Path(tempfile.mkdtemp(prefix="loopback-tuner-"))  # 0700: only this user can reach the socket
+    return str(folder / "channel"), folder
+
+
+class TransactionService:
+    """Runs trials through the helper; one at a time, across instances (a lock file)."""
+
+    def __init__(self, reader: NetshRunner, launcher: HelperLauncher, backend: HelperBackend, history: History,
+                 lock_path: Path, *, grace_s: float = GRACE_S, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        self.reader, self.launcher, self.backend, self.history = reader, launcher, backend, history
+        self._lock = InterProcessLock(lock_path)
+        self.grace_s, self.connect_timeout_s = grace_s, connect_timeout_s
+        self._busy = False
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    async def read(self) -> MachineState:
+        return await read_machine(self.reader)
+
+    async def apply(self, change: Change, *, store: Store = Store.PERSISTENT) -> TransactionResult:
+        """Apply and keep at once (no countdown): what the command line's ``set`` does without ``--trial``."""
+        trial = await self.begin(change, seconds=0, store=store)
+        return await trial.keep()
+
+    async def begin(self, change: Change, *, seconds: float, store: Store = Store.PERSISTENT) -> Trial:
+        """Apply ``change`` to the active store and return the running trial.
+
+        Raises ValidationError (empty change), TransactionBusyError, ElevationCancelledError, HelperStartError,
+        HelperError, or ApplyFailedError (carrying the helper's netsh runs).
+        """
+        if change.is_empty:
+            raise ValidationError("nothing to change")
+        if self._busy:
+            raise TransactionBusyError("A change is already being tried; finish it first.")
+        try:
+            self._lock.acquire()
+        except LockBusyError:
+            raise TransactionBusyError("Another Loopback Tuner window is trying a change; finish it there first.") \
+                from None
+        self._busy = True
+        try:
+            return await self._begin(change, seconds, store)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        self._busy = False
+        self._lock.release()
+
+    async def _begin(self, change: Change, seconds: float, store: Store) -> Trial:
+        loop = asyncio.get_running_loop()
+        ident, notice = self.history.record_started(change, self.backend.name)
+        notices = [n for n in (notice,) if n]
+        authkey = secrets.token_bytes(32)
+        address, folder = _new_address()
+        listener = Listener(address, authkey=authkey)
+        deadline = max(1, round(seconds + self.grace_s))
+        args = [*self.backend.args, "--address", address, "--deadline-seconds", str(deadline),
+                "--keep-store", store.value, *change_arguments(change)]
+        conn: Connection | None = None
+        try:
+            try:
+                process = await loop.run_in_executor(None, self.launcher.launch, args, authkey)
+            except LoopbackTunerError as exc:
+                self._finish_history(ident, "cancelled" if not isinstance(exc, HelperStartError) else "failed",
+                                     str(exc), notices)
+                raise
+            conn = await self._accept(listener, address, authkey, process)
+            message = await self._receive(conn, APPLY_TIMEOUT_S)
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        finally:
+            listener.close()
+            if folder is not None:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        if not isinstance(message, Applied):
+            conn.close()
+            self._finish_history(ident, "failed", "the helper broke the protocol", notices)
+            raise HelperError("The helper answered out of turn; nothing is known to have changed.")
+        state = await read_machine(self.reader)
+        if not message.ok:
+            conn.close()
+            await loop.run_in_executor(None, process.wait, 10.0)
+            result = self._result(Outcome.FAILED, message.message, change, message.results, state,
+                                  {f: message.before[f] for f in message.before}, notices)
+            self._finish_history(ident, result.outcome.value, result.reason, list(result.notices), result)
+            raise ApplyFailedError(result)
+        expected = {fc.family: fc.after for fc in change.families}
+        trial_mismatches = tuple(mismatches(state, expected))
+        actual_change = Change(tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after)
+                                     for fc in change.families))
+
+        async def finish(keep: bool) -> TransactionResult:
+            assert conn is not None
+            try:
+                with contextlib.suppress(OSError, ValueError):
+                    conn.send_bytes(decision_message(keep))
+                try:
+                    done = await self._receive(conn, self.grace_s + APPLY_TIMEOUT_S)
+                except HelperError as exc:
+                    done = exc
+                conn.close()
+                await loop.run_in_executor(None, process.wait, 10.0)
+                after = await read_machine(self.reader)
+                if isinstance(done, Done):
+                    outcome, reason, results = done.outcome, done.reason, message.results + done.results
+                else:
+                    outcome, reason, results = Outcome.FAILED, str(done), message.results
+                want = {fc.family: fc.after if outcome is Outcome.KEPT else message.before.get(fc.family, fc.before)
+                        for fc in actual_change.families}
+                result = self._result(outcome, reason, actual_change, results, after, want, notices)
+                self._finish_history(ident, outcome.value, reason, list(result.notices), result)
+                return result
+            finally:
+                self._release()
+
+        return Trial(actual_change, message.before, message.results, seconds, state, trial_mismatches,
+                     tuple(notices), _finish=lambda keep: asyncio.ensure_future(finish(keep)))
+
+    def _result(self, outcome: Outcome, reason: str, change: Change, results: tuple[CommandResult, ...],
+                state: MachineState, expected: dict[Family, LoopbackSettings], notices: list[str]
+                ) -> TransactionResult:
+        found = tuple(mismatches(state, expected))
+        return TransactionResult(outcome, reason, change, results, state, found, tuple(notices))
+
+    def _finish_history(self, ident: str, outcome: str, reason: str, notices: list[str],
+                        result: TransactionResult | None = None) -> None:
+        after: dict[str, object] = {}
+        problems: list[str] = []
+        if result is not None and result.state is not None:
+            after = result.state.to_json()
+            problems = [m.describe() for m in result.mismatches]
+        notice = self.history.record_finished(ident, outcome, reason, after, problems)
+        if notice and notice not in notices:
+            notices.append(notice)
+
+    async def _accept(self, listener: Listener, address: str, authkey: bytes, process: HelperProcess) -> Connection:
+        """Wait for the helper to connect; unauthenticated callers are ignored. Raises HelperError."""
+        loop = asyncio.get_running_loop()
+        stop = False
+
+        def accept() -> Connection | None:
+            while True:
+                try:
+                    conn = listener.accept()
+                except (AuthenticationError, EOFError, ConnectionError):
+                    if stop:
+                        return None
+                    continue  # someone without the key knocked, or hung up mid-handshake: ignore them
+                if stop:
+                    conn.close()
+                    return None
+                return conn
+
+        accepting = loop.run_in_executor(None, accept)
+        exited = loop.run_in_executor(None, process.wait, self.connect_timeout_s)
+        done, _ = await asyncio.wait({accepting, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if accepting in done:
+            conn = accepting.result()
+            if conn is not None:
+                return conn
+        stop = True
+        with contextlib.suppress(Exception):  # wake the blocked accept() so its thread ends
+            from multiprocessing.connection import Client
+
+            Client(address, authkey=authkey).close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(accepting, 5)
+        code = exited.result() if exited.done() else None
+        if code is None:
+            raise HelperError("The helper did not report back in time; nothing was changed.")
+        raise HelperError(f"The helper stopped before it could apply the change (exit code {code}); "
+                          "nothing was changed.")
+
+    async def _receive(self, conn: Connection, timeout_s: float) -> Applied | Done:
+        def receive() -> Applied | Done:
+            if not conn.poll(timeout_s):
+                raise HelperError("The helper stopped answering.")
+            try:
+                return parse_helper_message(conn.recv_bytes())
+            except EOFError:
+                raise HelperError("The helper ended without reporting; re-read to see the machine's values.") \
+                    from None
+            except (ProtocolError, OSError) as exc:
+                raise HelperError(f"The helper sent something unexpected ({exc}).") from None
+
+        return await asyncio.get_running_loop().run_in_executor(None, receive)

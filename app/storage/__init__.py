@@ -1,0 +1,1 @@
+"""Per-user files: atomic JSON writes, inter-process locks, history and the original-values snapshot."""

@@ -1,0 +1,138 @@
+"""The append-only, per-user history of transactions (JSON lines), tolerant of corruption and full disks."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import platform
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.domain.errors import ValidationError
+from app.domain.model import Change
+from app.storage.files import set_aside, write_atomic
+
+MAX_HISTORY_BYTES = 4 * 1024 * 1024
+INTERRUPTED = "interrupted"
+
+
+@dataclass
+class HistoryEntry:
+    """One transaction: what was asked, what happened."""
+
+    id: str
+    started: float
+    user: str
+    machine: str
+    backend: str
+    requested: Change
+    outcome: str | None = None  # None while unfinished
+    reason: str = ""
+    finished: float | None = None
+    after: dict[str, object] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
+        what = "; ".join(self.requested.describe()) or "no change"
+        status = self.outcome or "unfinished"
+        return f"{when}  {status:<13} {what}"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # getuser raises various errors when no name can be found
+        return "unknown"
+
+
+class History:
+    """Reads and appends the history file; every write failure becomes a message, never an exception."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> tuple[list[HistoryEntry], list[str]]:
+        """All entries, oldest first, and notices for the user (a corrupt file is set aside and rebuilt)."""
+        notices: list[str] = []
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return [], notices
+        except OSError as exc:
+            return [], [f"The history could not be read ({exc.strerror})."]
+        entries: dict[str, HistoryEntry] = {}
+        bad = 0
+        good_lines: list[str] = []
+        if len(raw) > MAX_HISTORY_BYTES:
+            bad += 1
+            raw = raw[-MAX_HISTORY_BYTES:]
+        for line in raw.decode("utf-8", errors="replace").splitlines():
+            if not line.strip():
+                continue
+            try:
+                self._apply(entries, json.loads(line))
+                good_lines.append(line)
+            except (ValueError, KeyError, TypeError, ValidationError):
+                bad += 1
+        if bad:
+            try:
+                moved = set_aside(self.path)
+                write_atomic(self.path, "".join(line + "\n" for line in good_lines))
+                notices.append(f"The history file had {bad} unreadable line(s); the file was kept as {moved.name} "
+                               f"and the readable entries were carried over.")
+            except OSError as exc:
+                notices.append(f"The history file has unreadable lines and could not be repaired ({exc.strerror}).")
+        return list(entries.values()), notices
+
+    @staticmethod
+    def _apply(entries: dict[str, HistoryEntry], record: object) -> None:
+        if not isinstance(record, dict):
+            raise ValueError("not an object")
+        event, ident = record["event"], record["id"]
+        if not isinstance(ident, str):
+            raise ValueError("bad id")
+        if event == "started":
+            started, user, machine, backend = record["time"], record["user"], record["machine"], record["backend"]
+            if not isinstance(started, int | float) or not all(isinstance(x, str) for x in (user, machine, backend)):
+                raise ValueError("bad started record")
+            entries[ident] = HistoryEntry(ident, float(started), user, machine, backend,
+                                          Change.from_json(record["requested"]))
+        elif event == "finished":
+            entry = entries[ident]
+            outcome, reason, finished = record["outcome"], record.get("reason", ""), record["time"]
+            after, problems = record.get("after", {}), record.get("problems", [])
+            if not isinstance(outcome, str) or not isinstance(reason, str) or not isinstance(finished, int | float) \
+                    or not isinstance(after, dict) or not isinstance(problems, list):
+                raise ValueError("bad finished record")
+            entry.outcome, entry.reason, entry.finished = outcome, reason, float(finished)
+            entry.after, entry.problems = after, [str(p) for p in problems]
+        else:
+            raise ValueError("unknown event")
+
+    def _append(self, record: dict[str, object]) -> str | None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8", newline="\n") as handle:
+                handle.write(json.dumps(record, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            return f"The history could not be written ({exc.strerror or exc}); the change itself is not affected."
+        return None
+
+    def record_started(self, change: Change, backend: str) -> tuple[str, str | None]:
+        """Append a "started" record; returns its id and a notice if writing failed."""
+        ident = uuid.uuid4().hex
+        notice = self._append({"event": "started", "id": ident, "time": time.time(), "user": _user(),
+                               "machine": platform.node() or "unknown", "backend": backend,
+                               "requested": change.to_json()})
+        return ident, notice
+
+    def record_finished(self, ident: str, outcome: str, reason: str = "", after: dict[str, object] | None = None,
+                        problems: list[str] | None = None) -> str | None:
+        return self._append({"event": "finished", "id": ident, "time": time.time(), "outcome": outcome,
+                             "reason": reason, "after": after or {}, "problems": problems or []})
