@@ -37,13 +37,14 @@ class AppPaths:
         return self.data / "history.jsonl"
 
     @property
-    def original(self) -> Path:
-        return self.data / "original-values.json"
-
-    @property
     def transaction_lock(self) -> Path:
         return self.data / "transaction.lock"
 
     @property
-    def gui_settings(self) -> Path:
-        return self.data / "window.json"
+    def window_settings(self) -> Path:
+        return self.data / "window.ini"
+
+    def originals(self, backend_name: str) -> Path:
+        """The original-values file for one backend ("netsh", "simulated", "custom")."""
+        safe = "".join(c for c in backend_name if c.isalnum()) or "default"
+        return self.data / f"original-values-{safe}.json"

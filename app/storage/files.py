@@ -88,8 +88,7 @@ class InterProcessLock:
         self.path = path
         self._handle: IO[bytes] | None = None
 
-    def acquire(self, *, timeout_s: float = 0.0) -> None:
-        """Take the lock, retrying until ``timeout_s``; raises LockBusyError, or OSError if the file fails."""
+    def _open_locked(self, timeout_s: float) -> IO[bytes]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
         deadline = time.monotonic() + timeout_s
@@ -98,7 +97,13 @@ class InterProcessLock:
                 handle.close()
                 raise LockBusyError(str(self.path))
             time.sleep(0.01)
-        self._handle = handle
+        return handle
+
+    def acquire(self, *, timeout_s: float = 0.0) -> None:
+        """Take the lock, retrying until ``timeout_s``; raises LockBusyError, or OSError if the file fails."""
+        if self._handle is not None:
+            raise LockBusyError(f"{self.path} is already held by this object")
+        self._handle = self._open_locked(timeout_s)
 
     def release(self) -> None:
         if self._handle is not None:
@@ -112,8 +117,10 @@ class InterProcessLock:
 
     @contextlib.contextmanager
     def hold(self, *, timeout_s: float = 0.0) -> Iterator[None]:
-        self.acquire(timeout_s=timeout_s)
+        """Hold the lock for a block; each use has its own handle, so threads may share this object."""
+        handle = self._open_locked(timeout_s)
         try:
             yield
         finally:
-            self.release()
+            _unlock(handle)
+            handle.close()

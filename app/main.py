@@ -1,0 +1,123 @@
+"""The GUI's composition root: parses options, builds runner, services, view-models and window, runs qasync."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import APP_NAME, __version__
+from app.domain.errors import ValidationError
+from app.paths import AppPaths
+from app.runners.factory import Backend, choose_backend, sim_state
+
+NO_DISPLAY = ("Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
+              "  - render the window to a picture:  loopback-tuner --screenshot window.png\n"
+              "  - or use the command line:         loopback-tuner-cli show")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="loopback-tuner", description="Tune Windows' TCP loopback settings.")
+    p.add_argument("--version", action="version", version=f"loopback-tuner {__version__}")
+    p.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
+    p.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
+    p.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
+    p.add_argument("--screenshot", metavar="FILE.png", help="render the window after the values load, then exit")
+    p.add_argument("--theme", choices=("system", "light", "dark"), default="system")
+    p.add_argument("--countdown", type=int, default=15, metavar="SECONDS", help="keep-or-revert countdown (5-120)")
+    return p
+
+
+def _headless() -> bool:
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--elevated-helper"]:  # the frozen build's helper entry point: no Qt, no GUI
+        from app.elevation.helper import main as helper_main
+
+        return helper_main(args_list[1:])
+    options = _parser().parse_args(args_list)
+    if not 5 <= options.countdown <= 120:
+        print("loopback-tuner: error: --countdown must be 5 to 120 seconds", file=sys.stderr)
+        return 2
+    try:
+        backend = choose_backend(backend=options.backend, netsh=options.netsh, state=options.state)
+    except ValidationError as exc:
+        print(f"loopback-tuner: error: {exc}", file=sys.stderr)
+        return 2
+    if _headless():
+        if not options.screenshot:
+            print(NO_DISPLAY, file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    return run_gui(backend, AppPaths.default(), options)
+
+
+def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from app.resources import resource_path
+    from app.storage.originals import OriginalsStore
+    from app.ui.crash import CrashReporter
+    from app.ui.main_window import MainWindow
+    from app.ui.theme import apply_theme
+    from app.viewmodels.main_vm import MainViewModel
+    from app.viewmodels.simulation_vm import SimulationViewModel
+    from app.wiring import build_services
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    try:
+        app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+    except FileNotFoundError:
+        pass  # an icon is nice to have; the app works without it
+    apply_theme(app, options.theme)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    window: MainWindow | None = None
+    services = build_services(backend, paths, owner_hwnd=lambda: int(window.winId()) if window else None)
+    vm = MainViewModel(services.transactions, services.history,
+                       OriginalsStore(paths.originals(backend.kind.value)), lock_path=paths.transaction_lock,
+                       countdown_s=options.countdown)
+    sim_vm = SimulationViewModel(sim_state(backend)) if backend.is_simulated else None
+    settings = QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
+    window = MainWindow(vm, sim_vm, services.reader.description, settings)
+    crash = CrashReporter(lambda: window)
+    crash.install()
+    exit_code = 0
+
+    async def start() -> None:
+        nonlocal exit_code
+        if sim_vm is not None:
+            await sim_vm.load()
+        await vm.start()
+        if options.screenshot:
+            assert window is not None
+            app.processEvents()
+            target = Path(options.screenshot)
+            if not window.grab().save(str(target)):
+                print(f"loopback-tuner: error: could not write {target}", file=sys.stderr)
+                exit_code = 1
+            else:
+                print(f"Saved a screenshot to {target}")
+            app.quit()
+
+    window.show()
+    with loop:
+        loop.create_task(start())
+        loop.run_forever()
+    crash.uninstall()
+    return exit_code

@@ -1,0 +1,218 @@
+"""One family's tab: execution-mode radios, worker-count spinbox, large-MTU toggle, markers, failure panel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode, Family, ReadProblem, Setting
+from app.ui.texts import CHANGED_MARK, MODE_TEXT, MTU_TEXT, UNSAVED_MARK, WORKERS_INLINE_NOTE, WORKERS_TEXT
+from app.viewmodels.main_vm import FamilyView, MainViewModel
+
+_PROBLEM_TITLES = {
+    ReadProblem.UNSUPPORTED: "This Windows build does not have the loopback settings",
+    ReadProblem.UNRECOGNIZED: "netsh's answer could not be read with certainty",
+    ReadProblem.NETSH_FAILED: "netsh reported an error",
+    ReadProblem.NETSH_MISSING: "netsh could not be started",
+}
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setProperty("role", "hint")
+    return label
+
+
+class _Marker(QLabel):
+    """A small text badge beside a control: changed, and/or active-only."""
+
+    def show_marks(self, changed: bool, unsaved: bool) -> None:
+        parts = []
+        if changed:
+            parts.append(f"{CHANGED_MARK} changed")
+        if unsaved:
+            parts.append(f"{UNSAVED_MARK} not saved: lost at reboot")
+        self.setText("   ".join(parts))
+        self.setVisible(bool(parts))
+        self.setToolTip("This value is active now but differs from the saved value; a reboot brings the saved one "
+                        "back." if unsaved else "")
+
+
+class FamilyPanel(QWidget):
+    """Renders a FamilyView and forwards edits to the view-model."""
+
+    def __init__(self, vm: MainViewModel, family: Family, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm, self.family = vm, family
+        label = family.label
+        self.setObjectName(f"panel-{family.value}")
+
+        self.mode_box = QGroupBox("Execution mode")
+        self.mode_group = QButtonGroup(self)
+        self.mode_buttons: dict[ExecutionMode, QRadioButton] = {}
+        mode_layout = QVBoxLayout(self.mode_box)
+        for mode, mnemonic in ((ExecutionMode.ADAPTIVE, "&Adaptive"), (ExecutionMode.INLINE, "&Inline"),
+                               (ExecutionMode.WORKER, "&Worker")):
+            button = QRadioButton(mnemonic)
+            button.setAccessibleName(f"{label} execution mode {mode.label}")
+            button.setAccessibleDescription(MODE_TEXT[mode])
+            button.setToolTip(MODE_TEXT[mode])
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            hint = _hint(MODE_TEXT[mode])
+            hint.setContentsMargins(24, 0, 0, 4)
+            mode_layout.addWidget(button)
+            mode_layout.addWidget(hint)
+            button.toggled.connect(self._mode_toggled)
+        self.mode_marker = _Marker()
+        mode_layout.addWidget(self.mode_marker)
+
+        self.workers = QSpinBox()
+        self.workers.setRange(WORKER_COUNT_MIN, WORKER_COUNT_MAX)
+        self.workers.setAccessibleName(f"{label} worker count")
+        self.workers.setAccessibleDescription(f"{WORKERS_TEXT} From {WORKER_COUNT_MIN} to {WORKER_COUNT_MAX}.")
+        self.workers.setToolTip(f"{WORKERS_TEXT} ({WORKER_COUNT_MIN} to {WORKER_COUNT_MAX})")
+        self.workers.setKeyboardTracking(False)
+        self.workers.valueChanged.connect(self._workers_changed)
+        workers_label = QLabel("Worker &count:")
+        workers_label.setBuddy(self.workers)
+        self.workers_note = QLabel(WORKERS_INLINE_NOTE)
+        self.workers_note.setProperty("role", "note")
+        self.workers_marker = _Marker()
+        workers_row = QHBoxLayout()
+        for widget in (workers_label, self.workers, self.workers_note, self.workers_marker):
+            workers_row.addWidget(widget)
+        workers_row.addStretch(1)
+
+        self.mtu = QCheckBox("&Large MTU on the loopback path")
+        self.mtu.setAccessibleName(f"{label} large MTU")
+        self.mtu.setAccessibleDescription(MTU_TEXT)
+        self.mtu.setToolTip(MTU_TEXT)
+        self.mtu.toggled.connect(self._mtu_toggled)
+        self.mtu_marker = _Marker()
+        mtu_row = QHBoxLayout()
+        mtu_row.addWidget(self.mtu)
+        mtu_row.addWidget(self.mtu_marker)
+        mtu_row.addStretch(1)
+
+        other = QGroupBox("Worker threads and MTU")
+        other_layout = QVBoxLayout(other)
+        other_layout.addLayout(workers_row)
+        other_layout.addWidget(_hint(WORKERS_TEXT))
+        other_layout.addLayout(mtu_row)
+        other_layout.addWidget(_hint(MTU_TEXT))
+
+        self.failure_box = QFrame()
+        self.failure_box.setObjectName("failure")
+        self.failure_box.setFrameShape(QFrame.Shape.StyledPanel)
+        fail_layout = QVBoxLayout(self.failure_box)
+        self.failure_title = QLabel()
+        self.failure_title.setObjectName("failureTitle")
+        self.failure_text = _hint("")
+        self.failure_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.raw = QPlainTextEdit()
+        self.raw.setReadOnly(True)
+        self.raw.setAccessibleName(f"{label} raw netsh output")
+        self.raw.setMinimumHeight(140)
+        self.raw.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.copy_raw = QPushButton("Copy raw output")
+        self.copy_raw.setAccessibleDescription("Copies netsh's raw output to the clipboard, e.g. for a ticket")
+        self.copy_raw.clicked.connect(self._copy_raw)
+        for widget in (self.failure_title, self.failure_text, self.raw, self.copy_raw):
+            fail_layout.addWidget(widget)
+
+        self.unsaved_banner = QLabel()
+        self.unsaved_banner.setObjectName("unsaved")
+        self.unsaved_banner.setWordWrap(True)
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(self.failure_box)
+        layout.addWidget(self.unsaved_banner)
+        layout.addWidget(self.mode_box)
+        layout.addWidget(other)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.setTabOrder(self.mode_buttons[ExecutionMode.ADAPTIVE], self.workers)
+        self.setTabOrder(self.workers, self.mtu)
+        self.render(vm.family_view(family))
+
+    def _mode_toggled(self, on: bool) -> None:
+        button = self.sender()
+        if on:
+            mode = next(m for m, b in self.mode_buttons.items() if b is button)
+            self.vm.set_mode(self.family, mode)
+
+    def _workers_changed(self, count: int) -> None:
+        self.vm.set_workers(self.family, count)
+
+    def _mtu_toggled(self, on: bool) -> None:
+        self.vm.set_large_mtu(self.family, on)
+
+    def _copy_raw(self) -> None:
+        QGuiApplication.clipboard().setText(self.raw.toPlainText())
+
+    def render(self, view: FamilyView) -> None:
+        """Show ``view`` without echoing edits back to the view-model."""
+        widgets = (*self.mode_buttons.values(), self.workers, self.mtu)
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            pending = view.pending
+            if pending is not None:
+                self.mode_group.setExclusive(True)
+                self.mode_buttons[pending.execution_mode].setChecked(True)
+                self.workers.setSpecialValueText("")
+                self.workers.setValue(pending.worker_count)
+                self.mtu.setChecked(pending.large_mtu)
+            else:  # unknown values are shown blank, never as a made-up value
+                self.mode_group.setExclusive(False)
+                for button in self.mode_buttons.values():
+                    button.setChecked(False)
+                self.workers.setSpecialValueText("\u2014")
+                self.workers.setValue(WORKER_COUNT_MIN)
+                self.mtu.setChecked(False)
+            for widget in widgets:
+                widget.setEnabled(view.editable)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self.mode_box.setEnabled(view.editable)
+        self.workers_note.setVisible(not view.worker_count_matters)
+        self.mode_marker.show_marks(Setting.EXECUTION_MODE in view.changed, Setting.EXECUTION_MODE in view.unsaved)
+        self.workers_marker.show_marks(Setting.WORKER_COUNT in view.changed, Setting.WORKER_COUNT in view.unsaved)
+        self.mtu_marker.show_marks(Setting.LARGE_MTU in view.changed, Setting.LARGE_MTU in view.unsaved)
+        if view.unsaved and view.saved is not None:
+            self.unsaved_banner.setText(f"{UNSAVED_MARK} Some values are active only until the next restart. "
+                                        f"Saved values: {view.saved.describe()}.")
+        self.unsaved_banner.setVisible(bool(view.unsaved))
+        failure = view.failure
+        self.failure_box.setVisible(failure is not None)
+        if failure is not None:
+            self.failure_title.setText(_PROBLEM_TITLES[failure.problem])
+            self.failure_text.setText(failure.message)
+            self.raw.setPlainText(failure.raw or "(no output)")
+            self.raw.setVisible(bool(failure.raw))
+            self.copy_raw.setVisible(bool(failure.raw))

@@ -1,0 +1,301 @@
+"""The main window: simulated banner, IPv4/IPv6 tabs, pending summary, actions and the message channel."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app import APP_NAME, __version__
+from app.domain.model import Family
+from app.ui.dialogs import ApplyDialog, KeepDialog
+from app.ui.family_panel import FamilyPanel
+from app.ui.restore_dialog import RestoreDialog
+from app.ui.sim_banner import SimulationBanner
+from app.ui.texts import CHANGED_MARK, HELP_TEXT
+from app.viewmodels.main_vm import MainViewModel, TrialView
+from app.viewmodels.messages import Level, Message
+from app.viewmodels.simulation_vm import SimulationViewModel
+
+_LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5d00", Level.ERROR: "#c42b1c"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, vm: MainViewModel, sim_vm: SimulationViewModel | None, backend_label: str,
+                 settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.vm, self.sim_vm, self.settings = vm, sim_vm, settings
+        self.setWindowTitle(APP_NAME + (" \u2014 simulated machine" if sim_vm else ""))
+        self.keep_dialog: KeepDialog | None = None
+        self.apply_dialog: ApplyDialog | None = None
+        self.last_message: Message | None = None
+        self._close_after_trial = False
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        self.banner = SimulationBanner(sim_vm) if sim_vm else None
+        if self.banner:
+            layout.addWidget(self.banner)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("IP families")
+        self.panels = {f: FamilyPanel(vm, f) for f in Family}
+        for family, panel in self.panels.items():
+            self.tabs.addTab(panel, family.label)
+        layout.addWidget(self.tabs, 1)
+
+        self.pending_box = QGroupBox("Pending changes")
+        pending_layout = QVBoxLayout(self.pending_box)
+        self.pending_label = QLabel()
+        self.pending_label.setWordWrap(True)
+        self.pending_label.setAccessibleName("Pending changes")
+        pending_layout.addWidget(self.pending_label)
+        layout.addWidget(self.pending_box)
+
+        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button.setToolTip("Read the current values again (F5)")
+        self.restore_button = QPushButton("Re&store original\u2026")
+        self.restore_button.setToolTip("Put a family back to the values this machine had when first read")
+        self.discard_button = QPushButton("&Discard")
+        self.discard_button.setToolTip("Forget the pending edits and show the machine's values")
+        self.apply_button = QPushButton("A&pply\u2026")
+        self.apply_button.setToolTip("Apply the pending edits for a trial, then keep or revert them")
+        self.apply_button.setDefault(True)
+        row = QHBoxLayout()
+        for button in (self.refresh_button, self.restore_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        for button in (self.discard_button, self.apply_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.setCentralWidget(central)
+
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setAccessibleName("Busy")
+        self.message_label = QLabel()
+        self.message_label.setAccessibleName("Messages")
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_button = QPushButton("Details\u2026")
+        self.details_button.setAccessibleDescription("Show the details of the last message")
+        self.statusBar().addWidget(self.message_label, 1)
+        self.statusBar().addPermanentWidget(self.details_button)
+        self.statusBar().addPermanentWidget(self.busy_bar)
+        backend = QLabel("Simulated machine" if sim_vm else "netsh")
+        backend.setToolTip(backend_label)
+        backend.setAccessibleName("Backend")
+        backend.setAccessibleDescription(backend_label)
+        self.statusBar().addPermanentWidget(backend)
+
+        self._build_menus()
+        self._connect()
+        self.render()
+        if settings is not None and settings.value("geometry") is not None:
+            self.restoreGeometry(settings.value("geometry"))  # type: ignore[arg-type]
+        else:
+            self.resize(780, 680)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence.StandardKey.Refresh)
+        self.refresh_action.triggered.connect(self._refresh)
+        file_menu.addAction(self.refresh_action)
+        self.copy_action = QAction("&Copy netsh commands for the pending change", self)
+        self.copy_action.triggered.connect(self._copy_commands)
+        file_menu.addAction(self.copy_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_action = QAction("&What do these settings do?", self, shortcut=QKeySequence.StandardKey.HelpContents)
+        help_action.triggered.connect(self._help)
+        help_menu.addAction(help_action)
+        about = QAction(f"&About {APP_NAME}", self)
+        about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}"))
+        help_menu.addAction(about)
+        for keys, step in (("Ctrl+Tab", 1), ("Ctrl+Shift+Tab", -1), ("Ctrl+PgDown", 1), ("Ctrl+PgUp", -1)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(self._next_tab if step > 0 else self._previous_tab)
+
+    def _next_tab(self) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
+
+    def _previous_tab(self) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
+
+    def _connect(self) -> None:
+        self.vm.changed.connect(self.render)
+        self.vm.message.connect(self.show_message)
+        self.vm.trialStarted.connect(self._open_keep_dialog)
+        self.vm.trialTick.connect(self._tick)
+        self.vm.trialEnded.connect(self._trial_ended)
+        self.refresh_button.clicked.connect(self._refresh)
+        self.discard_button.clicked.connect(self.vm.discard)
+        self.apply_button.clicked.connect(self._confirm_apply)
+        self.restore_button.clicked.connect(self._restore)
+        self.details_button.clicked.connect(self._details)
+        if self.sim_vm is not None:
+            self.sim_vm.machineChanged.connect(self._refresh)
+            self.sim_vm.failed.connect(self._sim_failed)
+
+    def _sim_failed(self, text: str) -> None:
+        self.show_message(Message(Level.WARNING, text))
+
+    # --- rendering ------------------------------------------------------------------------------------------
+    def render(self) -> None:
+        vm = self.vm
+        for index, (family, panel) in enumerate(self.panels.items()):
+            view = vm.family_view(family)
+            panel.render(view)
+            mark = f" {CHANGED_MARK}" if view.changed else (" \u26a0" if view.failure else "")
+            self.tabs.setTabText(index, family.label + mark)
+            self.tabs.setTabToolTip(index, "Has pending edits" if view.changed else
+                                    (view.failure.message if view.failure else ""))
+        summary = vm.pending_summary()
+        self.pending_label.setText("\n".join(f"\u2022 {line}" for line in summary) if summary else
+                                   "No pending changes: the controls show the machine's current values.")
+        idle = not vm.busy
+        self.apply_button.setEnabled(idle and vm.has_pending)
+        self.discard_button.setEnabled(idle and vm.has_pending)
+        self.copy_action.setEnabled(vm.has_pending)
+        self.refresh_button.setEnabled(idle)
+        self.refresh_action.setEnabled(idle)
+        self.restore_button.setEnabled(idle and bool(vm.originals))
+        self.busy_bar.setVisible(vm.busy)
+        if self.banner:
+            self.banner.setEnabled(idle)
+        if vm.busy:
+            self.statusBar().setToolTip(vm.busy_text)
+            self.message_label.setText(vm.busy_text)
+        elif self.last_message is not None:
+            self._show_label(self.last_message)
+        elif vm.read_at is not None:
+            self.message_label.setText(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
+        self.details_button.setEnabled(bool(self.last_message and self.last_message.details))
+
+    def _show_label(self, message: Message) -> None:
+        colour = _LEVEL_COLOURS[message.level]
+        self.message_label.setStyleSheet(f"color: {colour};" if colour else "")
+        self.message_label.setText(message.text)
+        self.message_label.setToolTip(message.text)
+
+    def show_message(self, message: Message) -> None:
+        self.last_message = message
+        self._show_label(message)
+        self.details_button.setEnabled(bool(message.details))
+
+    # --- intent ---------------------------------------------------------------------------------------------
+    @asyncSlot()
+    async def _refresh(self) -> None:
+        await self.vm.refresh()
+
+    def _copy_commands(self) -> None:
+        QGuiApplication.clipboard().setText("\n".join(self.vm.pending_commands()) + "\n")
+        self.show_message(Message(Level.INFO, "The netsh commands were copied; run them in an administrator "
+                                  "prompt."))
+
+    def _confirm_apply(self, title: str = "Apply these changes?") -> None:
+        if not self.vm.has_pending or self.vm.busy:
+            return
+        self.apply_dialog = ApplyDialog(self.vm.pending_summary(), self.vm.pending_commands(), self.vm.countdown_s,
+                                        self, title=title)
+        self.apply_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.apply_dialog.accepted.connect(self._apply)
+        self.apply_dialog.finished.connect(self._apply_dialog_closed)
+        self.apply_dialog.open()
+
+    def _apply_dialog_closed(self) -> None:
+        self.apply_dialog = None
+
+    @asyncSlot()
+    async def _apply(self) -> None:
+        await self.vm.apply()
+
+    def _restore(self) -> None:
+        dialog = RestoreDialog(self.vm.originals, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen() -> None:
+            if self.vm.restore_original(dialog.families):
+                self._confirm_apply("Restore these values?")
+
+        dialog.accepted.connect(chosen)
+        dialog.open()
+
+    def _open_keep_dialog(self, trial: TrialView) -> None:
+        dialog = KeepDialog(trial, self)
+        dialog.keepRequested.connect(self._keep)
+        dialog.revertRequested.connect(self._revert)
+        self.keep_dialog = dialog
+        dialog.open()
+
+    @asyncSlot()
+    async def _keep(self) -> None:
+        if self.keep_dialog:
+            self.keep_dialog.set_working("Keeping the new values\u2026")
+        await self.vm.keep()
+
+    @asyncSlot()
+    async def _revert(self) -> None:
+        if self.keep_dialog:
+            self.keep_dialog.set_working("Restoring the previous values\u2026")
+        await self.vm.revert()
+
+    def _tick(self, seconds: int) -> None:
+        if self.keep_dialog is not None:
+            self.keep_dialog.set_seconds(seconds)
+
+    def _trial_ended(self, _result: object) -> None:
+        if self.keep_dialog is not None:
+            self.keep_dialog.finish()
+            self.keep_dialog.deleteLater()
+            self.keep_dialog = None
+        if self._close_after_trial:
+            self.close()
+
+    def _details(self) -> None:
+        if self.last_message and self.last_message.details:
+            box = QMessageBox(QMessageBox.Icon.Information, "Details", self.last_message.text,
+                              QMessageBox.StandardButton.Close, self)
+            box.setDetailedText(self.last_message.details)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+
+    def _help(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "What do these settings do?", HELP_TEXT,
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.vm.in_trial:
+            event.ignore()  # closing means revert, never keep: revert first, then close
+            self._close_after_trial = True
+            self._revert()
+            return
+        if self.apply_dialog is not None and self.apply_dialog.isVisible():
+            self.apply_dialog.reject()
+        if self.settings is not None:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.sync()
+        super().closeEvent(event)
+
+    def keep_dialog_open(self) -> bool:
+        return self.keep_dialog is not None and self.keep_dialog.result() != QDialog.DialogCode.Accepted

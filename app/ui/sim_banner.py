@@ -1,0 +1,118 @@
+"""The banner that makes simulated mode unmistakable, with the simulated machine's profile controls."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QWidget
+from qasync import asyncSlot
+
+from app.runners.sim_profile import KNOWN_BUILDS, SimProfile, UacAnswer
+from app.viewmodels.simulation_vm import SimulationViewModel
+
+LANGUAGES = (("en-US", "English (en-US)"), ("zh-CN", "Chinese, Simplified (zh-CN)"))
+
+
+class SimulationBanner(QFrame):
+    """Says nothing on this computer changes, and lets the user pick the simulated machine."""
+
+    def __init__(self, vm: SimulationViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.setObjectName("simBanner")
+        self.setAccessibleName("Simulated machine")
+        title = QLabel("<b>Simulated Windows machine.</b> Loopback Tuner is driving a simulation: nothing on this "
+                       "computer changes.")
+        title.setWordWrap(True)
+        self.build = QComboBox()
+        for info in KNOWN_BUILDS:
+            self.build.addItem(f"{info.name} ({info.number})", info.number)
+        self.language = QComboBox()
+        for tag, name in LANGUAGES:
+            self.language.addItem(name, tag)
+        self.elevated = QCheckBox("Run as a&dministrator")
+        self.latency = QSpinBox()
+        self.latency.setRange(0, 5000)
+        self.latency.setSingleStep(100)
+        self.latency.setSuffix(" ms")
+        self.uac = QComboBox()
+        self.uac.addItem("UAC prompt: approve", UacAnswer.APPROVE.value)
+        self.uac.addItem("UAC prompt: cancel", UacAnswer.CANCEL.value)
+        self.reboot = QPushButton("Simulate re&boot")
+        for widget, name, text in (
+                (self.build, "Simulated Windows build", "Which Windows build the simulation behaves like"),
+                (self.language, "Simulated display language", "The language netsh answers in"),
+                (self.elevated, "Simulated session runs as administrator", "When on, no UAC prompt is needed"),
+                (self.latency, "Simulated netsh delay", "Makes every simulated netsh call this much slower"),
+                (self.uac, "Simulated UAC answer", "What the simulated administrator prompt answers"),
+                (self.reboot, "Simulate a reboot", "Active-only values are lost; saved values take effect")):
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(text)
+            widget.setToolTip(text)
+        row, row2 = QHBoxLayout(), QHBoxLayout()
+        build_label = QLabel("&Build:")
+        build_label.setBuddy(self.build)
+        lang_label = QLabel("Lan&guage:")
+        lang_label.setBuddy(self.language)
+        delay_label = QLabel("netsh d&elay:")
+        delay_label.setBuddy(self.latency)
+        for widget in (build_label, self.build, lang_label, self.language):
+            row.addWidget(widget)
+        row.addStretch(1)
+        for widget in (self.elevated, delay_label, self.latency, self.uac):
+            row2.addWidget(widget)
+        row2.addStretch(1)
+        row2.addWidget(self.reboot)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(row)
+        layout.addLayout(row2)
+        self.render(vm.profile)
+        vm.profileChanged.connect(self.render)
+        self.build.activated.connect(self._build_chosen)
+        self.language.activated.connect(self._language_chosen)
+        self.elevated.toggled.connect(self._elevated_toggled)
+        self.latency.editingFinished.connect(self._latency_set)
+        self.uac.activated.connect(self._uac_chosen)
+        self.reboot.clicked.connect(self._reboot)
+
+    def render(self, profile: SimProfile) -> None:
+        widgets = (self.build, self.language, self.elevated, self.latency, self.uac)
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            index = self.build.findData(profile.build)
+            if index < 0:
+                self.build.addItem(f"Build {profile.build}", profile.build)
+                index = self.build.count() - 1
+            self.build.setCurrentIndex(index)
+            self.language.setCurrentIndex(max(0, self.language.findData(profile.language)))
+            self.elevated.setChecked(profile.elevated)
+            self.latency.setValue(profile.latency_ms)
+            self.uac.setCurrentIndex(max(0, self.uac.findData(profile.uac.value)))
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+
+    @asyncSlot(int)
+    async def _build_chosen(self, _index: int) -> None:
+        await self.vm.update(build=self.build.currentData())
+
+    @asyncSlot(int)
+    async def _language_chosen(self, _index: int) -> None:
+        await self.vm.update(language=self.language.currentData())
+
+    @asyncSlot(bool)
+    async def _elevated_toggled(self, on: bool) -> None:
+        await self.vm.update(elevated=on)
+
+    @asyncSlot()
+    async def _latency_set(self) -> None:
+        await self.vm.update(latency_ms=self.latency.value())
+
+    @asyncSlot(int)
+    async def _uac_chosen(self, _index: int) -> None:
+        await self.vm.update(uac=self.uac.currentData())
+
+    @asyncSlot()
+    async def _reboot(self) -> None:
+        await self.vm.reboot()

@@ -1,0 +1,323 @@
+"""The main window's view-model: machine values, pending edits, busy state, the trial and its countdown."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain.errors import LoopbackTunerError
+from app.domain.model import (
+    Change,
+    ExecutionMode,
+    Family,
+    LoopbackSettings,
+    MachineState,
+    ReadFailure,
+    Setting,
+    SettingsPatch,
+)
+from app.elevation.launchers import ElevationCancelledError
+from app.elevation.protocol import Outcome
+from app.services.recovery import recover_interrupted
+from app.services.transactions import ApplyFailedError, TransactionBusyError, TransactionResult, TransactionService
+from app.storage.history import History
+from app.storage.originals import OriginalsStore, OriginalValues
+from app.viewmodels.countdown import Countdown
+from app.viewmodels.formatting import command_lines, format_runs
+from app.viewmodels.messages import Level, Message
+
+DEFAULT_COUNTDOWN_S = 15
+
+
+@dataclass(frozen=True)
+class FamilyView:
+    """Everything a family tab renders."""
+
+    family: Family
+    machine: LoopbackSettings | None
+    saved: LoopbackSettings | None
+    pending: LoopbackSettings | None
+    failure: ReadFailure | None
+    changed: frozenset[Setting]
+    unsaved: frozenset[Setting]
+    editable: bool
+
+    @property
+    def worker_count_matters(self) -> bool:
+        return self.pending is None or self.pending.execution_mode is not ExecutionMode.INLINE
+
+
+@dataclass(frozen=True)
+class TrialView:
+    """What the keep-or-revert dialog shows."""
+
+    seconds: int
+    changes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _report_crash(task: asyncio.Future[object]) -> None:
+    """Send an unexpected failure of a task the view-model started itself to the one crash dialog."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+
+
+class MainViewModel(QObject):
+    """Owns state; widgets render it and forward intent. Setters emit only on change."""
+
+    changed = Signal()
+    busyChanged = Signal(bool)
+    message = Signal(object)  # Message
+    trialStarted = Signal(object)  # TrialView
+    trialTick = Signal(int)
+    trialEnded = Signal(object)  # TransactionResult
+
+    def __init__(self, transactions: TransactionService, history: History, originals: OriginalsStore, *,
+                 lock_path: object = None, countdown_s: int = DEFAULT_COUNTDOWN_S, countdown: Countdown | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.transactions, self.history, self.originals_store = transactions, history, originals
+        self.countdown_s = countdown_s
+        self.countdown = countdown or Countdown(parent=self)
+        self.countdown.ticked.connect(self.trialTick)
+        self.countdown.expired.connect(self._on_expired)
+        self._state: MachineState | None = None
+        self._pending: dict[Family, LoopbackSettings] = {}
+        self._originals: dict[Family, OriginalValues] = {}
+        self._busy_text = ""
+        self._trial = None
+        self._trial_task: asyncio.Future[Any] | None = None
+        self._lock_path = lock_path
+        self.read_at: float | None = None
+
+    # --- state the window reads -------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return bool(self._busy_text)
+
+    @property
+    def busy_text(self) -> str:
+        return self._busy_text
+
+    @property
+    def state(self) -> MachineState | None:
+        return self._state
+
+    @property
+    def in_trial(self) -> bool:
+        return self._trial is not None
+
+    @property
+    def originals(self) -> dict[Family, OriginalValues]:
+        return dict(self._originals)
+
+    def family_view(self, family: Family) -> FamilyView:
+        fs = self._state.families.get(family) if self._state else None
+        machine = fs.settings if fs else None
+        pending = self._pending.get(family, machine)
+        changed = frozenset(s for s, _ in SettingsPatch.between(machine, pending).items()) \
+            if machine and pending else frozenset()
+        return FamilyView(family, machine, fs.saved if fs else None, pending, fs.failure if fs else None, changed,
+                          frozenset(fs.unsaved_settings) if fs else frozenset(), machine is not None and not self.busy)
+
+    def pending_change(self) -> Change:
+        if self._state is None:
+            return Change()
+        return Change.between(self._state.settings(), {f: p for f, p in self._pending.items()})
+
+    @property
+    def has_pending(self) -> bool:
+        return not self.pending_change().is_empty
+
+    def pending_summary(self) -> list[str]:
+        return self.pending_change().describe()
+
+    def pending_commands(self) -> list[str]:
+        return command_lines(self.pending_change())
+
+    def undo_commands(self) -> list[str]:
+        return command_lines(self.pending_change().inverse())
+
+    # --- intent ---------------------------------------------------------------------------------------------
+    def _edit(self, family: Family, **fields: object) -> None:
+        current = self.family_view(family)
+        if not current.editable or current.pending is None:
+            return
+        updated = dataclasses.replace(current.pending, **fields)  # type: ignore[arg-type]
+        if updated != current.pending:
+            self._pending[family] = updated
+            self.changed.emit()
+
+    def set_mode(self, family: Family, mode: ExecutionMode) -> None:
+        self._edit(family, execution_mode=mode)
+
+    def set_workers(self, family: Family, count: int) -> None:
+        self._edit(family, worker_count=count)
+
+    def set_large_mtu(self, family: Family, on: bool) -> None:
+        self._edit(family, large_mtu=on)
+
+    def set_pending(self, family: Family, settings: LoopbackSettings) -> None:
+        """Fill in a whole family's pending values (restore, presets); nothing is applied."""
+        if self.family_view(family).editable and self._pending.get(family) != settings:
+            self._pending[family] = settings
+            self.changed.emit()
+
+    def discard(self) -> None:
+        if self._state is not None and self.has_pending:
+            self._pending = self._state.settings()
+            self.changed.emit()
+
+    def restore_original(self, families: tuple[Family, ...]) -> bool:
+        """Put the original values of ``families`` into pending edits; False (with a message) when unknown."""
+        missing = [f.label for f in families if f not in self._originals]
+        if missing:
+            self._post(Level.WARNING, f"No original values are known for {', '.join(missing)}.")
+            return False
+        for family in families:
+            self.set_pending(family, self._originals[family].settings)
+        if not self.has_pending:
+            self._post(Level.INFO, "The machine already has its original values.")
+            return False
+        return True
+
+    # --- async work -----------------------------------------------------------------------------------------
+    def _set_busy(self, text: str) -> None:
+        if text != self._busy_text:
+            was = self.busy
+            self._busy_text = text
+            self.changed.emit()
+            if was != self.busy:
+                self.busyChanged.emit(self.busy)
+
+    def _post(self, level: Level, text: str, details: str = "") -> None:
+        self.message.emit(Message(level, text, details))
+
+    def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
+        if state is None:
+            return
+        old_patches = {f: SettingsPatch.between(m, self._pending[f])
+                       for f, m in (self._state.settings().items() if self._state else ()) if f in self._pending}
+        self._state = state
+        self.read_at = time.time()
+        fresh = state.settings()
+        self._pending = {f: (s.with_patch(old_patches[f]) if keep_edits and f in old_patches else s)
+                         for f, s in fresh.items()}
+        for notice in self.originals_store.notices:
+            self._post(Level.WARNING, notice)
+        self.originals_store.notices.clear()
+        self._originals = self.originals_store.remember(state)
+        self.changed.emit()
+
+    async def start(self) -> None:
+        """First read, then tell the user about any transaction an earlier run left unfinished."""
+        await self.refresh()
+        if self._lock_path is not None:
+            from pathlib import Path
+
+            loop = asyncio.get_running_loop()
+            entries, notices = await loop.run_in_executor(None, recover_interrupted, self.history,
+                                                          Path(str(self._lock_path)))
+            for notice in notices:
+                self._post(Level.WARNING, notice)
+            for entry in entries:
+                self._post(Level.WARNING, "A change started earlier did not finish: the app closed during its "
+                           "trial, so it was not confirmed and its helper put the previous values back. The values "
+                           "shown are the machine's values now.", entry.summary())
+
+    async def refresh(self) -> None:
+        if self.busy:
+            self._post(Level.INFO, "Please wait: " + self._busy_text)
+            return
+        self._set_busy("Reading the current values\u2026")
+        try:
+            state = await self.transactions.read()
+        finally:
+            self._set_busy("")
+        self._take_state(state, keep_edits=True)
+        failed = [(f, fs.failure) for f, fs in state.families.items() if fs.failure]
+        if failed:
+            names = " and ".join(f.label for f, _ in failed)
+            details = "\n\n".join(f"{f.label}: {failure.message}\n{failure.raw}".rstrip() for f, failure in failed)
+            self._post(Level.WARNING, f"{names} could not be read; see the tab for why.", details)
+
+    async def apply(self) -> None:
+        """Begin a trial of the pending change; the countdown then runs until keep, revert or expiry."""
+        change = self.pending_change()
+        if change.is_empty or self.busy:
+            return
+        self._set_busy("Applying\u2026 approve the administrator prompt if Windows asks.")
+        try:
+            trial = await self.transactions.begin(change, seconds=self.countdown_s)
+        except ElevationCancelledError as exc:
+            self._post(Level.INFO, str(exc))
+            return
+        except TransactionBusyError as exc:
+            self._post(Level.WARNING, str(exc))
+            return
+        except ApplyFailedError as exc:
+            self._take_state(exc.result.state, keep_edits=True)
+            self._post(Level.ERROR, f"The change could not be applied: {exc}. The previous values were kept.",
+                       format_runs(exc.result.results))
+            return
+        except LoopbackTunerError as exc:
+            self._post(Level.ERROR, str(exc))
+            return
+        finally:
+            if self._trial is None:
+                self._set_busy("")
+        self._trial = trial
+        self._set_busy("Trying the new values\u2026 keep them or they revert by themselves.")
+        self._take_state(trial.state, keep_edits=True)
+        warnings = tuple(m.describe() for m in trial.mismatches)
+        self.trialStarted.emit(TrialView(self.countdown_s, tuple(trial.change.describe()), warnings))
+        self.countdown.start(self.countdown_s)
+
+    def _on_expired(self) -> None:
+        if self._trial is not None and self._trial_task is None:
+            self._trial_task = asyncio.ensure_future(self.revert(reason="the time ran out"))
+            self._trial_task.add_done_callback(_report_crash)
+
+    async def keep(self) -> TransactionResult | None:
+        return await self._decide(True, "")
+
+    async def revert(self, reason: str = "") -> TransactionResult | None:
+        return await self._decide(False, reason)
+
+    async def _decide(self, keep: bool, reason: str) -> TransactionResult | None:
+        trial = self._trial
+        if trial is None or trial.finished:
+            return None
+        self.countdown.stop()
+        self._set_busy("Keeping the new values\u2026" if keep else "Restoring the previous values\u2026")
+        try:
+            result = await (trial.keep() if keep else trial.revert())
+        finally:
+            self._trial = None
+            self._trial_task = None
+            self._set_busy("")
+        self._take_state(result.state, keep_edits=False)
+        self._report(result, reason)
+        self.trialEnded.emit(result)
+        return result
+
+    def _report(self, result: TransactionResult, reason: str) -> None:
+        details = format_runs(result.results)
+        for notice in result.notices:
+            self._post(Level.WARNING, notice)
+        if result.mismatches:
+            self._post(Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches),
+                       details)
+        elif result.outcome is Outcome.KEPT:
+            self._post(Level.SUCCESS, "The new values are kept and saved.", details)
+        elif result.outcome is Outcome.REVERTED:
+            why = f" ({reason})" if reason else ""
+            self._post(Level.INFO, f"The previous values are back{why}.", details)
+        else:
+            self._post(Level.ERROR, f"{result.outcome.value}: {result.reason}", details)

@@ -1,0 +1,64 @@
+"""The simulated machine's banner: its profile (build, language, elevation, latency, UAC answer) and reboot."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain.errors import ValidationError
+from app.runners.sim_profile import SimProfile, UacAnswer
+from app.runners.sim_store import SimStateFile
+
+
+class SimulationViewModel(QObject):
+    """Reads and writes the profile off the GUI thread; ``machineChanged`` asks the window to re-read."""
+
+    profileChanged = Signal(object)  # SimProfile
+    machineChanged = Signal()
+    failed = Signal(str)
+
+    def __init__(self, state: SimStateFile, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._profile = SimProfile()
+
+    @property
+    def profile(self) -> SimProfile:
+        return self._profile
+
+    @property
+    def path_text(self) -> str:
+        return str(self.state.path)
+
+    async def load(self) -> None:
+        machine = await asyncio.get_running_loop().run_in_executor(None, self.state.load)
+        self._set(machine.profile)
+        for notice in self.state.notices:
+            self.failed.emit(notice)
+        self.state.notices.clear()
+
+    def _set(self, profile: SimProfile) -> None:
+        if profile != self._profile:
+            self._profile = profile
+            self.profileChanged.emit(profile)
+
+    async def update(self, **fields: object) -> None:
+        """Change profile fields (build=..., language=..., elevated=..., latency_ms=..., uac=...)."""
+        if "uac" in fields and isinstance(fields["uac"], str):
+            fields["uac"] = UacAnswer(fields["uac"])
+        try:
+            profile = dataclasses.replace(self._profile, **fields)  # type: ignore[arg-type]
+        except (ValidationError, TypeError, ValueError) as exc:
+            self.failed.emit(f"That simulated profile is not valid: {exc}")
+            return
+        if profile == self._profile:
+            return
+        await asyncio.get_running_loop().run_in_executor(None, self.state.set_profile, profile)
+        self._set(profile)
+        self.machineChanged.emit()
+
+    async def reboot(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.state.reboot)
+        self.machineChanged.emit()

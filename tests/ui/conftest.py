@@ -1,0 +1,144 @@
+"""Qt fixtures: an offscreen app, a per-test qasync loop that fails on stray async exceptions, a wired window."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+import qasync  # noqa: E402
+
+from app.paths import AppPaths  # noqa: E402
+from app.runners.factory import Backend, BackendKind, sim_state  # noqa: E402
+from app.runners.sim_profile import SimProfile  # noqa: E402
+from app.runners.sim_store import SimStateFile  # noqa: E402
+from app.storage.originals import OriginalsStore  # noqa: E402
+from app.ui.main_window import MainWindow  # noqa: E402
+from app.viewmodels.countdown import Countdown  # noqa: E402
+from app.viewmodels.main_vm import MainViewModel  # noqa: E402
+from app.viewmodels.simulation_vm import SimulationViewModel  # noqa: E402
+from app.wiring import Services, build_services  # noqa: E402
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
+    """A qasync loop for one test; any exception nobody retrieved fails the test."""
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    errors: list[dict[str, Any]] = []
+    event_loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.run_until_complete(asyncio.sleep(0))
+    event_loop.close()  # stops the loop's executor threads
+    asyncio.set_event_loop(None)
+    assert not errors, f"stray async exceptions: {errors}"
+
+
+@pytest.fixture
+def run(loop: qasync.QEventLoop) -> Callable[[Awaitable[T]], T]:
+    def runner(awaitable: Awaitable[T]) -> T:
+        return loop.run_until_complete(awaitable)
+
+    return runner
+
+
+class SignalWaiter:
+    """Runs the qasync loop (so asyncSlot tasks can run) until a signal fires; returns its arguments."""
+
+    def __init__(self, loop: qasync.QEventLoop) -> None:
+        self.loop = loop
+
+    def __call__(
+        self, signal: Any, trigger: Callable[[], object] | None = None, timeout_s: float = 20.0
+    ) -> tuple[Any, ...]:
+        future: asyncio.Future[tuple[Any, ...]] = self.loop.create_future()
+
+        def fired(*args: Any) -> None:
+            if not future.done():
+                future.set_result(args)
+
+        signal.connect(fired)
+        try:
+            if trigger is not None:
+                self.loop.call_soon(trigger)
+            return self.loop.run_until_complete(asyncio.wait_for(future, timeout_s))
+        finally:
+            signal.disconnect(fired)
+
+    def until(self, condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+        async def poll() -> None:
+            while not condition():
+                await asyncio.sleep(0.01)  # yields to the loop; bounded by the timeout, not a fixed wait
+
+        self.loop.run_until_complete(asyncio.wait_for(poll(), timeout_s))
+
+
+@pytest.fixture
+def wait(loop: qasync.QEventLoop) -> SignalWaiter:
+    return SignalWaiter(loop)
+
+
+@dataclass
+class Rig:
+    """A fully wired window against a simulated machine (the same wiring as app.main)."""
+
+    window: MainWindow
+    vm: MainViewModel
+    sim_vm: SimulationViewModel
+    state: SimStateFile
+    services: Services
+    paths: AppPaths
+
+
+def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int = 15) -> Rig:
+    paths = AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
+    backend = Backend(BackendKind.SIMULATED, state=tmp_path / "machine.json")
+    state = sim_state(backend)
+    state.set_profile(profile)
+    services = build_services(backend, paths)
+    vm = MainViewModel(
+        services.transactions,
+        services.history,
+        OriginalsStore(paths.originals("simulated")),
+        lock_path=paths.transaction_lock,
+        countdown_s=countdown_s,
+        countdown=Countdown(tick_ms=10),
+    )
+    sim_vm = SimulationViewModel(state)
+    window = MainWindow(vm, sim_vm, services.reader.description)
+    qtbot.addWidget(window)
+    window.show()
+    return Rig(window, vm, sim_vm, state, services, paths)
+
+
+@pytest.fixture
+def rig_factory(qtbot: Any, tmp_path: Path, run: Callable[[Awaitable[Any]], Any]) -> Iterator[Callable[..., Rig]]:
+    rigs: list[Rig] = []
+
+    def factory(profile: SimProfile | None = None, *, start: bool = True, countdown_s: int = 15) -> Rig:
+        rig = make_rig(qtbot, tmp_path, profile or SimProfile(elevated=True), countdown_s)
+        rigs.append(rig)
+        if start:
+            run(rig.sim_vm.load())
+            run(rig.vm.start())
+        return rig
+
+    yield factory
+    # Delete Qt objects here, on the GUI thread: left to the garbage collector they may be destroyed on one of
+    # the loop's worker threads, where Qt cannot stop their timers.
+    for rig in rigs:
+        rig.vm.countdown.stop()
+        for obj in (rig.vm, rig.sim_vm):
+            obj.deleteLater()
+    rigs.clear()
+    gc.collect()
+    qtbot.wait(0)

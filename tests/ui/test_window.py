@@ -1,0 +1,329 @@
+"""The window against the simulated machine, offscreen: render, edit, apply, keep/revert, failures, busy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QSpinBox
+
+from app.domain.model import ExecutionMode, Family, LoopbackSettings, Store
+from app.elevation.protocol import Outcome
+from app.runners.sim_profile import Fault, SimProfile, UacAnswer
+from app.viewmodels.messages import Level, Message
+from tests.ui.conftest import Rig, SignalWaiter
+
+Run = Callable[[Any], Any]
+INITIAL = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
+
+
+def machine(rig: Rig) -> Any:
+    return rig.state.load()
+
+
+def collect_messages(rig: Rig) -> list[Message]:
+    messages: list[Message] = []
+    rig.vm.message.connect(messages.append)
+    return messages
+
+
+def test_controls_show_the_machine_values(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory()
+    panel = rig.window.panels[Family.IPV4]
+    assert panel.mode_buttons[ExecutionMode.ADAPTIVE].isChecked()
+    assert panel.workers.value() == 4
+    assert panel.mtu.isChecked()
+    assert panel.isEnabled() and panel.workers.isEnabled()
+    assert not panel.failure_box.isVisible()
+    assert rig.window.tabs.tabText(0) == "IPv4"
+    assert not rig.window.apply_button.isEnabled()
+
+
+def test_edits_become_a_pending_change_and_discard_returns(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
+    rig = rig_factory()
+    panel = rig.window.panels[Family.IPV4]
+    inline = panel.mode_buttons[ExecutionMode.INLINE]
+    qtbot.mouseClick(inline, Qt.MouseButton.LeftButton, pos=QPoint(8, inline.height() // 2))  # on the indicator
+    panel.workers.setValue(9)
+    change = rig.vm.pending_change()
+    assert [fc.family for fc in change.families] == [Family.IPV4]
+    assert change.families[0].after == LoopbackSettings(ExecutionMode.INLINE, 9, True)
+    assert "\u270e" in rig.window.tabs.tabText(0) and "\u270e" not in rig.window.tabs.tabText(1)
+    assert panel.workers_note.isVisible()  # inline: the worker count has no effect
+    assert rig.window.apply_button.isEnabled()
+    assert "IPv4 execution mode: adaptive \u2192 inline" in rig.window.pending_label.text()
+    assert rig.vm.pending_commands() == [
+        "netsh interface ipv4 set global loopbackexecutionmode=inline loopbackworkercount=9 store=persistent"
+    ]
+    qtbot.mouseClick(rig.window.discard_button, Qt.MouseButton.LeftButton)
+    assert rig.vm.pending_change().is_empty
+    assert panel.mode_buttons[ExecutionMode.ADAPTIVE].isChecked() and panel.workers.value() == 4
+
+
+def _start_trial(rig: Rig, run: Run) -> None:
+    rig.vm.set_large_mtu(Family.IPV6, False)
+    run(rig.vm.apply())
+    assert rig.vm.in_trial and rig.window.keep_dialog is not None
+    assert machine(rig).active[Family.IPV6].large_mtu is False  # in effect during the trial
+    assert machine(rig).persistent[Family.IPV6].large_mtu is True  # but not saved yet
+
+
+def test_apply_then_keep_runs_exactly_the_expected_commands(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    assert not rig.window.panels[Family.IPV6].mtu.isEnabled()  # busy during the trial
+    ended = wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
+    result = ended[0]
+    assert result.outcome is Outcome.KEPT
+    assert [r.argv for r in result.results] == [
+        ("interface", "ipv6", "set", "global", "loopbacklargemtu=disable", "store=active"),
+        ("interface", "ipv6", "set", "global", "loopbacklargemtu=disable", "store=persistent"),
+    ]
+    assert machine(rig).persistent[Family.IPV6].large_mtu is False
+    assert not rig.window.panels[Family.IPV6].mtu.isChecked()
+    assert rig.window.keep_dialog is None and not rig.vm.busy
+    assert rig.window.last_message is not None and rig.window.last_message.level is Level.SUCCESS
+
+
+def _assert_reverted(rig: Rig) -> None:
+    state = machine(rig)
+    assert state.active[Family.IPV6] == INITIAL and state.persistent[Family.IPV6] == INITIAL
+    assert rig.window.panels[Family.IPV6].mtu.isChecked()
+    assert rig.vm.pending_change().is_empty
+
+
+def test_revert_button_restores(rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    ended = wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.revert_button.click())
+    assert ended[0].outcome is Outcome.REVERTED
+    _assert_reverted(rig)
+
+
+def test_escape_restores(rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    wait(rig.vm.trialEnded, lambda: qtbot.keyClick(rig.window.keep_dialog, Qt.Key.Key_Escape))
+    _assert_reverted(rig)
+
+
+def test_closing_the_dialog_restores(rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.close())
+    _assert_reverted(rig)
+
+
+def test_countdown_running_out_restores(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory(countdown_s=3)  # the countdown ticks every 10 ms in tests
+    ticks: list[int] = []
+    rig.vm.trialTick.connect(ticks.append)
+    _start_trial(rig, run)
+    ended = wait(rig.vm.trialEnded)
+    assert ticks == [3, 2, 1, 0]
+    assert ended[0].outcome is Outcome.REVERTED
+    _assert_reverted(rig)
+
+
+def test_closing_the_window_during_a_trial_reverts_first(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    wait(rig.vm.trialEnded, lambda: rig.window.close())
+    _assert_reverted(rig)
+    wait.until(lambda: not rig.window.isVisible())
+
+
+def test_unsupported_build_is_explained_and_disabled(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory(SimProfile(build=17134))
+    panel = rig.window.panels[Family.IPV4]
+    assert panel.failure_box.isVisible()
+    assert "does not have the loopback settings" in panel.failure_title.text()
+    assert "Querying active state" in panel.raw.toPlainText()
+    assert not panel.workers.isEnabled() and not panel.mtu.isEnabled()
+    assert not any(b.isChecked() for b in panel.mode_buttons.values())
+    assert "\u26a0" in rig.window.tabs.tabText(0)
+    assert rig.window.last_message is not None and rig.window.last_message.level is Level.WARNING
+
+
+def test_unrecognized_output_is_never_guessed(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory(SimProfile(language="zh-CN"))
+    panel = rig.window.panels[Family.IPV6]
+    assert "could not be read with certainty" in panel.failure_title.text()
+    assert "\u73af\u56de\u5927 Mtu" in panel.raw.toPlainText()  # decoded from cp936
+    assert rig.vm.family_view(Family.IPV6).pending is None
+
+
+def test_cancelled_elevation_is_a_message_and_nothing_changes(rig_factory: Callable[..., Rig], run: Run) -> None:
+    rig = rig_factory(SimProfile(uac=UacAnswer.CANCEL))
+    messages = collect_messages(rig)
+    rig.vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
+    run(rig.vm.apply())
+    assert not rig.vm.in_trial and not rig.vm.busy
+    assert messages[-1].level is Level.INFO and "cancelled" in messages[-1].text
+    assert machine(rig).active[Family.IPV4] == INITIAL
+    assert rig.vm.has_pending  # the edit is not lost
+
+
+def test_netsh_failure_reaches_the_message_channel_with_details(rig_factory: Callable[..., Rig], run: Run) -> None:
+    rig = rig_factory(SimProfile(elevated=True, faults=frozenset({Fault.SET_FAILS})))
+    messages = collect_messages(rig)
+    rig.vm.set_workers(Family.IPV4, 2)
+    run(rig.vm.apply())
+    assert messages[-1].level is Level.ERROR
+    assert "The parameter is incorrect." in messages[-1].details
+    assert rig.window.details_button.isEnabled()
+    assert machine(rig).active[Family.IPV4] == INITIAL
+
+
+def test_value_that_did_not_stick_is_said_plainly(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory(SimProfile(elevated=True, faults=frozenset({Fault.SET_IGNORED})))
+    messages = collect_messages(rig)
+    rig.vm.set_workers(Family.IPV4, 2)
+    run(rig.vm.apply())
+    wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
+    assert messages[-1].level is Level.WARNING
+    assert "IPv4 worker count did not stick: expected 2, the machine shows 4" in messages[-1].text
+
+
+def test_busy_state_disables_controls_and_the_loop_keeps_ticking(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run
+) -> None:
+    rig = rig_factory(SimProfile(elevated=True, latency_ms=300))
+    ticks: list[float] = []
+    timer = QTimer(rig.window)
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    busy_seen: list[bool] = []
+    rig.vm.busyChanged.connect(
+        lambda busy: busy_seen.append(
+            busy
+            and not rig.window.panels[Family.IPV4].workers.isEnabled()
+            and rig.window.busy_bar.isVisible()
+            and not rig.window.refresh_button.isEnabled()
+        )
+    )
+    timer.start()
+    run(rig.vm.refresh())
+    timer.stop()
+    assert busy_seen[0] is True  # controls disabled and the busy bar shown while reading
+    assert rig.window.panels[Family.IPV4].workers.isEnabled() and not rig.window.busy_bar.isVisible()
+    # Four reads of 300 ms each ran concurrently, and the event loop ran all the while.
+    assert len(ticks) >= 10
+    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.25
+
+
+def test_a_second_apply_while_one_runs_is_refused(rig_factory: Callable[..., Rig], run: Run) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    messages = collect_messages(rig)
+    from app.services.transactions import TransactionBusyError
+
+    try:
+        run(rig.services.transactions.begin(_any_change(), seconds=5))
+    except TransactionBusyError as exc:
+        assert "already being tried" in str(exc)
+    else:
+        raise AssertionError("a second transaction was allowed")
+    run(rig.vm.revert())
+    assert not messages or messages[-1].level is not Level.ERROR
+
+
+def _any_change() -> Any:
+    from app.domain.model import Change, FamilyChange
+
+    return Change((FamilyChange(Family.IPV4, INITIAL, LoopbackSettings(ExecutionMode.WORKER, 4, True)),))
+
+
+def test_restore_original_goes_through_the_same_flow(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    rig.vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
+    run(rig.vm.apply())
+    wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
+    assert machine(rig).persistent[Family.IPV4].execution_mode is ExecutionMode.WORKER
+    assert rig.vm.originals[Family.IPV4].settings == INITIAL  # saved once, on the first read
+    assert rig.vm.restore_original((Family.IPV4, Family.IPV6))
+    assert rig.vm.pending_summary() == ["IPv4 execution mode: worker \u2192 adaptive"]
+    run(rig.vm.apply())
+    wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
+    assert machine(rig).persistent[Family.IPV4] == INITIAL
+
+
+def test_simulated_banner_changes_the_profile_and_rereads(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    banner = rig.window.banner
+    assert banner is not None and banner.isVisible()
+    index = banner.build.findData(17134)
+    banner.build.setCurrentIndex(index)
+    wait(rig.vm.changed, lambda: banner.build.activated.emit(index))
+    wait.until(lambda: rig.window.panels[Family.IPV4].failure_box.isVisible())
+    assert machine(rig).profile.build == 17134
+
+
+def test_every_control_has_an_accessible_name_or_text(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory()
+    for widget in (
+        rig.window.findChildren(QAbstractButton)
+        + rig.window.findChildren(QSpinBox)
+        + rig.window.findChildren(QComboBox)
+    ):
+        if widget.objectName().startswith("qt_"):
+            continue  # Qt's own helpers (e.g. the menu bar's overflow button)
+        name = widget.accessibleName() or (widget.text() if isinstance(widget, QAbstractButton) else "")
+        assert name.strip(), f"{widget!r} has no accessible name"
+
+
+def test_ctrl_tab_switches_family_tabs(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
+    rig = rig_factory()
+    rig.window.activateWindow()
+    assert rig.window.tabs.currentIndex() == 0
+    rig.window._next_tab()
+    assert rig.window.tabs.currentIndex() == 1
+    rig.window._previous_tab()
+    assert rig.window.tabs.currentIndex() == 0
+
+
+def test_unfinished_transaction_is_reported_at_start(rig_factory: Callable[..., Rig], tmp_path: Any, run: Run) -> None:
+    rig = rig_factory(start=False)
+    rig.services.history.record_started(_any_change(), "simulated")
+    messages = collect_messages(rig)
+    run(rig.vm.start())
+    assert any("did not finish" in m.text for m in messages)
+    entries, _ = rig.services.history.load()
+    assert entries[0].outcome == "interrupted"
+
+
+def test_crash_dialog_shows_unexpected_errors_and_app_keeps_working(
+    qtbot: Any, rig_factory: Callable[..., Rig]
+) -> None:
+    from app.ui.crash import CrashReporter
+
+    rig = rig_factory()
+    reporter = CrashReporter(lambda: rig.window)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        reporter.handle(type(exc), exc, exc.__traceback__)
+    assert reporter.dialog is not None and reporter.dialog.isVisible()
+    assert "RuntimeError: boom" in reporter.dialog.details.toPlainText()
+    reporter.dialog.close()
+    rig.vm.set_workers(Family.IPV4, 3)
+    assert rig.vm.has_pending
+
+
+def test_store_field_check(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory()
+    assert Store.ACTIVE.value == "active" and rig.vm.countdown_s == 15

@@ -1,0 +1,120 @@
+"""Renders the window in each state to docs/screenshots/*.png (simulated machine, offscreen): `make screenshots`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HOME = Path(tempfile.mkdtemp(prefix="lt-shots-"))
+os.environ["LOOPBACK_TUNER_HOME"] = str(HOME)
+
+import qasync  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from app.domain.model import ExecutionMode, Family  # noqa: E402
+from app.paths import AppPaths  # noqa: E402
+from app.runners.factory import choose_backend, sim_state  # noqa: E402
+from app.runners.sim_machine import SimulatedMachine  # noqa: E402
+from app.runners.sim_profile import SimProfile  # noqa: E402
+from app.storage.originals import OriginalsStore  # noqa: E402
+from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.theme import apply_theme  # noqa: E402
+from app.viewmodels.main_vm import MainViewModel  # noqa: E402
+from app.viewmodels.simulation_vm import SimulationViewModel  # noqa: E402
+from app.wiring import build_services  # noqa: E402
+
+OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+
+
+def grab(app: QApplication, widget: QWidget, name: str) -> None:
+    for _ in range(3):
+        app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(OUT / f"{name}.png"))
+    print(OUT / f"{name}.png")
+
+
+async def scenario(app: QApplication, theme: str, profile: SimProfile, name: str, *, edit: bool = False,
+                   trial: bool = False, unsaved: bool = False) -> None:
+    apply_theme(app, theme)
+    paths = AppPaths.default()
+    backend = choose_backend(backend="simulated", state=str(HOME / f"{name}.json"))
+    state = sim_state(backend)
+    state.set_profile(SimProfile(elevated=True))
+    services = build_services(backend, paths)
+    if unsaved:  # an active-only change, as `set --store active` leaves it
+        def inline_until_reboot(machine: SimulatedMachine) -> None:
+            machine.active[Family.IPV4] = dataclasses.replace(machine.active[Family.IPV4],
+                                                              execution_mode=ExecutionMode.INLINE)
+
+        state.update(inline_until_reboot)
+    state.set_profile(profile)
+    vm = MainViewModel(services.transactions, services.history, OriginalsStore(paths.originals(name)),
+                       countdown_s=15)
+    sim_vm = SimulationViewModel(state)
+    window = MainWindow(vm, sim_vm, services.reader.description)
+    window.resize(780, 680)
+    window.show()
+    await sim_vm.load()
+    await vm.start()
+    if edit:
+        vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
+        vm.set_workers(Family.IPV4, 8)
+        vm.set_large_mtu(Family.IPV6, False)
+    grab(app, window, name)
+    if edit and not trial:
+        window._confirm_apply()
+        assert window.apply_dialog is not None
+        window.apply_dialog.commands.toggle.setChecked(True)
+        grab(app, window.apply_dialog, f"{name}-apply-dialog")
+        window.apply_dialog.reject()
+        app.processEvents()
+    if trial:
+        await vm.apply()
+        vm.countdown.tick()
+        vm.countdown.tick()
+        assert window.keep_dialog is not None
+        grab(app, window.keep_dialog, f"{name}-keep-dialog")
+        await vm.revert()
+    window.close()
+    window.deleteLater()
+    vm.deleteLater()
+    sim_vm.deleteLater()
+    app.processEvents()
+
+
+SCENARIOS = {
+    "main-light": dict(theme="light", profile=SimProfile()),
+    "pending": dict(theme="light", profile=SimProfile(), edit=True),
+    "unsaved": dict(theme="light", profile=SimProfile(), unsaved=True),
+    "pending-dark": dict(theme="dark", profile=SimProfile(), edit=True),
+    "trial": dict(theme="light", profile=SimProfile(elevated=True), edit=True, trial=True),
+    "unsupported": dict(theme="light", profile=SimProfile(build=17134)),
+    "zh-CN-unrecognized": dict(theme="light", profile=SimProfile(language="zh-CN")),
+}
+
+
+def main() -> None:
+    if len(sys.argv) > 2:  # one scenario per process: each starts from a fresh QApplication
+        name = sys.argv[2]
+        options = dict(SCENARIOS[name])
+        app = QApplication([])
+        app.setQuitOnLastWindowClosed(False)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(scenario(app, options.pop("theme"), options.pop("profile"), name, **options))
+        return
+    import subprocess
+
+    for name in SCENARIOS:
+        subprocess.run([sys.executable, __file__, str(OUT), name], check=True)
+
+
+if __name__ == "__main__":
+    main()
