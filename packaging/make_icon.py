@@ -28,7 +28,7 @@ def render_pngs(svg: Path, sizes: Iterable[int] = SIZES) -> dict[int, bytes]:
     # should some Qt code path ask for one.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtGui import QImage, QImageWriter, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
     renderer = QSvgRenderer(str(svg))
@@ -46,8 +46,9 @@ def render_pngs(svg: Path, sizes: Iterable[int] = SIZES) -> dict[int, bytes]:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buffer, "PNG"):
-            raise ValueError(f"Qt could not encode the {size} px image as PNG")
+        writer = QImageWriter(buffer, QByteArray(b"png"))
+        if not writer.write(image):
+            raise ValueError(f"Qt could not encode the {size} px image as PNG: {writer.errorString()}")
         buffer.close()
         pngs[size] = bytes(data.data())
     return pngs

@@ -141,8 +141,13 @@ VSVersionInfo(
 """
 
 
-def _call_name(node: ast.expr) -> str:
-    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else ""
+def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
+    """Every call of the plain name ``name`` inside ``tree``."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+    ]
 
 
 def parse_version_info(text: str) -> VersionInfo:
@@ -155,20 +160,17 @@ def parse_version_info(text: str) -> VersionInfo:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
         raise ValueError(f"not a Python expression: {error}") from error
-    if _call_name(tree.body) != "VSVersionInfo":
+    if tree.body not in _calls(tree, "VSVersionInfo"):
         raise ValueError("the expression is not a VSVersionInfo(...) call")
     numbers: dict[str, VersionTuple] = {}
+    for call in _calls(tree, "FixedFileInfo"):
+        for keyword in call.keywords:
+            if keyword.arg in ("filevers", "prodvers"):
+                numbers[keyword.arg] = ast.literal_eval(keyword.value)
     strings: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if _call_name(node) == "FixedFileInfo":
-            assert isinstance(node, ast.Call)
-            for keyword in node.keywords:
-                if keyword.arg in ("filevers", "prodvers"):
-                    numbers[keyword.arg] = ast.literal_eval(keyword.value)
-        elif _call_name(node) == "StringStruct":
-            assert isinstance(node, ast.Call)
-            key, value = (ast.literal_eval(arg) for arg in node.args)
-            strings[str(key)] = str(value)
+    for call in _calls(tree, "StringStruct"):
+        key, value = (ast.literal_eval(arg) for arg in call.args)
+        strings[str(key)] = str(value)
     if set(numbers) != {"filevers", "prodvers"} or not strings:
         raise ValueError("missing FixedFileInfo filevers/prodvers or StringStruct entries")
     return VersionInfo(filevers=numbers["filevers"], prodvers=numbers["prodvers"], strings=strings)

@@ -1,0 +1,280 @@
+"""Build the frozen bundle (and on request the Windows installer), then smoke-test it: what `make package` runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from make_icon import make_icon
+from version_info import EXECUTABLES, read_project, version_tuple, write_version_files
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGING = REPO / "packaging"
+SPEC = PACKAGING / "loopback-tuner.spec"
+INSTALLER_SCRIPT = PACKAGING / "installer.iss"
+SIGN_SCRIPT = PACKAGING / "sign.ps1"
+GENERATED = REPO / "build" / "packaging"
+WORK = REPO / "build" / "pyinstaller"
+DIST = REPO / "dist"
+BUNDLE_NAME = "loopback-tuner"
+IS_WINDOWS = sys.platform == "win32"
+EXE_SUFFIX = ".exe" if IS_WINDOWS else ""
+TIMEOUT = 120  # seconds for one run of a frozen executable
+# Modules the frozen GUI must carry for the elevated helper (imported lazily, so listed in the spec).
+HELPER_MODULES = ("app.helper", "multiprocessing.connection", "json", "hmac", "secrets")
+SIGNING_VARIABLES = ("SIGN_CERT_PATH", "SIGN_CERT_THUMBPRINT")
+
+
+class StepError(Exception):
+    """A build or smoke-test step failed; the message says which and why."""
+
+
+def step(title: str) -> None:
+    print(f"\n==> {title}", flush=True)
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run(argv: Sequence[str], what: str, env: Mapping[str, str] | None = None, timeout: float = TIMEOUT) -> str:
+    """Run ``argv``, return its stdout; a non-zero exit or a time-out becomes a StepError naming ``what``."""
+    try:
+        completed = subprocess.run(
+            list(argv), cwd=REPO, env=dict(env) if env is not None else None, capture_output=True, text=True,
+            encoding="utf-8", errors="replace", timeout=timeout, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as error:
+        raise StepError(f"{what}: no answer within {timeout:.0f} s") from error
+    except OSError as error:
+        raise StepError(f"{what}: could not start {argv[0]}: {error}") from error
+    if completed.returncode != 0:
+        output = _tail(completed.stdout + "\n" + completed.stderr)
+        raise StepError(f"{what}: exit code {completed.returncode}\n{output}")
+    return completed.stdout
+
+
+def check_prerequisites() -> None:
+    """PyInstaller is installed and the entry points the spec freezes exist."""
+    if importlib.util.find_spec("PyInstaller") is None:
+        raise StepError('PyInstaller is not installed: run `make package` or `pip install -e ".[package]"`')
+    missing = [name for name in ("main", "cli", "helper") if not (REPO / "app" / f"{name}.py").is_file()]
+    if missing:
+        modules = ", ".join(f"app/{name}.py" for name in missing)
+        raise StepError(f"entry points missing: {modules} (the spec freezes app.main:main and app.cli:main)")
+
+
+def generate_resources() -> None:
+    step(f"icon and version resources -> {GENERATED.relative_to(REPO)}")
+    ico = make_icon(out_dir=GENERATED)
+    print(f"wrote {ico.relative_to(REPO)}")
+    for path in write_version_files(GENERATED).values():
+        print(f"wrote {path.relative_to(REPO)}")
+
+
+def run_pyinstaller() -> Path:
+    step("PyInstaller")
+    argv = [
+        sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
+        "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC),
+    ]  # fmt: skip
+    env = {**os.environ, "LOOPBACK_TUNER_GENERATED": str(GENERATED)}
+    print(" ".join(argv), flush=True)
+    completed = subprocess.run(argv, cwd=REPO, env=env, check=False)
+    if completed.returncode != 0:
+        raise StepError(f"PyInstaller failed with exit code {completed.returncode} (its log is above)")
+    bundle = DIST / BUNDLE_NAME
+    for exe in EXECUTABLES:
+        if not (bundle / f"{exe.stem}{EXE_SUFFIX}").is_file():
+            raise StepError(f"PyInstaller did not produce {exe.stem}{EXE_SUFFIX} in {bundle}")
+    return bundle
+
+
+def signing_configured() -> bool:
+    return any(os.environ.get(name) for name in SIGNING_VARIABLES)
+
+
+def sign(files: Sequence[Path]) -> None:
+    """Sign with packaging/sign.ps1 (signtool) when a certificate is configured; otherwise say it is skipped."""
+    if not IS_WINDOWS:
+        return
+    step("code signing")
+    if not signing_configured():
+        print(f"skipped: none of {', '.join(SIGNING_VARIABLES)} is set")
+        return
+    argv = ["powershell.exe", "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", str(SIGN_SCRIPT)]
+    print(run([*argv, *map(str, files)], "signing"))
+
+
+def check_bundle_contents(bundle: Path) -> None:
+    """The GUI carries the helper's modules and the CLI carries no Qt (read from the executables' archives)."""
+    step("bundle contents")
+    readers = importlib.import_module("PyInstaller.archive.readers")  # PyInstaller ships no type stubs
+    pkg_archive_contents: Callable[[str], list[str]] = readers.pkg_archive_contents
+    gui = set(pkg_archive_contents(str(bundle / f"loopback-tuner{EXE_SUFFIX}")))
+    cli = set(pkg_archive_contents(str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}")))
+    missing = [name for name in HELPER_MODULES if name not in gui]
+    if missing:
+        raise StepError(f"the GUI executable lacks the helper's modules: {', '.join(missing)}")
+    qt_in_cli = sorted(name for name in cli if name.split(".")[0] in ("PySide6", "shiboken6", "qasync"))
+    if qt_in_cli:
+        raise StepError(f"the CLI executable carries Qt modules: {', '.join(qt_in_cli[:5])}")
+    if not (bundle / "_internal" / "resources" / "icon.svg").is_file():
+        raise StepError("resources/ is not bundled (_internal/resources/icon.svg missing)")
+    print(f"ok: GUI has {', '.join(HELPER_MODULES)}; CLI has no Qt; resources bundled")
+
+
+def smoke_cli(bundle: Path, state: Path) -> None:
+    step("smoke test: CLI")
+    # --backend and --state are the CLI's global options, so they come before the sub-command.
+    exe = str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}")
+    out = run([exe, "--backend", "simulated", "--state", str(state), "show", "--json"], "frozen CLI `show --json`")
+    try:
+        shown = json.loads(out)
+    except json.JSONDecodeError as error:
+        raise StepError(f"frozen CLI `show --json` printed no JSON ({error}):\n{_tail(out)}") from error
+    if not isinstance(shown, dict) or not {"ipv4", "ipv6"} <= shown.keys():
+        raise StepError(f"frozen CLI `show --json` lacks the ipv4/ipv6 keys:\n{_tail(out)}")
+    print(f"ok: keys {sorted(shown)}")
+
+
+def smoke_helper(bundle: Path) -> None:
+    """The GUI executable reaches the helper on --elevated-helper: with no other argument it refuses (exit 2)."""
+    step("smoke test: elevated-helper dispatch (not elevated)")
+    argv = [str(bundle / f"loopback-tuner{EXE_SUFFIX}"), "--elevated-helper"]
+    try:
+        completed = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise StepError(f"frozen GUI `--elevated-helper`: {error}") from error
+    if completed.returncode != 2:
+        output = _tail(completed.stdout + "\n" + completed.stderr)
+        raise StepError(
+            f"frozen GUI `--elevated-helper` without arguments: exit {completed.returncode}, not 2\n{output}"
+        )
+    print("ok: refused with exit code 2, as the helper does for missing arguments")
+
+
+def _gui_env() -> dict[str, str]:
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+
+def smoke_gui(bundle: Path, state: Path, shot: Path) -> None:
+    step("smoke test: GUI screenshot (offscreen)")
+    argv = [str(bundle / f"loopback-tuner{EXE_SUFFIX}"), "--screenshot", str(shot), "--backend", "simulated"]
+    run([*argv, "--state", str(state)], "frozen GUI `--screenshot`", env=_gui_env())
+    if not shot.is_file():
+        raise StepError(f"frozen GUI exited 0 but wrote no screenshot at {shot}")
+    if not shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"):
+        raise StepError(f"frozen GUI's screenshot {shot} is not a PNG")
+    print(f"ok: {shot.name}, {shot.stat().st_size} bytes")
+
+
+def _median_seconds(argv: Sequence[str], what: str, runs: int, env: Mapping[str, str] | None = None) -> float:
+    times: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run(argv, what, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report_metrics(bundle: Path, workdir: Path, runs: int) -> None:
+    step("metrics")
+    # lstat and no symlinks: on Linux PyInstaller links libraries into _internal/, which must not count twice.
+    size = sum(path.lstat().st_size for path in bundle.rglob("*") if path.is_file() and not path.is_symlink())
+    print(f"bundle size: {size / 1_000_000:.1f} MB ({bundle})")
+    cli = _median_seconds([str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}"), "--version"], "frozen CLI --version", runs)
+    print(f"CLI start-up (--version), median of {runs}: {cli * 1000:.0f} ms")
+    gui_argv = [
+        str(bundle / f"loopback-tuner{EXE_SUFFIX}"), "--screenshot", str(workdir / "timing.png"),
+        "--backend", "simulated", "--state", str(workdir / "state.json"),
+    ]  # fmt: skip
+    gui = _median_seconds(gui_argv, "frozen GUI --screenshot", runs, env=_gui_env())
+    print(f"GUI start-up to screenshot, median of {runs}: {gui * 1000:.0f} ms")
+
+
+def find_iscc() -> Path:
+    """The Inno Setup command-line compiler (6 or 7): on PATH, or in its usual install folders."""
+    found = shutil.which("iscc")
+    if found:
+        return Path(found)
+    bases = [os.environ.get(name) for name in ("ProgramFiles(x86)", "ProgramFiles", "LOCALAPPDATA")]
+    for base in filter(None, bases):
+        for folder in ("Inno Setup 6", "Inno Setup 7", "Programs/Inno Setup 6", "Programs/Inno Setup 7"):
+            if (Path(base) / folder / "ISCC.exe").is_file():
+                return Path(base) / folder / "ISCC.exe"
+    raise StepError(
+        "Inno Setup's ISCC.exe not found: install Inno Setup 6 (`choco install innosetup`) or add it to PATH"
+    )
+
+
+def build_installer(bundle: Path) -> Path:
+    step("installer (Inno Setup)")
+    if not IS_WINDOWS:
+        raise StepError("the installer can only be built on Windows")
+    version = read_project().version
+    file_version = ".".join(str(part) for part in version_tuple(version))
+    # Short options with a dash: Inno Setup 6 takes / or - in any case, Inno Setup 7 documents -d, -o, -s.
+    argv = [
+        str(find_iscc()), f"-dAppVersion={version}", f"-dFileVersion={file_version}", f"-dBundleDir={bundle}",
+        f"-dIconFile={GENERATED / 'loopback-tuner.ico'}", f"-o{DIST}",
+    ]  # fmt: skip
+    if signing_configured():
+        # Inno calls the Sign Tool for Setup and the uninstaller; $q is Inno's quote, $f the quoted file.
+        sign_command = f"powershell.exe -NoProfile -ExecutionPolicy Bypass -File $q{SIGN_SCRIPT}$q $f"
+        argv += [f"-ssigntool={sign_command}", "-dSignToolName=signtool"]
+    print(run([*argv, str(INSTALLER_SCRIPT)], "Inno Setup compiler", timeout=900))
+    setup = DIST / f"loopback-tuner-{version}-setup.exe"
+    if not setup.is_file():
+        raise StepError(f"the Inno Setup compiler did not produce {setup}")
+    print(f"ok: {setup} ({setup.stat().st_size / 1_000_000:.1f} MB)")
+    return setup
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python packaging/build.py [--skip-build] [--skip-smoke] [--installer] [--runs N]``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-build", action="store_true", help="reuse dist/loopback-tuner/ as it is")
+    parser.add_argument("--skip-smoke", action="store_true", help="build only: no smoke tests, no timings")
+    parser.add_argument("--installer", action="store_true", help="also build the Inno Setup installer (Windows)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per start-up timing (default: %(default)s)")
+    args = parser.parse_args(argv)
+    bundle = DIST / BUNDLE_NAME
+    try:
+        if not args.skip_build:
+            check_prerequisites()
+            generate_resources()
+            bundle = run_pyinstaller()
+            sign([bundle / f"{exe.stem}{EXE_SUFFIX}" for exe in EXECUTABLES])
+        elif not bundle.is_dir():
+            raise StepError(f"--skip-build given but {bundle} does not exist")
+        check_bundle_contents(bundle)
+        if not args.skip_smoke:
+            with tempfile.TemporaryDirectory(prefix="loopback-tuner-smoke-") as tmp:
+                workdir = Path(tmp)
+                smoke_cli(bundle, workdir / "state.json")
+                smoke_helper(bundle)
+                smoke_gui(bundle, workdir / "state.json", workdir / "shot.png")
+                report_metrics(bundle, workdir, max(1, args.runs))
+        if args.installer:
+            build_installer(bundle)
+    except StepError as error:
+        print(f"\nbuild.py: FAILED: {error}", file=sys.stderr)
+        return 1
+    print("\nbuild.py: done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

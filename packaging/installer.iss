@@ -1,0 +1,95 @@
+; Loopback Tuner: Inno Setup 6 script for a per-machine installer of dist\loopback-tuner\.
+;
+; Build it through `python packaging\build.py --installer` (the Windows workflow does), which passes:
+;   -dAppVersion=0.1.0        version from pyproject.toml (required)
+;   -dFileVersion=0.1.0.0     the same as four numbers, for Setup's own version resource
+;   -dBundleDir=...           the PyInstaller bundle folder
+;   -dIconFile=...            build\packaging\loopback-tuner.ico
+;   -o<dist>                  output folder
+; and, only when a certificate is configured (SIGN_CERT_PATH or SIGN_CERT_THUMBPRINT):
+;   -ssigntool=powershell.exe ... packaging\sign.ps1 $f   -dSignToolName=signtool
+; By hand: iscc -dAppVersion=0.1.0 -dBundleDir=C:\src\dist\loopback-tuner packaging\installer.iss
+;
+; Security: the app installs per machine into Program Files (PrivilegesRequired=admin, no per-user
+; override). Only administrators can write there, which matters because loopback-tuner.exe is the
+; program that gets started elevated (--elevated-helper): a per-user install would let any process
+; of that user replace what later runs as administrator.
+;
+; User data: history and settings live in %LOCALAPPDATA%\LoopbackTuner\ (per user). Neither the
+; installer nor the uninstaller touches that folder, so uninstalling or upgrading keeps the history.
+
+#ifndef AppVersion
+  #error AppVersion is not defined: compile with iscc -dAppVersion=X.Y.Z (packaging\build.py does)
+#endif
+#ifndef FileVersion
+  #define FileVersion AppVersion
+#endif
+#ifndef BundleDir
+  #define BundleDir AddBackslash(SourcePath) + "..\dist\loopback-tuner"
+#endif
+#ifndef IconFile
+  #define IconFile AddBackslash(SourcePath) + "..\build\packaging\loopback-tuner.ico"
+#endif
+
+#define AppName "Loopback Tuner"
+#define AppExe "loopback-tuner.exe"
+#define CliExe "loopback-tuner-cli.exe"
+
+#if !FileExists(AddBackslash(BundleDir) + AppExe) || !FileExists(AddBackslash(BundleDir) + CliExe)
+  #error The bundle is incomplete: build it first with python packaging\build.py
+#endif
+
+[Setup]
+; AppId identifies the product to Windows' uninstall list and to upgrades: never change it.
+AppId={{B9445B8D-3C06-4460-A828-E72A3DC28068}
+AppName={#AppName}
+AppVersion={#AppVersion}
+AppVerName={#AppName} {#AppVersion}
+AppPublisher=Loopback Tuner developers
+VersionInfoVersion={#FileVersion}
+VersionInfoProductName={#AppName}
+VersionInfoDescription={#AppName} Setup
+DefaultDirName={autopf}\{#AppName}
+DisableDirPage=auto
+DisableProgramGroupPage=yes
+PrivilegesRequired=admin
+ArchitecturesAllowed=x64compatible
+ArchitecturesInstallIn64BitMode=x64compatible
+MinVersion=10.0
+OutputBaseFilename=loopback-tuner-{#AppVersion}-setup
+SetupIconFile={#IconFile}
+UninstallDisplayIcon={app}\{#AppExe}
+UninstallDisplayName={#AppName}
+WizardStyle=modern
+Compression=lzma2/max
+SolidCompression=yes
+; Close a running Loopback Tuner (Restart Manager) before replacing its files; do not restart it.
+CloseApplications=yes
+RestartApplications=no
+#ifdef SignToolName
+SignTool={#SignToolName}
+SignedUninstaller=yes
+#endif
+
+[Languages]
+Name: "english"; MessagesFile: "compiler:Default.isl"
+
+[Tasks]
+Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
+
+[Files]
+; The whole PyInstaller folder: both executables and the _internal\ folder they share.
+Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[Icons]
+Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Comment: "Inspect and tune Windows' TCP loopback settings"
+Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopicon
+
+[Run]
+Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
+
+[UninstallDelete]
+; Only the install folder's own leftovers (files written after install, e.g. by a newer bundle layout).
+; %LOCALAPPDATA%\LoopbackTuner (the user's history) is deliberately NOT listed here.
+Type: filesandordirs; Name: "{app}\_internal"
+Type: dirifempty; Name: "{app}"
