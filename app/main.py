@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -68,9 +69,11 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
 
     from app.resources import resource_path
     from app.storage.originals import OriginalsStore
+    from app.support_log import configure_logging
     from app.ui.crash import CrashReporter
     from app.ui.main_window import MainWindow
     from app.ui.theme import apply_theme
+    from app.viewmodels.helpdesk_vm import HelpDeskViewModel
     from app.viewmodels.main_vm import MainViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
     from app.wiring import build_services
@@ -79,31 +82,52 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
-    try:
+    with contextlib.suppress(FileNotFoundError):  # an icon is nice to have; the app works without it
         app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
-    except FileNotFoundError:
-        pass  # an icon is nice to have; the app works without it
     apply_theme(app, options.theme)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 
+    log_problem = configure_logging(paths.logs)
     window: MainWindow | None = None
     services = build_services(backend, paths, owner_hwnd=lambda: int(window.winId()) if window else None)
     vm = MainViewModel(services.transactions, services.history,
                        OriginalsStore(paths.originals(backend.kind.value)), lock_path=paths.transaction_lock,
                        countdown_s=options.countdown)
+    try:
+        defaults_text: str | None = resource_path("windows_defaults.json").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError, UnicodeDecodeError):
+        defaults_text = None
+    helpdesk = HelpDeskViewModel(vm, services.machine_info, defaults_text, simulated=backend.is_simulated)
     sim_vm = SimulationViewModel(sim_state(backend)) if backend.is_simulated else None
     settings = QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
-    window = MainWindow(vm, sim_vm, services.reader.description, settings)
+    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
     crash = CrashReporter(lambda: window)
     crash.install()
     exit_code = 0
+    background: list[asyncio.Future[None]] = []
+
+    def window_message(text: str) -> None:
+        from app.viewmodels.messages import Level, Message
+
+        vm.message.emit(Message(Level.WARNING, text))
+
+    def check_machine() -> None:
+        async def again() -> None:
+            await helpdesk.load_info()
+            await helpdesk.check_interactions()
+
+        background.append(asyncio.ensure_future(again()))
 
     async def start() -> None:
         nonlocal exit_code
+        if log_problem:
+            window_message(log_problem)
         if sim_vm is not None:
             await sim_vm.load()
-        await vm.start()
+            sim_vm.machineChanged.connect(check_machine)
+        await asyncio.gather(vm.start(), helpdesk.load_info())
+        background.append(asyncio.ensure_future(helpdesk.check_interactions()))  # never delays start-up
         if options.screenshot:
             assert window is not None
             app.processEvents()

@@ -10,6 +10,13 @@ from app.elevation.launchers import HelperLauncher, HelperProcess, ProcessLaunch
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
 from app.runners.factory import Backend, BackendKind, make_runner, sim_state
+from app.runners.logging_runner import LoggingRunner
+from app.services.machine_info import (
+    MachineInfoSource,
+    SimulatedMachineInfo,
+    UnknownMachineInfo,
+    WindowsMachineInfo,
+)
 from app.services.transactions import HelperBackend, TransactionService
 from app.storage.history import History
 
@@ -53,6 +60,15 @@ def helper_backend(backend: Backend) -> HelperBackend:
     return HelperBackend(("--backend", "system"), "netsh")
 
 
+def make_machine_info(backend: Backend) -> MachineInfoSource:
+    """Facts about the machine behind ``backend`` (for reports and the BBR2 warning)."""
+    if backend.kind is BackendKind.SIMULATED:
+        return SimulatedMachineInfo(sim_state(backend))
+    if backend.kind is BackendKind.SYSTEM:
+        return WindowsMachineInfo()
+    return UnknownMachineInfo()
+
+
 @dataclass
 class Services:
     backend: Backend
@@ -61,12 +77,14 @@ class Services:
     launcher: HelperLauncher
     history: History
     transactions: TransactionService
+    machine_info: MachineInfoSource
 
 
 def build_services(backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None,
                    *, timeout_s: float = 15.0) -> Services:
-    reader = make_runner(backend, timeout_s=timeout_s)
+    reader = LoggingRunner(make_runner(backend, timeout_s=timeout_s))
     launcher = make_launcher(backend, owner_hwnd)
     history = History(paths.history)
-    transactions = TransactionService(reader, launcher, helper_backend(backend), history, paths.transaction_lock)
-    return Services(backend, paths, reader, launcher, history, transactions)
+    transactions = TransactionService(reader, launcher, helper_backend(backend), history, paths.transaction_lock,
+                                      netsh_timeout_s=timeout_s)
+    return Services(backend, paths, reader, launcher, history, transactions, make_machine_info(backend))

@@ -18,12 +18,14 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.domain.model import ExecutionMode, Family  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
+from app.resources import resource_path  # noqa: E402
 from app.runners.factory import choose_backend, sim_state  # noqa: E402
 from app.runners.sim_machine import SimulatedMachine  # noqa: E402
 from app.runners.sim_profile import SimProfile  # noqa: E402
 from app.storage.originals import OriginalsStore  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
+from app.viewmodels.helpdesk_vm import HelpDeskViewModel  # noqa: E402
 from app.viewmodels.main_vm import MainViewModel  # noqa: E402
 from app.viewmodels.simulation_vm import SimulationViewModel  # noqa: E402
 from app.wiring import build_services  # noqa: E402
@@ -57,11 +59,15 @@ async def scenario(app: QApplication, theme: str, profile: SimProfile, name: str
     vm = MainViewModel(services.transactions, services.history, OriginalsStore(paths.originals(name)),
                        countdown_s=15)
     sim_vm = SimulationViewModel(state)
-    window = MainWindow(vm, sim_vm, services.reader.description)
-    window.resize(780, 680)
+    helpdesk = HelpDeskViewModel(vm, services.machine_info, resource_path("windows_defaults.json").read_text(),
+                                 simulated=True)
+    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description)
+    window.resize(800, 700)
     window.show()
     await sim_vm.load()
     await vm.start()
+    await helpdesk.load_info()
+    await helpdesk.check_interactions()
     if edit:
         vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
         vm.set_workers(Family.IPV4, 8)
@@ -96,6 +102,7 @@ SCENARIOS = {
     "trial": dict(theme="light", profile=SimProfile(elevated=True), edit=True, trial=True),
     "unsupported": dict(theme="light", profile=SimProfile(build=17134)),
     "zh-CN-unrecognized": dict(theme="light", profile=SimProfile(language="zh-CN")),
+    "bbr2-warning": dict(theme="light", profile=SimProfile(build=26100, congestion_provider="bbr2")),
 }
 
 

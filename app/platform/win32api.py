@@ -132,6 +132,10 @@ class Win32Api(Protocol):
         """GetSystemWindowsDirectoryW, e.g. ``C:\\Windows``; raises OSError on failure."""
         ...
 
+    def get_user_ui_language(self) -> str:
+        """The user's display language as a locale name (GetUserDefaultUILanguage), e.g. ``de-DE``."""
+        ...
+
 
 def _bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Callable[..., Any]:
     """Look up one export of ``dll`` and give it a prototype; raises AttributeError if it is missing."""
@@ -139,6 +143,9 @@ def _bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Callable[..., An
     function.restype = restype
     function.argtypes = argtypes
     return cast("Callable[..., Any]", function)
+
+
+_LOCALE_NAME_MAX_LENGTH = 85
 
 
 class CtypesWin32Api:
@@ -160,6 +167,8 @@ class CtypesWin32Api:
     _is_wow64_process2: Callable[..., Any] | None
     _is_wow64_process: Callable[..., Any]
     _get_system_windows_directory: Callable[..., Any]
+    _get_user_default_ui_language: Callable[..., Any]
+    _lcid_to_locale_name: Callable[..., Any]
 
     def __init__(self) -> None:
         """Load kernel32, advapi32, shell32 and ole32; raises RuntimeError off Windows."""
@@ -205,6 +214,10 @@ class CtypesWin32Api:
         self._is_wow64_process = _bind(kernel32, "IsWow64Process", c_int, c_void_p, ctypes.POINTER(c_int))
         self._get_system_windows_directory = _bind(
             kernel32, "GetSystemWindowsDirectoryW", ctypes.c_uint, ctypes.c_wchar_p, ctypes.c_uint
+        )
+        self._get_user_default_ui_language = _bind(kernel32, "GetUserDefaultUILanguage", ctypes.c_ushort)
+        self._lcid_to_locale_name = _bind(
+            kernel32, "LCIDToLocaleName", c_int, c_uint32, ctypes.c_wchar_p, c_int, c_uint32
         )
 
     def _error(self, function: str) -> OSError:
@@ -291,3 +304,11 @@ class CtypesWin32Api:
             if length < size:
                 return buffer.value
             size = length  # too small: ``length`` is the size needed, terminator included
+
+    def get_user_ui_language(self) -> str:
+        """GetUserDefaultUILanguage as a locale name via LCIDToLocaleName; raises OSError on failure."""
+        langid = int(self._get_user_default_ui_language())
+        buffer = ctypes.create_unicode_buffer(_LOCALE_NAME_MAX_LENGTH)
+        if not self._lcid_to_locale_name(langid, buffer, _LOCALE_NAME_MAX_LENGTH, 0):
+            raise self._error("LCIDToLocaleName")
+        return buffer.value

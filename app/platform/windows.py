@@ -78,10 +78,15 @@ def netsh_path(api: Win32Api, *, python_is_64bit: bool | None = None) -> PureWin
     redirection); Sysnative is the alias for the real, native System32. Raises OSError if the
     Windows directory or the OS bitness cannot be read.
     """
+    return system_tool_path(api, "netsh.exe", python_is_64bit=python_is_64bit)
+
+
+def system_tool_path(api: Win32Api, *parts: str, python_is_64bit: bool | None = None) -> PureWindowsPath:
+    """A program under the native System32 (Sysnative for 32-bit Python on 64-bit Windows); raises OSError."""
     if python_is_64bit is None:
         python_is_64bit = sys.maxsize > 2**32
     folder = "Sysnative" if not python_is_64bit and api.is_64bit_windows() else "System32"
-    return PureWindowsPath(api.get_system_root()) / folder / "netsh.exe"
+    return PureWindowsPath(api.get_system_root(), folder, *parts)
 
 
 def _quote_argument(argument: str) -> str:

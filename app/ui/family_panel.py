@@ -96,8 +96,8 @@ class FamilyPanel(QWidget):
         self.workers_note.setProperty("role", "note")
         self.workers_marker = _Marker()
         workers_row = QHBoxLayout()
-        for widget in (workers_label, self.workers, self.workers_note, self.workers_marker):
-            workers_row.addWidget(widget)
+        for item in (workers_label, self.workers, self.workers_note, self.workers_marker):
+            workers_row.addWidget(item)
         workers_row.addStretch(1)
 
         self.mtu = QCheckBox("&Large MTU on the loopback path")
@@ -134,8 +134,8 @@ class FamilyPanel(QWidget):
         self.copy_raw = QPushButton("Copy raw output")
         self.copy_raw.setAccessibleDescription("Copies netsh's raw output to the clipboard, e.g. for a ticket")
         self.copy_raw.clicked.connect(self._copy_raw)
-        for widget in (self.failure_title, self.failure_text, self.raw, self.copy_raw):
-            fail_layout.addWidget(widget)
+        for part in (self.failure_title, self.failure_text, self.raw, self.copy_raw):
+            fail_layout.addWidget(part)
 
         self.unsaved_banner = QLabel()
         self.unsaved_banner.setObjectName("unsaved")
@@ -157,7 +157,7 @@ class FamilyPanel(QWidget):
         outer.addWidget(scroll)
         self.setTabOrder(self.mode_buttons[ExecutionMode.ADAPTIVE], self.workers)
         self.setTabOrder(self.workers, self.mtu)
-        self.render(vm.family_view(family))
+        self.show_view(vm.family_view(family))
 
     def _mode_toggled(self, on: bool) -> None:
         button = self.sender()
@@ -174,7 +174,7 @@ class FamilyPanel(QWidget):
     def _copy_raw(self) -> None:
         QGuiApplication.clipboard().setText(self.raw.toPlainText())
 
-    def render(self, view: FamilyView) -> None:
+    def show_view(self, view: FamilyView) -> None:
         """Show ``view`` without echoing edits back to the view-model."""
         widgets = (*self.mode_buttons.values(), self.workers, self.mtu)
         for widget in widgets:

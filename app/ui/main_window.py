@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,11 +25,15 @@ from qasync import asyncSlot
 
 from app import APP_NAME, __version__
 from app.domain.model import Family
+from app.storage.history import HistoryEntry
 from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
-from app.ui.restore_dialog import RestoreDialog
+from app.ui.helpdesk import PresetBar, WarningBanner
+from app.ui.history_dialog import HistoryDialog
+from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
 from app.ui.texts import CHANGED_MARK, HELP_TEXT
+from app.viewmodels.helpdesk_vm import HelpDeskViewModel
 from app.viewmodels.main_vm import MainViewModel, TrialView
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.simulation_vm import SimulationViewModel
@@ -36,10 +42,11 @@ _LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, vm: MainViewModel, sim_vm: SimulationViewModel | None, backend_label: str,
-                 settings: QSettings | None = None) -> None:
+    def __init__(self, vm: MainViewModel, helpdesk: HelpDeskViewModel, sim_vm: SimulationViewModel | None,
+                 backend_label: str, settings: QSettings | None = None, log_folder: Path | None = None) -> None:
         super().__init__()
-        self.vm, self.sim_vm, self.settings = vm, sim_vm, settings
+        self.vm, self.helpdesk, self.sim_vm, self.settings = vm, helpdesk, sim_vm, settings
+        self.log_folder = log_folder
         self.setWindowTitle(APP_NAME + (" \u2014 simulated machine" if sim_vm else ""))
         self.keep_dialog: KeepDialog | None = None
         self.apply_dialog: ApplyDialog | None = None
@@ -51,12 +58,16 @@ class MainWindow(QMainWindow):
         self.banner = SimulationBanner(sim_vm) if sim_vm else None
         if self.banner:
             layout.addWidget(self.banner)
+        self.warning_banner = WarningBanner(helpdesk)
+        layout.addWidget(self.warning_banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("IP families")
         self.panels = {f: FamilyPanel(vm, f) for f in Family}
         for family, panel in self.panels.items():
             self.tabs.addTab(panel, family.label)
         layout.addWidget(self.tabs, 1)
+        self.preset_bar = PresetBar(helpdesk)
+        layout.addWidget(self.preset_bar)
 
         self.pending_box = QGroupBox("Pending changes")
         pending_layout = QVBoxLayout(self.pending_box)
@@ -68,8 +79,8 @@ class MainWindow(QMainWindow):
 
         self.refresh_button = QPushButton("Re&fresh")
         self.refresh_button.setToolTip("Read the current values again (F5)")
-        self.restore_button = QPushButton("Re&store original\u2026")
-        self.restore_button.setToolTip("Put a family back to the values this machine had when first read")
+        self.restore_button = QPushButton("Re&store\u2026")
+        self.restore_button.setToolTip("Put a family back to this machine's original values or Windows' defaults")
         self.discard_button = QPushButton("&Discard")
         self.discard_button.setToolTip("Forget the pending edits and show the machine's values")
         self.apply_button = QPushButton("A&pply\u2026")
@@ -104,28 +115,51 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._connect()
-        self.render()
+        self.show_view()
         if settings is not None and settings.value("geometry") is not None:
-            self.restoreGeometry(settings.value("geometry"))  # type: ignore[arg-type]
+            self.restoreGeometry(settings.value("geometry"))
         else:
-            self.resize(780, 680)
+            self.resize(800, 700)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence.StandardKey.Refresh)
+        self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
         self.refresh_action.triggered.connect(self._refresh)
         file_menu.addAction(self.refresh_action)
         self.copy_action = QAction("&Copy netsh commands for the pending change", self)
         self.copy_action.triggered.connect(self._copy_commands)
         file_menu.addAction(self.copy_action)
+        self.copy_undo_action = QAction("Copy netsh commands that &undo the pending change", self)
+        self.copy_undo_action.triggered.connect(self._copy_undo)
+        file_menu.addAction(self.copy_undo_action)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        export_action = QAction("&Export settings to a file\u2026", self)
+        export_action.triggered.connect(self._export)
+        file_menu.addAction(export_action)
+        import_action = QAction("&Import settings from a file\u2026", self)
+        import_action.triggered.connect(self._import)
+        file_menu.addAction(import_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        tools = self.menuBar().addMenu("&Tools")
+        for text, markdown in (("Copy &report for a ticket", False), ("Copy report as &Markdown", True)):
+            action = QAction(text, self)
+            action.setData(markdown)
+            action.triggered.connect(self._copy_report)
+            tools.addAction(action)
+        history_action = QAction("&History of changes\u2026", self, shortcut=QKeySequence("Ctrl+H"))
+        history_action.triggered.connect(self._history)
+        tools.addAction(history_action)
         help_menu = self.menuBar().addMenu("&Help")
-        help_action = QAction("&What do these settings do?", self, shortcut=QKeySequence.StandardKey.HelpContents)
+        help_action = QAction("&What do these settings do?", self,
+                              shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents))
         help_action.triggered.connect(self._help)
         help_menu.addAction(help_action)
+        log_action = QAction("Open &log folder", self)
+        log_action.triggered.connect(self._open_logs)
+        help_menu.addAction(log_action)
         about = QAction(f"&About {APP_NAME}", self)
         about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}"))
         help_menu.addAction(about)
@@ -140,7 +174,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
 
     def _connect(self) -> None:
-        self.vm.changed.connect(self.render)
+        self.vm.changed.connect(self.show_view)
         self.vm.message.connect(self.show_message)
         self.vm.trialStarted.connect(self._open_keep_dialog)
         self.vm.trialTick.connect(self._tick)
@@ -158,11 +192,11 @@ class MainWindow(QMainWindow):
         self.show_message(Message(Level.WARNING, text))
 
     # --- rendering ------------------------------------------------------------------------------------------
-    def render(self) -> None:
+    def show_view(self) -> None:
         vm = self.vm
         for index, (family, panel) in enumerate(self.panels.items()):
             view = vm.family_view(family)
-            panel.render(view)
+            panel.show_view(view)
             mark = f" {CHANGED_MARK}" if view.changed else (" \u26a0" if view.failure else "")
             self.tabs.setTabText(index, family.label + mark)
             self.tabs.setTabToolTip(index, "Has pending edits" if view.changed else
@@ -174,9 +208,11 @@ class MainWindow(QMainWindow):
         self.apply_button.setEnabled(idle and vm.has_pending)
         self.discard_button.setEnabled(idle and vm.has_pending)
         self.copy_action.setEnabled(vm.has_pending)
+        self.copy_undo_action.setEnabled(vm.has_pending)
+        self.preset_bar.set_busy(not idle or vm.state is None)
         self.refresh_button.setEnabled(idle)
         self.refresh_action.setEnabled(idle)
-        self.restore_button.setEnabled(idle and bool(vm.originals))
+        self.restore_button.setEnabled(idle and vm.state is not None)
         self.busy_bar.setVisible(vm.busy)
         if self.banner:
             self.banner.setEnabled(idle)
@@ -228,15 +264,75 @@ class MainWindow(QMainWindow):
         await self.vm.apply()
 
     def _restore(self) -> None:
-        dialog = RestoreDialog(self.vm.originals, self)
+        info = self.helpdesk.info
+        dialog = RestoreDialog(self.vm.originals, self.helpdesk.windows_defaults(), info.build if info else None,
+                               self.helpdesk.defaults_problem, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
-            if self.vm.restore_original(dialog.families):
+            if dialog.source is RestoreSource.WINDOWS_DEFAULTS:
+                ready = self.helpdesk.restore_windows_defaults(dialog.families)
+            else:
+                ready = self.vm.restore_original(dialog.families)
+            if ready:
                 self._confirm_apply("Restore these values?")
 
         dialog.accepted.connect(chosen)
         dialog.open()
+
+    def _copy_undo(self) -> None:
+        QGuiApplication.clipboard().setText("\n".join(self.vm.undo_commands()) + "\n")
+        self.show_message(Message(Level.INFO, "The netsh commands that undo the pending change were copied."))
+
+    @asyncSlot()
+    async def _copy_report(self) -> None:
+        sender = self.sender()
+        markdown = isinstance(sender, QAction) and bool(sender.data())
+        text = await self.helpdesk.report(markdown=markdown)
+        QGuiApplication.clipboard().setText(text)
+        self.show_message(Message(Level.INFO, "The report was copied; paste it into the ticket.", text))
+
+    def _history(self) -> None:
+        entries, notices = self.helpdesk.history()
+        dialog = HistoryDialog(entries, notices, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.revertRequested.connect(self._revert_entry)
+        dialog.open()
+
+    def _revert_entry(self, entry: object) -> None:
+        if isinstance(entry, HistoryEntry) and self.helpdesk.revert_entry(entry):
+            self._confirm_apply("Revert this change?")
+
+    def _export(self) -> None:
+        dialog = QFileDialog(self, "Export settings", str(Path.home() / "loopback-settings.json"),
+                             "Loopback Tuner profile (*.json)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("json")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self._export_to)
+        dialog.open()
+
+    @asyncSlot(str)
+    async def _export_to(self, path: str) -> None:
+        await self.helpdesk.export_profile(Path(path), pending=self.vm.has_pending)
+
+    def _import(self) -> None:
+        dialog = QFileDialog(self, "Import settings", str(Path.home()), "Loopback Tuner profile (*.json);;All (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self._import_from)
+        dialog.open()
+
+    @asyncSlot(str)
+    async def _import_from(self, path: str) -> None:
+        await self.helpdesk.import_profile(Path(path))
+
+    def _open_logs(self) -> None:
+        if self.log_folder is None:
+            return
+        self.log_folder.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_folder))):
+            self.show_message(Message(Level.INFO, f"The log folder is {self.log_folder}"))
 
     def _open_keep_dialog(self, trial: TrialView) -> None:
         dialog = KeepDialog(trial, self)
@@ -284,7 +380,7 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.vm.in_trial:
             event.ignore()  # closing means revert, never keep: revert first, then close
             self._close_after_trial = True

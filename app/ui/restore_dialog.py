@@ -1,41 +1,76 @@
-"""Choose which family to put back to the values this machine had when the app first read it."""
+"""Restore: choose the source (this machine's original values, or Windows defaults) and the family."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QRadioButton, QVBoxLayout, QWidget
+import enum
 
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGroupBox, QLabel, QRadioButton, QVBoxLayout, QWidget
+
+from app.domain.defaults import DefaultsEntry
 from app.domain.model import Family
 from app.storage.originals import OriginalValues
 
 
-class RestoreDialog(QDialog):
-    """Accepted with :attr:`families` set; the restore then goes through the normal apply flow."""
+class RestoreSource(enum.Enum):
+    ORIGINAL = "original"
+    WINDOWS_DEFAULTS = "windows-defaults"
 
-    def __init__(self, originals: dict[Family, OriginalValues], parent: QWidget | None = None) -> None:
+
+class RestoreDialog(QDialog):
+    """Accepted with :attr:`source` and :attr:`families`; the restore then goes through the normal apply flow."""
+
+    def __init__(self, originals: dict[Family, OriginalValues], defaults: DefaultsEntry | None, build: int | None,
+                 defaults_problem: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Restore original values")
-        lines = [f"<b>{f.label}</b>: {o.settings.describe()} <i>(first read {o.date_text})</i>"
-                 for f, o in sorted(originals.items())]
-        intro = QLabel("Put the loopback settings back to the values this machine had when Loopback Tuner first "
-                       "read them:<br>" + "<br>".join(lines))
-        intro.setWordWrap(True)
+        self.setWindowTitle("Restore values")
+        source_box = QGroupBox("Restore to")
+        source_layout = QVBoxLayout(source_box)
+        self.original = QRadioButton("&Original values on this machine")
+        lines = [f"{f.label}: {o.settings.describe()} (first read {o.date_text})" for f, o in sorted(originals.items())]
+        original_text = QLabel("<br>".join(lines) or "Not known yet: they are saved on the first successful read.")
+        self.defaults = QRadioButton("&Windows defaults for this build")
+        if defaults is not None:
+            defaults_text = QLabel(f"{defaults.settings.describe()}<br><i>Source: {defaults.source}</i>")
+        else:
+            why = defaults_problem or (f"Not known for build {build}: Microsoft publishes no table of defaults, so "
+                                       "Loopback Tuner lists a build only with a verifiable source."
+                                       if build else "The Windows build is not known.")
+            defaults_text = QLabel(why)
+        for label in (original_text, defaults_text):
+            label.setWordWrap(True)
+            label.setContentsMargins(24, 0, 0, 6)
+            label.setProperty("role", "hint")
+        self.original.setEnabled(bool(originals))
+        self.defaults.setEnabled(defaults is not None)
+        for widget in (self.original, original_text, self.defaults, defaults_text):
+            source_layout.addWidget(widget)
+        (self.original if originals else self.defaults).setChecked(bool(originals) or defaults is not None)
+
+        family_box = QGroupBox("For")
+        family_layout = QVBoxLayout(family_box)
         self.choices: dict[tuple[Family, ...], QRadioButton] = {}
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
         for families, text in (((Family.IPV4, Family.IPV6), "&Both families"), ((Family.IPV4,), "IPv&4 only"),
                                ((Family.IPV6,), "IPv&6 only")):
             button = QRadioButton(text)
-            button.setEnabled(all(f in originals for f in families))
             self.choices[families] = button
-            layout.addWidget(button)
-        next(b for b in self.choices.values() if b.isEnabled()).setChecked(True) if any(
-            b.isEnabled() for b in self.choices.values()) else None
+            family_layout.addWidget(button)
+        self.choices[(Family.IPV4, Family.IPV6)].setChecked(True)
+
         buttons = QDialogButtonBox()
         self.ok = buttons.addButton("&Restore\u2026", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setEnabled(bool(originals) or defaults is not None)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(source_box)
+        layout.addWidget(family_box)
         layout.addWidget(buttons)
+        self.setMinimumWidth(480)
+
+    @property
+    def source(self) -> RestoreSource:
+        return RestoreSource.WINDOWS_DEFAULTS if self.defaults.isChecked() else RestoreSource.ORIGINAL
 
     @property
     def families(self) -> tuple[Family, ...]:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 from qasync import asyncSlot
 
 from app.runners.sim_profile import KNOWN_BUILDS, SimProfile, UacAnswer
@@ -38,13 +47,14 @@ class SimulationBanner(QFrame):
         self.uac.addItem("UAC prompt: approve", UacAnswer.APPROVE.value)
         self.uac.addItem("UAC prompt: cancel", UacAnswer.CANCEL.value)
         self.reboot = QPushButton("Simulate re&boot")
-        for widget, name, text in (
+        described: tuple[tuple[QWidget, str, str], ...] = (
                 (self.build, "Simulated Windows build", "Which Windows build the simulation behaves like"),
                 (self.language, "Simulated display language", "The language netsh answers in"),
                 (self.elevated, "Simulated session runs as administrator", "When on, no UAC prompt is needed"),
                 (self.latency, "Simulated netsh delay", "Makes every simulated netsh call this much slower"),
                 (self.uac, "Simulated UAC answer", "What the simulated administrator prompt answers"),
-                (self.reboot, "Simulate a reboot", "Active-only values are lost; saved values take effect")):
+                (self.reboot, "Simulate a reboot", "Active-only values are lost; saved values take effect"))
+        for widget, name, text in described:
             widget.setAccessibleName(name)
             widget.setAccessibleDescription(text)
             widget.setToolTip(text)
@@ -55,19 +65,19 @@ class SimulationBanner(QFrame):
         lang_label.setBuddy(self.language)
         delay_label = QLabel("netsh d&elay:")
         delay_label.setBuddy(self.latency)
-        for widget in (build_label, self.build, lang_label, self.language):
-            row.addWidget(widget)
+        for item in (build_label, self.build, lang_label, self.language):
+            row.addWidget(item)
         row.addStretch(1)
-        for widget in (self.elevated, delay_label, self.latency, self.uac):
-            row2.addWidget(widget)
+        for second in (self.elevated, delay_label, self.latency, self.uac):
+            row2.addWidget(second)
         row2.addStretch(1)
         row2.addWidget(self.reboot)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addLayout(row2)
-        self.render(vm.profile)
-        vm.profileChanged.connect(self.render)
+        self.show_view(vm.profile)
+        vm.profileChanged.connect(self.show_view)
         self.build.activated.connect(self._build_chosen)
         self.language.activated.connect(self._language_chosen)
         self.elevated.toggled.connect(self._elevated_toggled)
@@ -75,7 +85,7 @@ class SimulationBanner(QFrame):
         self.uac.activated.connect(self._uac_chosen)
         self.reboot.clicked.connect(self._reboot)
 
-    def render(self, profile: SimProfile) -> None:
+    def show_view(self, profile: SimProfile) -> None:
         widgets = (self.build, self.language, self.elevated, self.latency, self.uac)
         for widget in widgets:
             widget.blockSignals(True)

@@ -11,6 +11,8 @@ QLabel[role="hint"] { color: palette(placeholder-text); }
 QLabel[role="note"] { color: palette(placeholder-text); font-style: italic; }
 #simBanner { background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060; border-radius: 4px; }
 #simBanner QLabel, #simBanner QCheckBox { color: #3b2f00; }
+#warningBanner { background: #fde7e9; border: 1px solid #c42b1c; border-radius: 4px; }
+#warningBanner QLabel { color: #3b0a06; }
 #failure { border: 1px solid #c42b1c; border-radius: 4px; }
 #failureTitle { font-weight: bold; color: #c42b1c; }
 #unsaved { color: #9d5d00; }
@@ -19,6 +21,8 @@ DARK_EXTRA = """
 #simBanner { background: #4a3b00; color: #fff4ce; border-color: #8a6d00; }
 #simBanner QLabel, #simBanner QCheckBox { color: #fff4ce; }
 #failureTitle { color: #ff99a4; }
+#warningBanner { background: #442726; border-color: #c42b1c; }
+#warningBanner QLabel { color: #ffdfe0; }
 #unsaved { color: #fce100; }
 """
 

@@ -25,7 +25,13 @@ from app.domain.model import (
 from app.elevation.launchers import ElevationCancelledError
 from app.elevation.protocol import Outcome
 from app.services.recovery import recover_interrupted
-from app.services.transactions import ApplyFailedError, TransactionBusyError, TransactionResult, TransactionService
+from app.services.transactions import (
+    ApplyFailedError,
+    TransactionBusyError,
+    TransactionResult,
+    TransactionService,
+    Trial,
+)
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
 from app.viewmodels.countdown import Countdown
@@ -91,7 +97,7 @@ class MainViewModel(QObject):
         self._pending: dict[Family, LoopbackSettings] = {}
         self._originals: dict[Family, OriginalValues] = {}
         self._busy_text = ""
-        self._trial = None
+        self._trial: Trial | None = None
         self._trial_task: asyncio.Future[Any] | None = None
         self._lock_path = lock_path
         self.read_at: float | None = None

@@ -12,19 +12,21 @@ from typing import Any, TypeVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-import qasync  # noqa: E402
+import pytest
+import qasync
 
-from app.paths import AppPaths  # noqa: E402
-from app.runners.factory import Backend, BackendKind, sim_state  # noqa: E402
-from app.runners.sim_profile import SimProfile  # noqa: E402
-from app.runners.sim_store import SimStateFile  # noqa: E402
-from app.storage.originals import OriginalsStore  # noqa: E402
-from app.ui.main_window import MainWindow  # noqa: E402
-from app.viewmodels.countdown import Countdown  # noqa: E402
-from app.viewmodels.main_vm import MainViewModel  # noqa: E402
-from app.viewmodels.simulation_vm import SimulationViewModel  # noqa: E402
-from app.wiring import Services, build_services  # noqa: E402
+from app.paths import AppPaths
+from app.resources import resource_path
+from app.runners.factory import Backend, BackendKind, sim_state
+from app.runners.sim_profile import SimProfile
+from app.runners.sim_store import SimStateFile
+from app.storage.originals import OriginalsStore
+from app.ui.main_window import MainWindow
+from app.viewmodels.countdown import Countdown
+from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+from app.viewmodels.main_vm import MainViewModel
+from app.viewmodels.simulation_vm import SimulationViewModel
+from app.wiring import Services, build_services
 
 T = TypeVar("T")
 
@@ -97,6 +99,7 @@ class Rig:
     state: SimStateFile
     services: Services
     paths: AppPaths
+    helpdesk: HelpDeskViewModel
 
 
 def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int = 15) -> Rig:
@@ -114,10 +117,12 @@ def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int =
         countdown=Countdown(tick_ms=10),
     )
     sim_vm = SimulationViewModel(state)
-    window = MainWindow(vm, sim_vm, services.reader.description)
+    defaults = resource_path("windows_defaults.json").read_text(encoding="utf-8")
+    helpdesk = HelpDeskViewModel(vm, services.machine_info, defaults, simulated=True)
+    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, log_folder=paths.logs)
     qtbot.addWidget(window)
     window.show()
-    return Rig(window, vm, sim_vm, state, services, paths)
+    return Rig(window, vm, sim_vm, state, services, paths, helpdesk)
 
 
 @pytest.fixture
@@ -130,6 +135,7 @@ def rig_factory(qtbot: Any, tmp_path: Path, run: Callable[[Awaitable[Any]], Any]
         if start:
             run(rig.sim_vm.load())
             run(rig.vm.start())
+            run(rig.helpdesk.load_info())
         return rig
 
     yield factory
@@ -137,7 +143,7 @@ def rig_factory(qtbot: Any, tmp_path: Path, run: Callable[[Awaitable[Any]], Any]
     # the loop's worker threads, where Qt cannot stop their timers.
     for rig in rigs:
         rig.vm.countdown.stop()
-        for obj in (rig.vm, rig.sim_vm):
+        for obj in (rig.vm, rig.sim_vm, rig.helpdesk):
             obj.deleteLater()
     rigs.clear()
     gc.collect()

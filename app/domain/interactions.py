@@ -1,0 +1,23 @@
+"""Known interactions worth warning about (FACTS.md, "Known interaction worth warning about")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.domain.model import Family, LoopbackSettings
+
+FIRST_BUILD_22H2 = 22621  # Windows 11 22H2
+
+BBR2_WARNING = ("Windows 11 22H2 and later with the BBR2 congestion provider and loopback large MTU on is reported to "
+                "stall localhost connections (Steam's web helper, Gradle/JDK, local proxies). The usual fix is to "
+                "turn large MTU off for both families.")
+
+
+def bbr2_large_mtu_risk(build: int | None, providers: Mapping[str, str], active: Mapping[Family, LoopbackSettings]
+                        ) -> list[Family]:
+    """The families with large MTU on when the build and a BBR2 TCP setting make the stall likely (else [])."""
+    if build is None or build < FIRST_BUILD_22H2:
+        return []
+    if not any(value.strip().casefold() == "bbr2" for value in providers.values()):
+        return []
+    return [family for family, settings in active.items() if settings.large_mtu]

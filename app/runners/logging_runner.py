@@ -1,0 +1,29 @@
+"""A NetshRunner decorator that writes every run to the support log."""
+
+from __future__ import annotations
+
+import logging
+
+from app.domain.commands import Argv, display
+from app.runners.base import CommandResult, NetshMissingError, NetshRunner
+from app.support_log import LOGGER, log_results
+
+
+class LoggingRunner:
+    """Passes every call through to ``inner`` and logs the command, exit code and output."""
+
+    def __init__(self, inner: NetshRunner) -> None:
+        self.inner = inner
+
+    @property
+    def description(self) -> str:
+        return self.inner.description
+
+    async def run(self, argv: Argv) -> CommandResult:
+        try:
+            result = await self.inner.run(argv)
+        except NetshMissingError as exc:
+            logging.getLogger(LOGGER).warning("netsh: %s -> not started: %s", display(argv), exc)
+            raise
+        log_results([result])
+        return result

@@ -1,0 +1,81 @@
+"""Help-desk widgets: the preset buttons and the known-interaction warning banner."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.domain.presets import PresetId
+from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+
+
+class PresetBar(QWidget):
+    """One click fills in a preset's values as pending edits for both families (nothing is applied)."""
+
+    def __init__(self, vm: HelpDeskViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.buttons: dict[PresetId, QPushButton] = {}
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("<b>Presets:</b>"))
+        mnemonics = {PresetId.LATENCY: "Favor &latency", PresetId.THROUGHPUT: "Favor &throughput",
+                     PresetId.BALANCED: "Balanced"}
+        for item in vm.presets:
+            button = QPushButton(mnemonics[item.id])
+            button.setToolTip(item.why)
+            button.setAccessibleName(f"Preset: {item.label}")
+            button.setAccessibleDescription(item.why)
+            button.setProperty("preset", item.id.value)
+            button.clicked.connect(self._chosen)
+            self.buttons[item.id] = button
+            row.addWidget(button)
+        note = QLabel("fill in pending edits for both families; nothing changes until Apply")
+        note.setProperty("role", "hint")
+        row.addWidget(note)
+        row.addStretch(1)
+
+    def _chosen(self) -> None:
+        preset_id = self.sender().property("preset")
+        self.vm.apply_preset(PresetId(preset_id))
+
+    def set_busy(self, busy: bool) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(not busy)
+
+
+class WarningBanner(QFrame):
+    """Shows known-interaction warnings, each with a one-click pending fix."""
+
+    def __init__(self, vm: HelpDeskViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.setObjectName("warningBanner")
+        self.setAccessibleName("Warning")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.fix_button = QPushButton()
+        self.fix_button.setAccessibleName("Fill in the suggested fix")
+        self.fix_button.setAccessibleDescription("Fills in the fix as pending edits; nothing changes until Apply")
+        self.fix_button.clicked.connect(self._fix)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.fix_button)
+        layout.addLayout(row)
+        vm.warningsChanged.connect(self.show_view)
+        self.show_view()
+
+    def show_view(self) -> None:
+        warnings = self.vm.warnings
+        self.setVisible(bool(warnings))
+        if warnings:
+            first = warnings[0]
+            self.text.setText(f"<b>Known problem:</b> {first.text}")
+            self.fix_button.setText(first.fix_label + " (pending)")
+            self.fix_button.setAccessibleName(first.fix_label)
+
+    def _fix(self) -> None:
+        warnings = self.vm.warnings
+        if warnings:
+            self.vm.apply_fix(warnings[0])
