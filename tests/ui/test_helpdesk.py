@@ -1,0 +1,162 @@
+"""Help-desk features at view-model and window level against the simulated machine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QGuiApplication
+
+from app.domain.model import ExecutionMode, Family, LoopbackSettings
+from app.domain.presets import PresetId
+from app.runners.sim_profile import SimProfile
+from app.ui.history_dialog import HistoryDialog
+from app.ui.restore_dialog import RestoreDialog, RestoreSource
+from app.viewmodels.messages import Level, Message
+from tests.ui.conftest import Rig, SignalWaiter
+
+Run = Callable[[Any], Any]
+INITIAL = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
+
+
+def messages_of(rig: Rig) -> list[Message]:
+    out: list[Message] = []
+    rig.vm.message.connect(out.append)
+    return out
+
+
+def test_preset_buttons_only_fill_pending_edits(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory()
+    rig.window.preset_bar.buttons[PresetId.LATENCY].click()
+    change = rig.vm.pending_change()
+    assert {fc.family for fc in change.families} == {Family.IPV4, Family.IPV6}
+    assert all(fc.after.execution_mode is ExecutionMode.INLINE and fc.after.large_mtu for fc in change.families)
+    assert rig.state.load().active[Family.IPV4] == INITIAL  # nothing applied
+    assert rig.window.panels[Family.IPV4].mode_buttons[ExecutionMode.INLINE].isChecked()
+
+
+def test_bbr2_warning_appears_in_the_background_with_a_pending_fix(rig_factory: Callable[..., Rig],
+                                                                    run: Run) -> None:
+    rig = rig_factory(SimProfile(elevated=True, build=26100, congestion_provider="bbr2"))
+    assert not rig.window.warning_banner.isVisible()  # start-up did not wait for the check
+    run(rig.helpdesk.check_interactions())
+    assert rig.window.warning_banner.isVisible()
+    assert "BBR2" in rig.window.warning_banner.text.text()
+    rig.window.warning_banner.fix_button.click()
+    assert all(not fc.after.large_mtu for fc in rig.vm.pending_change().families)
+    assert len(rig.vm.pending_change().families) == 2
+
+
+def test_no_bbr2_warning_on_older_builds_or_other_providers(rig_factory: Callable[..., Rig], run: Run) -> None:
+    rig = rig_factory(SimProfile(elevated=True, build=19045, congestion_provider="bbr2"))
+    run(rig.helpdesk.check_interactions())
+    assert not rig.helpdesk.warnings
+    rig.state.set_profile(SimProfile(elevated=True, build=26100, congestion_provider="cubic"))
+    run(rig.helpdesk.load_info())
+    run(rig.helpdesk.check_interactions())
+    assert not rig.helpdesk.warnings
+
+
+def test_report_has_both_families_pending_and_history(rig_factory: Callable[..., Rig], run: Run,
+                                                      wait: SignalWaiter) -> None:
+    rig = rig_factory()
+    rig.vm.set_workers(Family.IPV4, 6)
+    run(rig.vm.apply())
+    wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
+    rig.vm.set_mode(Family.IPV6, ExecutionMode.INLINE)
+    text = run(rig.helpdesk.report())
+    assert "(SIMULATED MACHINE)" in text and "Windows 11 23H2" in text and "build 22631" in text
+    assert "IPv4 now (active):" in text and "adaptive, 6 workers, large MTU on" in text
+    assert "IPv6 execution mode: adaptive \u2192 inline" in text
+    assert "kept" in text and "IPv4 worker count: 4 \u2192 6" in text
+    markdown = run(rig.helpdesk.report(markdown=True))
+    assert "| Display language | en-US |" in markdown
+
+
+def test_copy_report_puts_it_on_the_clipboard(rig_factory: Callable[..., Rig], wait: SignalWaiter) -> None:
+    rig = rig_factory()
+    QGuiApplication.clipboard().clear()
+    rig.window._copy_report()
+    wait.until(lambda: "Loopback Tuner" in QGuiApplication.clipboard().text())
+    assert rig.window.last_message is not None and "copied" in rig.window.last_message.text
+
+
+def test_export_and_import_profiles(rig_factory: Callable[..., Rig], run: Run, tmp_path: Path) -> None:
+    rig = rig_factory()
+    target = tmp_path / "profile.json"
+    assert run(rig.helpdesk.export_profile(target, pending=False))
+    assert json.loads(target.read_text())["ipv4"] == INITIAL.to_json()
+    data = json.loads(target.read_text())
+    data["ipv6"]["execution_mode"] = "worker"
+    target.write_text(json.dumps(data))
+    assert run(rig.helpdesk.import_profile(target))
+    assert rig.vm.pending_summary() == ["IPv6 execution mode: adaptive \u2192 worker"]
+    assert rig.state.load().active[Family.IPV6] == INITIAL  # imported as pending only
+
+
+def test_a_bad_profile_file_changes_nothing_and_says_why(rig_factory: Callable[..., Rig], run: Run,
+                                                         tmp_path: Path) -> None:
+    rig = rig_factory()
+    messages = messages_of(rig)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "loopback-tuner-profile", "version": 1,
+                               "ipv4": {"execution_mode": "inline", "worker_count": 99, "large_mtu": True}}))
+    assert not run(rig.helpdesk.import_profile(bad))
+    assert messages[-1].level is Level.ERROR and "1 to 16, got 99" in messages[-1].text
+    assert not rig.vm.has_pending
+    assert not run(rig.helpdesk.import_profile(tmp_path / "missing.json"))
+    assert "could not be read" in messages[-1].text
+
+
+def test_restore_windows_defaults_and_unknown_builds(rig_factory: Callable[..., Rig], run: Run) -> None:
+    rig = rig_factory()
+    rig.vm.set_pending(Family.IPV4, LoopbackSettings(ExecutionMode.WORKER, 2, False))
+    rig.vm.discard()
+    entry = rig.helpdesk.windows_defaults()
+    assert entry is not None and "simulated machine" in entry.source
+    dialog = RestoreDialog(rig.vm.originals, entry, 22631, "", rig.window)
+    assert dialog.defaults.isEnabled() and dialog.original.isChecked()
+    dialog.defaults.setChecked(True)
+    assert dialog.source is RestoreSource.WINDOWS_DEFAULTS
+    # A build the table does not know: only the original values are offered.
+    unknown = RestoreDialog(rig.vm.originals, None, 17134, "", rig.window)
+    assert not unknown.defaults.isEnabled() and unknown.source is RestoreSource.ORIGINAL
+    messages = messages_of(rig)
+    rig.helpdesk._defaults = []
+    assert not rig.helpdesk.restore_windows_defaults((Family.IPV4,))
+    assert "not known" in messages[-1].text
+
+
+def test_history_view_can_revert_a_kept_change(rig_factory: Callable[..., Rig], run: Run,
+                                               wait: SignalWaiter) -> None:
+    rig = rig_factory()
+    rig.vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
+    run(rig.vm.apply())
+    wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
+    entries, notices = rig.helpdesk.history()
+    dialog = HistoryDialog(entries, notices, rig.window)
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "kept"
+    dialog.table.selectRow(0)
+    assert dialog.revert_button.isEnabled()
+    assert rig.helpdesk.revert_entry(entries[0])
+    assert rig.vm.pending_summary() == ["IPv4 execution mode: worker \u2192 adaptive"]
+
+
+def test_undo_commands_are_the_inverse(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory()
+    rig.vm.set_large_mtu(Family.IPV6, False)
+    assert rig.vm.pending_commands() == ["netsh interface ipv6 set global loopbacklargemtu=disable store=persistent"]
+    assert rig.vm.undo_commands() == ["netsh interface ipv6 set global loopbacklargemtu=enable store=persistent"]
+
+
+def test_netsh_runs_reach_the_support_log(rig_factory: Callable[..., Rig], run: Run, tmp_path: Path) -> None:
+    from app.support_log import LOG_FILE, configure_logging
+
+    assert configure_logging(tmp_path / "logs") is None
+    rig = rig_factory()
+    run(rig.vm.refresh())
+    log = (tmp_path / "logs" / LOG_FILE).read_text(encoding="utf-8")
+    assert "netsh interface ipv4 show global store=active -> exit 0" in log
+    assert "Loopback Execution Mode" in log
