@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -83,10 +84,8 @@ def test_bad_profiles_are_refused_with_a_clear_message(raw: bytes, message: str)
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2048))
 def test_any_bytes_give_a_profile_or_a_validation_error(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(ValidationError):  # anything else propagates and fails the test
         load_profile(raw)
-    except ValidationError:
-        pass
 
 
 def test_the_shipped_defaults_table_is_valid_and_sourced() -> None:
@@ -113,7 +112,8 @@ def test_bbr2_rule() -> None:
 
 
 def test_congestion_json_is_parsed_without_localized_text() -> None:
-    text = '[{"SettingName":"Internet","CongestionProvider":"BBR2"},{"SettingName":"Compat","CongestionProvider":"NewReno"}]'
+    text = ('[{"SettingName":"Internet","CongestionProvider":"BBR2"},'
+            '{"SettingName":"Compat","CongestionProvider":"NewReno"}]')
     assert parse_congestion_json(text).providers == {"Internet": "BBR2", "Compat": "NewReno"}
     assert parse_congestion_json('{"SettingName":"Internet","CongestionProvider":"CUBIC"}').providers == {
         "Internet": "CUBIC"}
