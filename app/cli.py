@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import threading
@@ -192,7 +193,12 @@ class _StdinLine:
                 line = stream.readline()
             except (OSError, ValueError):
                 line = ""
-            loop.call_soon_threadsafe(lambda: self.future.done() or self.future.set_result(line))
+            def deliver() -> None:
+                if not self.future.done():
+                    self.future.set_result(line)
+
+            with contextlib.suppress(RuntimeError):  # the loop already closed: the answer came too late
+                loop.call_soon_threadsafe(deliver)
 
         threading.Thread(target=read, name="stdin", daemon=True).start()
 
@@ -217,10 +223,22 @@ async def _ask_keep(seconds: int, stdin: TextIO, out: TextIO) -> bool:
     return answer.result().strip().lower() in ("y", "yes")
 
 
+def _report_corrupt_state(backend: Backend) -> None:
+    """A corrupt simulated-machine file is set aside by the first load: say so on stderr (stdout may be JSON)."""
+    if backend.is_simulated:
+        state = sim_state(backend)
+        state.load()
+        for notice in state.notices:
+            print(f"note: {notice}", file=sys.stderr)
+
+
 async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     patch = _patch(args)
+    if getattr(args, "yes", False) and not args.trial:  # all input is checked before netsh runs
+        raise UsageError("--yes goes with --trial")
     families = _families(args.family)
     store = Store(args.store)
+    _report_corrupt_state(services.backend)
     state = await services.transactions.read()
     try:
         change = plan_change(state, families, patch)
@@ -237,8 +255,6 @@ async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, st
         for argv in commands_for(change, store):
             print(display(argv), file=out)
         return EXIT_OK
-    if args.yes and not args.trial:
-        raise UsageError("--yes goes with --trial")
     try:
         if args.trial:
             trial = await services.transactions.begin(change, seconds=args.trial, store=store)
@@ -329,6 +345,7 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.command == "history":
         return _cmd_history(services, out)
     if args.command == "show":
+        _report_corrupt_state(backend)
         state = await services.transactions.read()
         store = Store(args.store)
         if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 
@@ -73,9 +74,12 @@ def parse_set_global(argv: Sequence[str]) -> tuple[Family, SettingsPatch, Store]
         if not sep or name in fields:
             raise ValidationError(f"bad or repeated tag {tag!r}")
         if name == "loopbackexecutionmode":
+            if value not in {m.value for m in ExecutionMode}:  # exactly as set_global writes it
+                raise ValidationError(f"execution mode must be adaptive, inline or worker, got {value!r}")
             fields[name] = parse_execution_mode(value)
         elif name == "loopbackworkercount":
-            if not value.isdigit() or len(value) > 2:
+            # ASCII digits without a leading zero: str.isdigit() also accepts "²", which int() rejects.
+            if not re.fullmatch(r"[1-9][0-9]?", value):
                 raise ValidationError(f"worker count must be 1 to 16, got {value!r}")
             fields[name] = validate_worker_count(int(value))
         elif name == "loopbacklargemtu":

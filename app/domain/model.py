@@ -114,7 +114,8 @@ class LoopbackSettings:
         )
 
     def describe(self) -> str:
-        return f"{self.execution_mode}, {self.worker_count} workers, large MTU {format_value(Setting.LARGE_MTU, self.large_mtu)}"
+        mtu = format_value(Setting.LARGE_MTU, self.large_mtu)
+        return f"{self.execution_mode}, {self.worker_count} workers, large MTU {mtu}"
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape: {"execution_mode": ..., "worker_count": ..., "large_mtu": ...}."""

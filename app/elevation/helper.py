@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import time
@@ -33,6 +34,8 @@ from app.runners.base import CommandResult, NetshMissingError, NetshRunner
 
 EXIT_KEPT, EXIT_REVERTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 MAX_TRIAL_S = 3600
+DEFAULT_NETSH_TIMEOUT_S = 15.0
+NETSH_TIMEOUT_RANGE_S = (0.1, 300.0)  # each netsh run; a hung one is killed and the previous values restored
 
 RunFn = Callable[[Argv], CommandResult]
 
@@ -57,6 +60,7 @@ def _parser() -> _Parser:
     p.add_argument("--deadline-seconds", type=int, required=True)
     p.add_argument("--keep-store", choices=("persistent", "active"), required=True)
     p.add_argument("--change", action="append", required=True)
+    p.add_argument("--netsh-timeout", type=float, default=DEFAULT_NETSH_TIMEOUT_S)
     return p
 
 
@@ -102,10 +106,8 @@ class Transaction:
         self.results: list[CommandResult] = []
 
     def _send(self, data: bytes) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # the app is gone; the transaction still ends safely
             self.conn.send_bytes(data)
-        except (OSError, ValueError):
-            pass  # the app is gone; the transaction still ends safely
 
     def _restore(self, before: dict[Family, LoopbackSettings], families: list[Family]) -> bool:
         ok = True
@@ -191,7 +193,7 @@ def _helper_runner(options: argparse.Namespace) -> NetshRunner:
             raise HelperUsageError("the system backend takes no --state or --netsh")
         if sys.platform != "win32":
             raise HelperUsageError("the system backend exists only on Windows")
-        return make_runner(Backend(BackendKind.SYSTEM))
+        return make_runner(Backend(BackendKind.SYSTEM), timeout_s=options.netsh_timeout)
     if sys.platform == "win32":
         from app.platform.windows import default_api, is_elevated
 
@@ -201,10 +203,11 @@ def _helper_runner(options: argparse.Namespace) -> NetshRunner:
     if options.backend == "simulated":
         if not options.state or options.netsh:
             raise HelperUsageError("the simulated backend needs --state and no --netsh")
-        return make_runner(Backend(BackendKind.SIMULATED, state=Path(options.state)), as_admin=True)
+        return make_runner(Backend(BackendKind.SIMULATED, state=Path(options.state)), as_admin=True,
+                           timeout_s=options.netsh_timeout)
     if not options.netsh or options.state:
         raise HelperUsageError("the custom backend needs --netsh and no --state")
-    return make_runner(Backend(BackendKind.CUSTOM, netsh=Path(options.netsh)))
+    return make_runner(Backend(BackendKind.CUSTOM, netsh=Path(options.netsh)), timeout_s=options.netsh_timeout)
 
 
 def _connect(address: str, authkey: bytes, timeout_s: float = 30.0) -> Connection:
@@ -227,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         changes = parse_changes(options.change)
         if not 1 <= options.deadline_seconds <= MAX_TRIAL_S + 60:
             raise HelperUsageError("deadline out of range")
+        low, high = NETSH_TIMEOUT_RANGE_S
+        if not low <= options.netsh_timeout <= high:  # also refuses nan and inf
+            raise HelperUsageError(f"--netsh-timeout must be {low:g} to {high:g} seconds")
         key_hex = sys.stdin.readline().strip() if options.authkey_stdin else options.authkey
         if not key_hex or len(key_hex) != 64:
             raise HelperUsageError("a 32-byte key is required")

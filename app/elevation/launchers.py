@@ -85,7 +85,7 @@ class ProcessLauncher:
         else:
             kwargs["start_new_session"] = True  # a Ctrl+C or a killed process group must not take it down
         try:
-            process = subprocess.Popen(  # noqa: S603 - our own helper, argv list, no shell
+            process = subprocess.Popen(
                 [*self.program, *args, "--authkey-stdin"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 **kwargs,  # type: ignore[call-overload]
             )

@@ -113,10 +113,10 @@ def parse_helper_message(data: bytes) -> Applied | Done:
             before = {Family(k): LoopbackSettings.from_json(v) for k, v in before_raw.items()}
             return Applied(ok, before, _results(message["results"]), text)
         if message["type"] == "done":
-            reason = message["reason"]
-            if not isinstance(reason, str):
+            reason, outcome = message["reason"], message["outcome"]
+            if not isinstance(reason, str) or not isinstance(outcome, str):
                 raise ProtocolError("malformed done message")
-            return Done(Outcome(message["outcome"]), reason, _results(message["results"]))
+            return Done(Outcome(outcome), reason, _results(message["results"]))
     except (KeyError, ValueError) as exc:
         raise ProtocolError(f"malformed message: {exc}") from None
     raise ProtocolError(f"unknown message type {message['type']!r}")

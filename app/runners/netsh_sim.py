@@ -23,7 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--as-admin", action="store_true", help="run as an elevated process would")
     parser.add_argument("--reboot", action="store_true", help="restart the simulated machine and exit")
     # Options come first; everything from the first non-option word on is netsh's own command line.
-    split = next((i for i, a in enumerate(args) if not a.startswith("--")), len(args))
+    split = 0
+    while split < len(args) and args[split].startswith("--"):
+        split += 2 if args[split] == "--state" else 1  # "--state FILE" takes the next word as its value
+    split = min(split, len(args))
     options = parser.parse_args(args[:split])
     state = SimStateFile(options.state or AppPaths.default().simulated_state)
     if options.reboot:

@@ -46,7 +46,9 @@ def _label(lang: Language, english: str, setting: Setting | None = None) -> str:
         return english
     if setting is not None and setting in lang.labels:
         return lang.labels[setting]
-    return f"(label unknown to Loopback Tuner) {english}"
+    # Not "(label unknown to Loopback Tuner) ...": that text has the word "loopback" in every row, which made a
+    # table without loopback rows (a pre-1809 build) look like unknown loopback rows instead of "unsupported".
+    return f"(untranslated) {english}"
 
 
 def _match(token: str, words: Sequence[str], minimum: int = 1) -> str | None:
@@ -152,7 +154,7 @@ class SimulatedMachine:
                     return 1, MSG_BAD_VALUE
                 patch["execution_mode"] = ExecutionMode(mode)
             elif name == Setting.WORKER_COUNT.value:
-                if not value.isdigit() or not 1 <= int(value) <= 16:
+                if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 16:  # int("²") raises
                     return 1, MSG_BAD_VALUE  # reject-or-clamp above 16 is UNCONFIRMED; we reject
                 patch["worker_count"] = int(value)
             else:

@@ -33,7 +33,7 @@ class SimulatedRunner:
         if profile.latency_ms:
             await asyncio.sleep(profile.latency_ms / 1000)
         outcome = await loop.run_in_executor(None, self.run_now, argv)
-        if outcome == HANG:
+        if isinstance(outcome, str):  # HANG
             await asyncio.sleep(self.timeout_s)
             return CommandResult(argv, None, "", "", time.monotonic() - started, timed_out=True)
         code, text = outcome

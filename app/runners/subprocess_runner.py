@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import subprocess
 import sys
 import time
@@ -46,7 +45,7 @@ class SubprocessRunner:
         started = time.monotonic()
         flags = _CREATE_NO_WINDOW if sys.platform == "win32" else 0
         try:
-            done = subprocess.run(  # noqa: S603 - argv list, no shell, program chosen by the factory
+            done = subprocess.run(
                 [*self._program, *argv], capture_output=True, stdin=subprocess.DEVNULL, timeout=self._timeout_s,
                 shell=False, check=False, env=self._env, creationflags=flags,
             )

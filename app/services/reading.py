@@ -6,9 +6,18 @@ import asyncio
 from dataclasses import dataclass
 
 from app.domain.commands import show_global
-from app.domain.errors import UnsupportedBuildError, UnrecognizedOutputError
-from app.domain.model import Family, FamilyState, LoopbackSettings, MachineState, Reading, ReadFailure, ReadProblem
-from app.domain.model import Setting, Store
+from app.domain.errors import UnrecognizedOutputError, UnsupportedBuildError
+from app.domain.model import (
+    Family,
+    FamilyState,
+    LoopbackSettings,
+    MachineState,
+    ReadFailure,
+    Reading,
+    ReadProblem,
+    Setting,
+    Store,
+)
 from app.domain.parser import parse_show_global
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
 

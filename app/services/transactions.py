@@ -16,18 +16,27 @@ from dataclasses import dataclass, field
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
+from typing import Any
 
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
-from app.elevation.protocol import Applied, Done, Outcome, ProtocolError, change_arguments, decision_message
-from app.elevation.protocol import parse_helper_message
+from app.elevation.protocol import (
+    Applied,
+    Done,
+    Outcome,
+    ProtocolError,
+    change_arguments,
+    decision_message,
+    parse_helper_message,
+)
 from app.runners.base import CommandResult, NetshRunner
 from app.services.reading import Mismatch, mismatches, read_machine
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import History
 
 GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this much
+NETSH_TIMEOUT_S = 15.0  # the helper's limit for each netsh run
 CONNECT_TIMEOUT_S = 120.0  # how long a UAC prompt may stay open before we give up on the helper
 APPLY_TIMEOUT_S = 120.0
 
@@ -118,10 +127,12 @@ class TransactionService:
     """Runs trials through the helper; one at a time, across instances (a lock file)."""
 
     def __init__(self, reader: NetshRunner, launcher: HelperLauncher, backend: HelperBackend, history: History,
-                 lock_path: Path, *, grace_s: float = GRACE_S, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+                 lock_path: Path, *, grace_s: float = GRACE_S, connect_timeout_s: float = CONNECT_TIMEOUT_S,
+                 netsh_timeout_s: float = NETSH_TIMEOUT_S) -> None:
         self.reader, self.launcher, self.backend, self.history = reader, launcher, backend, history
         self._lock = InterProcessLock(lock_path)
         self.grace_s, self.connect_timeout_s = grace_s, connect_timeout_s
+        self.netsh_timeout_s = netsh_timeout_s
         self._busy = False
 
     @property
@@ -171,7 +182,7 @@ class TransactionService:
         listener = Listener(address, authkey=authkey)
         deadline = max(1, round(seconds + self.grace_s))
         args = [*self.backend.args, "--address", address, "--deadline-seconds", str(deadline),
-                "--keep-store", store.value, *change_arguments(change)]
+                "--keep-store", store.value, "--netsh-timeout", f"{self.netsh_timeout_s:g}", *change_arguments(change)]
         conn: Connection | None = None
         try:
             try:
@@ -182,9 +193,11 @@ class TransactionService:
                 raise
             conn = await self._accept(listener, address, authkey, process)
             message = await self._receive(conn, APPLY_TIMEOUT_S)
-        except BaseException:
+        except BaseException as exc:
             if conn is not None:
                 conn.close()
+            if isinstance(exc, HelperError):  # else the history would show a transaction that never finished
+                self._finish_history(ident, "failed", str(exc), notices)
             raise
         finally:
             listener.close()
@@ -213,6 +226,7 @@ class TransactionService:
             try:
                 with contextlib.suppress(OSError, ValueError):
                     conn.send_bytes(decision_message(keep))
+                done: Applied | Done | HelperError
                 try:
                     done = await self._receive(conn, self.grace_s + APPLY_TIMEOUT_S)
                 except HelperError as exc:
@@ -272,7 +286,8 @@ class TransactionService:
 
         accepting = loop.run_in_executor(None, accept)
         exited = loop.run_in_executor(None, process.wait, self.connect_timeout_s)
-        done, _ = await asyncio.wait({accepting, exited}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {accepting, exited}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if accepting in done:
             conn = accepting.result()
             if conn is not None:

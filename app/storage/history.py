@@ -113,13 +113,18 @@ class History:
         else:
             raise ValueError("unknown event")
 
-    def _append(self, record: dict[str, object]) -> str | None:
+    def _append(self, record: dict[str, object]) -> None:
+        """Append one JSON line and flush it to disk; raises OSError (e.g. the disk is full)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8", newline="\n") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def _write(self, record: dict[str, object]) -> str | None:
+        """Append ``record``; a failure becomes a notice for the user, never an exception."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8", newline="\n") as handle:
-                handle.write(json.dumps(record, sort_keys=True) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._append(record)
         except OSError as exc:
             return f"The history could not be written ({exc.strerror or exc}); the change itself is not affected."
         return None
@@ -127,12 +132,12 @@ class History:
     def record_started(self, change: Change, backend: str) -> tuple[str, str | None]:
         """Append a "started" record; returns its id and a notice if writing failed."""
         ident = uuid.uuid4().hex
-        notice = self._append({"event": "started", "id": ident, "time": time.time(), "user": _user(),
+        notice = self._write({"event": "started", "id": ident, "time": time.time(), "user": _user(),
                                "machine": platform.node() or "unknown", "backend": backend,
                                "requested": change.to_json()})
         return ident, notice
 
     def record_finished(self, ident: str, outcome: str, reason: str = "", after: dict[str, object] | None = None,
                         problems: list[str] | None = None) -> str | None:
-        return self._append({"event": "finished", "id": ident, "time": time.time(), "outcome": outcome,
+        return self._write({"event": "finished", "id": ident, "time": time.time(), "outcome": outcome,
                              "reason": reason, "after": after or {}, "problems": problems or []})

@@ -1,0 +1,107 @@
+"""The one place that picks the backend: environment, options, platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.errors import ValidationError
+from app.paths import AppPaths
+from app.runners.factory import ENV_NETSH, Backend, BackendKind, choose_backend, make_runner, sim_state
+from app.runners.simulated import SimulatedRunner
+from app.runners.subprocess_runner import SubprocessRunner
+
+LINUX = "linux"
+
+
+def test_default_off_windows_is_the_simulated_machine_in_the_user_folder(paths: AppPaths) -> None:
+    backend = choose_backend(environ={}, platform=LINUX)
+    assert backend == Backend(BackendKind.SIMULATED, state=paths.simulated_state)
+    assert backend.is_simulated
+    assert choose_backend(environ={}, platform="darwin").kind is BackendKind.SIMULATED
+
+
+def test_default_on_windows_is_the_system_netsh() -> None:
+    assert choose_backend(environ={}, platform="win32") == Backend(BackendKind.SYSTEM)
+
+
+def test_the_environment_variable_selects_a_custom_netsh_on_any_platform(tmp_path: Path) -> None:
+    for platform in (LINUX, "win32"):
+        backend = choose_backend(environ={ENV_NETSH: str(tmp_path / "fake")}, platform=platform)
+        assert backend == Backend(BackendKind.CUSTOM, netsh=tmp_path / "fake")
+
+
+def test_the_real_environment_is_read_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_NETSH, str(tmp_path / "fake"))
+    assert choose_backend(platform=LINUX).netsh == tmp_path / "fake"
+
+
+def test_netsh_option_wins_over_the_environment(tmp_path: Path) -> None:
+    backend = choose_backend(netsh=str(tmp_path / "opt"), environ={ENV_NETSH: "/env/netsh"}, platform=LINUX)
+    assert backend.netsh == tmp_path / "opt"
+
+
+def test_relative_netsh_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    backend = choose_backend(netsh="bin/netsh", environ={}, platform=LINUX)
+    assert backend.netsh == tmp_path / "bin" / "netsh"
+    assert backend.netsh.is_absolute()
+    # A bare name is a path in the current folder, never a lookup on PATH.
+    assert choose_backend(netsh="netsh", environ={}, platform=LINUX).netsh == tmp_path / "netsh"
+
+
+def test_backend_netsh_with_the_option_is_a_custom_netsh(tmp_path: Path) -> None:
+    backend = choose_backend(backend="netsh", netsh=str(tmp_path / "n"), environ={}, platform=LINUX)
+    assert backend.kind is BackendKind.CUSTOM
+
+
+def test_backend_netsh_off_windows_is_refused() -> None:
+    with pytest.raises(ValidationError, match="only on Windows"):
+        choose_backend(backend="netsh", environ={}, platform=LINUX)
+
+
+def test_backend_simulated_ignores_the_environment_variable(tmp_path: Path) -> None:
+    backend = choose_backend(backend="simulated", environ={ENV_NETSH: "/env/netsh"}, platform="win32")
+    assert backend.kind is BackendKind.SIMULATED
+
+
+def test_state_option_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    backend = choose_backend(state="s.json", environ={}, platform=LINUX)
+    assert backend.state == tmp_path / "s.json"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"backend": "simulated", "netsh": "/x/netsh"},
+        {"backend": "netsh", "state": "s.json"},
+        {"netsh": "/x/netsh", "state": "s.json"},
+        {"backend": "powershell"},
+    ],
+)
+def test_conflicts_are_rejected(options: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        choose_backend(environ={}, platform=LINUX, **options)
+
+
+def test_state_with_the_environment_variable_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="--state only applies"):
+        choose_backend(state="s.json", environ={ENV_NETSH: "/x/netsh"}, platform=LINUX)
+
+
+def test_make_runner_for_each_backend(tmp_path: Path) -> None:
+    simulated = make_runner(Backend(BackendKind.SIMULATED, state=tmp_path / "s.json"), as_admin=True, timeout_s=3)
+    assert isinstance(simulated, SimulatedRunner) and simulated.as_admin and simulated.timeout_s == 3
+    assert simulated.state.path == tmp_path / "s.json"
+    custom = make_runner(Backend(BackendKind.CUSTOM, netsh=tmp_path / "n"))
+    assert isinstance(custom, SubprocessRunner) and custom.program == (str(tmp_path / "n"),)
+    assert "custom" in custom.description
+
+
+def test_sim_state_only_for_the_simulated_backend(tmp_path: Path) -> None:
+    assert sim_state(Backend(BackendKind.SIMULATED, state=tmp_path / "s.json")).path == tmp_path / "s.json"
+    with pytest.raises(ValueError):
+        sim_state(Backend(BackendKind.CUSTOM, netsh=tmp_path / "n"))

@@ -1,0 +1,164 @@
+"""Reading both families from both stores at once, mapping failures to values, and spotting mismatches."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from app.domain.commands import Argv, show_global
+from app.domain.model import ExecutionMode, Family, LoopbackSettings, ReadFailure, ReadProblem, Setting, Store
+from app.runners.base import CommandResult, NetshMissingError
+from app.runners.sim_machine import SIMULATED_INITIAL
+from app.runners.sim_profile import Fault
+from app.runners.simulated import SimulatedRunner
+from app.runners.subprocess_runner import SubprocessRunner
+from app.services.reading import mismatches, read_machine, read_one, reading_from
+from tests.conftest import FIXTURES, MakeState
+
+GOOD = (FIXTURES / "en-US-documented-order-crlf.txt").read_text(encoding="cp437").replace("\r\n", "\n")
+GOOD_SETTINGS = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
+
+
+class FakeRunner:
+    """Answers every run with ``output`` after ``latency`` seconds, counting how many run at once."""
+
+    description = "fake"
+
+    def __init__(self, output: str = GOOD, latency: float = 0.05) -> None:
+        self.output, self.latency = output, latency
+        self.calls: list[Argv] = []
+        self.running = self.max_running = 0
+
+    async def run(self, argv: Argv) -> CommandResult:
+        self.calls.append(argv)
+        self.running += 1
+        self.max_running = max(self.max_running, self.running)
+        try:
+            await asyncio.sleep(self.latency)
+        finally:
+            self.running -= 1
+        return CommandResult(argv, 0, self.output)
+
+
+def test_reads_both_families_from_both_stores_concurrently() -> None:
+    runner = FakeRunner()
+    state = asyncio.run(read_machine(runner))
+    assert sorted(runner.calls) == sorted(show_global(f, s) for f in Family for s in Store)
+    assert len(runner.calls) == 4
+    assert runner.max_running == 4  # all four at once, not one after the other
+    for family in Family:
+        assert state[family].active == state[family].persistent == GOOD_SETTINGS
+
+
+def test_one_family_reads_two_runs() -> None:
+    runner = FakeRunner()
+    state = asyncio.run(read_machine(runner, (Family.IPV6,)))
+    assert len(runner.calls) == 2 and runner.max_running == 2
+    assert list(state.families) == [Family.IPV6]
+
+
+def test_simulated_latency_is_paid_once_not_four_times(make_state: MakeState) -> None:
+    latency = 0.4
+    runner = SimulatedRunner(make_state(latency_ms=int(latency * 1000)))
+    started = time.monotonic()
+    state = asyncio.run(read_machine(runner))
+    elapsed = time.monotonic() - started
+    assert elapsed < 2 * latency, elapsed
+    assert state.settings() == dict.fromkeys(Family, SIMULATED_INITIAL)
+
+
+class ScriptedRunner:
+    description = "scripted"
+
+    def __init__(self, result: CommandResult | Exception) -> None:
+        self.result = result
+
+    async def run(self, argv: Argv) -> CommandResult:
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+def _read(result: CommandResult | Exception) -> object:
+    return asyncio.run(read_one(ScriptedRunner(result), Family.IPV4, Store.ACTIVE))
+
+
+ARGV = show_global(Family.IPV4)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "problem"),
+    [
+        ("en-US-pre1809.txt", ReadProblem.UNSUPPORTED),
+        ("en-US-mode-fast.txt", ReadProblem.UNRECOGNIZED),
+        ("empty.txt", ReadProblem.UNRECOGNIZED),
+    ],
+)
+def test_parser_failures_become_read_failures(fixture: str, problem: ReadProblem) -> None:
+    text = (FIXTURES / fixture).read_text(encoding="cp437")
+    reading = _read(CommandResult(ARGV, 0, text))
+    assert isinstance(reading, ReadFailure) and reading.problem is problem
+    assert reading.raw == text and reading.message
+
+
+def test_missing_netsh_becomes_a_read_failure() -> None:
+    reading = _read(NetshMissingError("netsh could not be started (x: No such file)"))
+    assert reading == ReadFailure(ReadProblem.NETSH_MISSING, "netsh could not be started (x: No such file)")
+
+
+def test_missing_executable_through_a_real_runner(tmp_path: Path) -> None:
+    state = asyncio.run(read_machine(SubprocessRunner([str(tmp_path / "nope")])))
+    for family in Family:
+        reading = state[family].active
+        assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.NETSH_MISSING
+        assert state[family].settings is None
+
+
+def test_non_zero_exit_and_time_out_are_netsh_failures() -> None:
+    failed = reading_from(CommandResult(ARGV, 1, "The parameter is incorrect.\n"))
+    assert isinstance(failed, ReadFailure) and failed.problem is ReadProblem.NETSH_FAILED
+    assert failed.message == "netsh exited with code 1: The parameter is incorrect."
+    timed_out = reading_from(CommandResult(ARGV, None, "", "", 15.0, timed_out=True))
+    assert isinstance(timed_out, ReadFailure) and timed_out.problem is ReadProblem.NETSH_FAILED
+    assert "15 s" in timed_out.message
+
+
+def test_a_non_zero_exit_is_never_parsed_even_with_good_output() -> None:
+    reading = reading_from(CommandResult(ARGV, 2, GOOD))
+    assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.NETSH_FAILED
+
+
+def test_show_fails_fault_through_the_simulator(make_state: MakeState) -> None:
+    state = asyncio.run(read_machine(SimulatedRunner(make_state(faults=frozenset({Fault.SHOW_FAILS})))))
+    assert all(
+        fs.failure is not None and fs.failure.problem is ReadProblem.NETSH_FAILED for fs in state.families.values()
+    )
+
+
+def test_pre_1809_and_zh_cn_through_the_simulator(make_state: MakeState) -> None:
+    old = asyncio.run(read_machine(SimulatedRunner(make_state(build=17134, name="old.json"))))
+    assert {fs.failure.problem for fs in old.families.values() if fs.failure} == {ReadProblem.UNSUPPORTED}
+    zh = asyncio.run(read_machine(SimulatedRunner(make_state(language="zh-CN", name="zh.json"))))
+    assert {fs.failure.problem for fs in zh.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
+
+
+def test_mismatches() -> None:
+    state = asyncio.run(read_machine(FakeRunner(latency=0)))
+    assert mismatches(state, {Family.IPV4: GOOD_SETTINGS}) == []
+    want = LoopbackSettings(ExecutionMode.INLINE, 4, False)
+    found = mismatches(state, {Family.IPV6: want})
+    assert [(m.family, m.setting, m.expected, m.actual) for m in found] == [
+        (Family.IPV6, Setting.EXECUTION_MODE, ExecutionMode.INLINE, ExecutionMode.ADAPTIVE),
+        (Family.IPV6, Setting.LARGE_MTU, False, True),
+    ]
+    assert found[0].describe() == ("IPv6 execution mode did not stick: expected inline, the machine shows adaptive")
+
+
+def test_mismatches_when_the_family_cannot_be_read_back() -> None:
+    state = asyncio.run(read_machine(FakeRunner(output="", latency=0)))
+    found = mismatches(state, {Family.IPV4: GOOD_SETTINGS}, Store.PERSISTENT)
+    assert len(found) == 3 and all(m.actual is None for m in found)
+    assert found[0].describe() == "IPv4 execution mode: could not be read back to check"
