@@ -41,6 +41,8 @@ class CommandResult:
         """A one-line reason for a failed run, e.g. "netsh timed out after 10 s"."""
         if self.timed_out:
             return f"netsh did not answer within {self.duration_s:.0f} s and was stopped"
+        if self.exit_code is None:  # never started (the reason is in stderr)
+            return self.stderr.strip() or "netsh could not be started"
         first = next((line.strip() for line in self.output.splitlines() if line.strip()), "no output")
         return f"netsh exited with code {self.exit_code}: {first}"
 

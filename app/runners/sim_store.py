@@ -47,8 +47,11 @@ class SimStateFile:
         """Load, apply ``change``, save, all under the lock; returns what ``change`` returned."""
         with self._lock.hold(timeout_s=10):
             machine = self._load_unlocked()
+            before = machine.to_json()
             result = change(machine)
-            write_json_atomic(self.path, machine.to_json())
+            after = machine.to_json()
+            if after != before or (not self.path.exists() and after != SimulatedMachine().to_json()):
+                write_json_atomic(self.path, after)  # a read (show global) leaves the file alone
             return result
 
     def set_profile(self, profile: SimProfile) -> None:

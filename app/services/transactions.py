@@ -34,6 +34,7 @@ from app.runners.base import CommandResult, NetshRunner
 from app.services.reading import Mismatch, mismatches, read_machine
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import History
+from app.support_log import log_results
 
 GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this much
 NETSH_TIMEOUT_S = 15.0  # the helper's limit for each netsh run
@@ -317,4 +318,6 @@ class TransactionService:
             except (ProtocolError, OSError) as exc:
                 raise HelperError(f"The helper sent something unexpected ({exc}).") from None
 
-        return await asyncio.get_running_loop().run_in_executor(None, receive)
+        message = await asyncio.get_running_loop().run_in_executor(None, receive)
+        log_results(message.results, via="helper")  # the support log sees the elevated side's runs too
+        return message

@@ -143,6 +143,9 @@ def test_no_command_prints_usage(make_state: MakeState) -> None:
 def test_default_state_lives_in_the_isolated_home(isolated_home: Path) -> None:
     done = netsh_sim(None, "interface", "ipv4", "show", "global")
     assert done.returncode == 0
+    assert not (isolated_home / "data" / "simulated-machine.json").exists()  # a read writes nothing
+    done = netsh_sim(None, "--as-admin", "interface", "ipv4", "set", "global", "loopbackworkercount=2")
+    assert done.returncode == 0, done.stdout
     assert (isolated_home / "data" / "simulated-machine.json").is_file()
 
 

@@ -1,0 +1,180 @@
+"""Help-desk commands: report, export, import, restore, history, and the simulated machine's controls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from app.cli_parts.apply import ApplyOptions, apply_change
+from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError
+from app.domain.defaults import lookup, parse_defaults
+from app.domain.errors import ValidationError
+from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk
+from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState
+from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
+from app.runners.factory import Backend, sim_state
+from app.runners.sim_profile import SimProfile
+from app.services.report import ReportInput, build_report
+from app.storage.files import write_atomic
+from app.storage.originals import OriginalsStore
+from app.wiring import Services
+
+
+def originals_store(services: Services) -> OriginalsStore:
+    return OriginalsStore(services.paths.originals(services.backend.kind.value))
+
+
+async def read_state(services: Services) -> MachineState:
+    """Read the machine and, the first time a family is readable, remember its original values."""
+    state = await services.transactions.read()
+    store = originals_store(services)
+    store.remember(state)
+    for notice in store.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    return state
+
+
+def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> Change:
+    items = []
+    for family, target in targets.items():
+        current = state[family].settings
+        if current is None:
+            failure = state[family].failure
+            raise UsageError(f"{family.label} cannot be read ({failure.message if failure else 'unknown'}); "
+                             "nothing was changed")
+        items.append(FamilyChange(family, current, target))
+    return Change(tuple(items))
+
+
+def _families(value: str) -> tuple[Family, ...]:
+    return tuple(Family) if value == "both" else (Family(value),)
+
+
+def apply_options(args: argparse.Namespace, *, confirm_without_flags: bool) -> ApplyOptions:
+    from app.domain.model import Store
+
+    trial, yes = getattr(args, "trial", None), getattr(args, "yes", False)
+    return ApplyOptions(store=Store(getattr(args, "store", "persistent")), trial=trial, yes=yes,
+                        confirm=confirm_without_flags and not trial and not yes,
+                        dry_run=getattr(args, "dry_run", False))
+
+
+async def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+    state = await read_state(services)
+    info = await services.machine_info.info()
+    congestion = await services.machine_info.congestion()
+    warnings = [BBR2_WARNING] if bbr2_large_mtu_risk(info.build, congestion.providers, state.settings()) else []
+    entries, notices = services.history.load()
+    warnings += notices
+    print(build_report(ReportInput(info, state, Change(), entries, warnings), markdown=args.markdown), end="",
+          file=out)
+    return EXIT_OK
+
+
+async def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.file)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} exists; add --force to replace it")
+    state = await read_state(services)
+    values = state.settings()
+    if not values:
+        print("error: no family could be read; nothing was exported", file=sys.stderr)
+        return EXIT_NETSH
+    try:
+        write_atomic(path, dump_profile(values, note="exported by loopback-tuner-cli"))
+    except OSError as exc:
+        print(f"error: {path} could not be written: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Saved {', '.join(f.label for f in values)} to {path}.", file=out)
+    return EXIT_OK
+
+
+def _read_profile(path: Path) -> dict[Family, LoopbackSettings]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{path} could not be read: {exc.strerror or exc}") from None
+    try:
+        return load_profile(raw)
+    except ValidationError as exc:
+        raise UsageError(f"{path} was not imported: {exc}") from None
+
+
+async def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    targets = _read_profile(Path(args.file))  # validated completely before netsh runs
+    state = await read_state(services)
+    change = _change_to(state, targets)
+    return await apply_change(services, change, apply_options(args, confirm_without_flags=True), out, stdin,
+                              verbose=args.verbose)
+
+
+async def cmd_restore(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO,
+                      defaults_text: str | None) -> int:
+    families = _families(args.family)
+    state = await read_state(services)
+    if args.source == "original":
+        originals = originals_store(services).load()
+        missing = [f.label for f in families if f not in originals]
+        if missing:
+            raise UsageError(f"no original values are known for {', '.join(missing)}")
+        for family in families:
+            print(f"{family.label} original values, first read {originals[family].date_text}", file=out)
+        targets = {f: originals[f].settings for f in families}
+    else:
+        if defaults_text is None:
+            raise UsageError("the Windows defaults table is missing from this installation")
+        info = await services.machine_info.info()
+        scope = "simulated" if services.backend.is_simulated else "windows"
+        entry = lookup(parse_defaults(defaults_text), scope, info.build) if info.build is not None else None
+        if entry is None:
+            raise UsageError(f"the Windows defaults for build {info.build} are not known (Microsoft publishes no "
+                             "table); use 'restore original' for this machine's own first-read values")
+        print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
+        targets = dict.fromkeys(families, entry.settings)
+    change = _change_to(state, targets)
+    return await apply_change(services, change, apply_options(args, confirm_without_flags=True), out, stdin,
+                              verbose=args.verbose)
+
+
+def cmd_history(services: Services, out: TextIO) -> int:
+    entries, notices = services.history.load()
+    for notice in notices:
+        print(f"note: {notice}", file=out)
+    if not entries:
+        print("No changes recorded yet.", file=out)
+    for entry in entries:
+        print(entry.summary(), file=out)
+        if entry.reason and entry.outcome not in (None, "kept"):
+            print(f"{'':21}  reason: {entry.reason}", file=out)
+    return EXIT_OK
+
+
+def cmd_simulate(backend: Backend, args: argparse.Namespace, out: TextIO) -> int:
+    if not backend.is_simulated:
+        raise UsageError("simulate works only with the simulated backend")
+    state = sim_state(backend)
+    if args.sim_command == "reboot":
+        state.reboot()
+        print("The simulated machine restarted: active-only changes are gone.", file=out)
+    elif args.sim_command == "reset":
+        if state.path.exists():
+            state.path.unlink()
+        print("The simulated machine was reset.", file=out)
+    elif args.sim_command == "profile":
+        current = state.load().profile.to_json()
+        updates = {"build": args.build, "language": args.language, "elevated": args.elevated,
+                   "latency_ms": args.latency, "uac": args.uac, "congestion_provider": args.congestion}
+        current.update({k: v for k, v in updates.items() if v is not None})
+        if args.fault:
+            current["faults"] = [f for f in args.fault if f != "none"]
+        state.set_profile(SimProfile.from_json(current))
+    machine = state.load()
+    for notice in state.notices:
+        print(f"note: {notice}", file=out)
+    print(f"Simulated machine: {state.path}", file=out)
+    print(json.dumps(machine.profile.to_json(), indent=2), file=out)
+    return EXIT_OK

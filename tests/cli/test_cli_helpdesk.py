@@ -1,0 +1,129 @@
+"""Help-desk commands end to end: presets, undo commands, restore, report, export/import, logging."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from app.domain.model import ExecutionMode, Family, LoopbackSettings
+from app.paths import AppPaths
+from app.runners.sim_machine import SIMULATED_INITIAL
+from app.runners.sim_store import SimStateFile
+from tests.conftest import MakeState, RunCli, machine_values
+
+
+def cli(run_cli: RunCli, state: SimStateFile, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli("--state", str(state.path), *args, input=input)
+
+
+def active(state: SimStateFile) -> dict[Family, LoopbackSettings]:
+    return machine_values(state)[0]
+
+
+def test_preset_fills_in_the_values_it_implies(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    done = cli(run_cli, state, "set", "--family", "ipv6", "--preset", "latency", "--workers", "3")
+    assert done.returncode == 0, done.stderr
+    assert active(state)[Family.IPV6] == LoopbackSettings(ExecutionMode.INLINE, 3, True)
+    assert active(state)[Family.IPV4] == SIMULATED_INITIAL
+
+
+def test_set_needs_something_to_set(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    done = cli(run_cli, state, "set", "--family", "ipv4")
+    assert done.returncode == 2 and "nothing to set" in done.stderr
+
+
+def test_commands_undo_prints_the_inverse(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    done = cli(run_cli, state, "commands", "--family", "ipv4", "--large-mtu", "off", "--undo")
+    assert done.stdout.strip().endswith("netsh interface ipv4 set global loopbacklargemtu=enable store=persistent")
+    assert active(state)[Family.IPV4] == SIMULATED_INITIAL
+
+
+def test_restore_original_asks_first_and_no_answer_changes_nothing(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    assert cli(run_cli, state, "show").returncode == 0  # the first read saves the original values
+    assert cli(run_cli, state, "set", "--family", "both", "--mode", "worker").returncode == 0
+    done = cli(run_cli, state, "restore", "original", input="")
+    assert done.returncode == 0 and "Nothing was changed." in done.stdout
+    assert active(state)[Family.IPV4].execution_mode is ExecutionMode.WORKER
+    done = cli(run_cli, state, "restore", "original", "--family", "ipv4", input="y\n")
+    assert done.returncode == 0, done.stderr
+    assert active(state)[Family.IPV4] == SIMULATED_INITIAL
+    assert active(state)[Family.IPV6].execution_mode is ExecutionMode.WORKER
+    assert machine_values(state)[1][Family.IPV4] == SIMULATED_INITIAL  # saved too
+
+
+def test_restore_original_without_originals_is_refused(run_cli: RunCli, make_state: MakeState,
+                                                       paths: AppPaths) -> None:
+    state = make_state(elevated=True, build=17134)  # nothing readable: no originals are ever saved
+    done = cli(run_cli, state, "restore", "original", "--yes")
+    assert done.returncode == 2 and "no original values" in done.stderr
+
+
+def test_restore_windows_defaults_uses_the_table_and_refuses_unknown_builds(run_cli: RunCli,
+                                                                           make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    assert cli(run_cli, state, "set", "--family", "ipv6", "--workers", "9").returncode == 0
+    done = cli(run_cli, state, "restore", "windows-defaults", "--family", "ipv6", "--trial", "5", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "source:" in done.stdout and active(state)[Family.IPV6] == SIMULATED_INITIAL
+    unknown = make_state(elevated=True, build=17134, name="old.json")
+    done = cli(run_cli, unknown, "restore", "windows-defaults", "--yes")
+    assert done.returncode == 2 and "not known" in done.stderr
+
+
+def test_report_text_and_markdown(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True, build=26100, congestion_provider="bbr2")
+    assert cli(run_cli, state, "set", "--family", "ipv4", "--workers", "6").returncode == 0
+    text = cli(run_cli, state, "report").stdout
+    for expected in ("(SIMULATED MACHINE)", "build 26100", "Display language:", "IPv6 saved (persistent):",
+                     "IPv4 worker count: 4 \u2192 6", "BBR2"):
+        assert expected in text, expected
+    markdown = cli(run_cli, state, "report", "--markdown").stdout
+    assert markdown.startswith("### Loopback Tuner") and "| Running as administrator | yes |" in markdown
+
+
+def test_export_then_import(run_cli: RunCli, make_state: MakeState, tmp_path: Path) -> None:
+    state = make_state(elevated=True)
+    target = tmp_path / "profile.json"
+    assert cli(run_cli, state, "export", str(target)).returncode == 0
+    again = cli(run_cli, state, "export", str(target))
+    assert again.returncode == 2 and "--force" in again.stderr
+    data = json.loads(target.read_text())
+    data["ipv4"] = {"execution_mode": "worker", "worker_count": 12, "large_mtu": False}
+    target.write_text(json.dumps(data))
+    done = cli(run_cli, state, "import", str(target), "--yes")
+    assert done.returncode == 0, done.stderr
+    assert active(state)[Family.IPV4] == LoopbackSettings(ExecutionMode.WORKER, 12, False)
+
+
+def test_import_refuses_bad_files_before_anything_runs(run_cli: RunCli, make_state: MakeState,
+                                                       tmp_path: Path) -> None:
+    state = make_state(elevated=True)
+    before = state.path.read_bytes()
+    for content, reason in ((b"\x00\x01\x02", "binary"), (b"{}", "not a Loopback Tuner profile"),
+                            (json.dumps({"format": "loopback-tuner-profile", "version": 1, "ipv4": {
+                                "execution_mode": "inline", "worker_count": 0, "large_mtu": True}}).encode(),
+                             "1 to 16, got 0")):
+        bad = tmp_path / "bad.json"
+        bad.write_bytes(content)
+        done = cli(run_cli, state, "import", str(bad), "--yes")
+        assert done.returncode == 2 and reason in done.stderr
+        assert done.stderr.count("\n") == 1
+    assert state.path.read_bytes() == before
+    missing = cli(run_cli, state, "import", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "could not be read" in missing.stderr
+
+
+def test_verbose_prints_netsh_runs_and_the_support_log_keeps_them(run_cli: RunCli, make_state: MakeState,
+                                                                  paths: AppPaths) -> None:
+    state = make_state(elevated=True)
+    done = cli(run_cli, state, "show")
+    assert "netsh interface" not in done.stderr  # quiet without --verbose
+    done = run_cli("--verbose", "--state", str(state.path), "show")
+    assert "netsh interface ipv4 show global store=active -> exit 0" in done.stderr
+    log = (paths.logs / "loopback-tuner.log").read_text(encoding="utf-8")
+    assert "netsh interface ipv6 show global store=persistent -> exit 0" in log
