@@ -101,18 +101,30 @@ def _trial(value: str) -> int:
 
 
 def _add_apply_options(p: argparse.ArgumentParser, *, store: bool = True) -> None:
-    p.add_argument("--trial", type=_trial, metavar="SECONDS",
-                   help="apply for a trial; keep only if you answer y before the time runs out")
+    p.add_argument(
+        "--trial",
+        type=_trial,
+        metavar="SECONDS",
+        help="apply for a trial; keep only if you answer y before the time runs out",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask (with --trial: keep without asking)")
     if store:
-        p.add_argument("--store", choices=[s.value for s in Store], default="persistent",
-                       help="persistent (default: now and after reboot) or active (until reboot)")
+        p.add_argument(
+            "--store",
+            choices=[s.value for s in Store],
+            default="persistent",
+            help="persistent (default: now and after reboot) or active (until reboot)",
+        )
 
 
 def build_parser() -> _Parser:
     epilog = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
-    parser = _Parser(prog="loopback-tuner-cli", description="Inspect and tune Windows' TCP loopback settings.",
-                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="loopback-tuner-cli",
+        description="Inspect and tune Windows' TCP loopback settings.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"loopback-tuner {__version__}")
     parser.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
     parser.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
@@ -124,12 +136,15 @@ def build_parser() -> _Parser:
     show.add_argument("--json", action="store_true", help="machine-readable output (a stable contract)")
     show.add_argument("--store", choices=[s.value for s in Store], default="active")
 
-    for name, text in (("set", "change settings (validated first; asks for administrator rights)"),
-                       ("commands", "print the netsh commands a change would run, without running them")):
+    for name, text in (
+        ("set", "change settings (validated first; asks for administrator rights)"),
+        ("commands", "print the netsh commands a change would run, without running them"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--family", choices=("ipv4", "ipv6", "both"), required=True)
-        p.add_argument("--preset", choices=[p.value for p in PresetId],
-                       help="start from a preset (the options below override it)")
+        p.add_argument(
+            "--preset", choices=[p.value for p in PresetId], help="start from a preset (the options below override it)"
+        )
         p.add_argument("--mode", type=_mode, help="adaptive, inline or worker")
         p.add_argument("--workers", type=_workers, help="worker count, 1 to 16")
         p.add_argument("--large-mtu", type=_on_off, help="on or off")
@@ -164,10 +179,15 @@ def build_parser() -> _Parser:
     prof.add_argument("--elevated", type=_on_off, metavar="on|off", help="the session runs as administrator")
     prof.add_argument("--latency", type=int, metavar="MS", help="delay every netsh run by MS milliseconds")
     prof.add_argument("--uac", choices=[u.value for u in UacAnswer], help="what the UAC prompt answers")
-    prof.add_argument("--congestion", choices=("cubic", "bbr2", "newreno", "dctcp", "ctcp"),
-                      help="the TCP congestion provider")
-    prof.add_argument("--fault", action="append", choices=[f.value for f in Fault] + ["none"],
-                      help="make netsh misbehave (repeatable; 'none' clears)")
+    prof.add_argument(
+        "--congestion", choices=("cubic", "bbr2", "newreno", "dctcp", "ctcp"), help="the TCP congestion provider"
+    )
+    prof.add_argument(
+        "--fault",
+        action="append",
+        choices=[f.value for f in Fault] + ["none"],
+        help="make netsh misbehave (repeatable; 'none' clears)",
+    )
     sim_sub.add_parser("reboot", help="restart the simulated machine (active-only changes are lost)")
     sim_sub.add_parser("reset", help="forget the simulated machine and start a fresh one")
     return parser
@@ -224,8 +244,9 @@ async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, st
         for argv in commands_for(change.inverse() if args.undo else change, Store(args.store)):
             print(display(argv), file=out)
         return EXIT_OK
-    return await apply_change(services, change, apply_options(args, confirm_without_flags=False), out, stdin,
-                              verbose=args.verbose)
+    return await apply_change(
+        services, change, apply_options(args, confirm_without_flags=False), out, stdin, verbose=args.verbose
+    )
 
 
 async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:

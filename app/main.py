@@ -15,9 +15,11 @@ from app.domain.errors import ValidationError
 from app.paths import AppPaths
 from app.runners.factory import Backend, choose_backend, sim_state
 
-NO_DISPLAY = ("Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
-              "  - render the window to a picture:  loopback-tuner --screenshot window.png\n"
-              "  - or use the command line:         loopback-tuner-cli show")
+NO_DISPLAY = (
+    "Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
+    "  - render the window to a picture:  loopback-tuner --screenshot window.png\n"
+    "  - or use the command line:         loopback-tuner-cli show"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,9 +93,13 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     log_problem = configure_logging(paths.logs)
     window: MainWindow | None = None
     services = build_services(backend, paths, owner_hwnd=lambda: int(window.winId()) if window else None)
-    vm = MainViewModel(services.transactions, services.history,
-                       OriginalsStore(paths.originals(backend.kind.value)), lock_path=paths.transaction_lock,
-                       countdown_s=options.countdown)
+    vm = MainViewModel(
+        services.transactions,
+        services.history,
+        OriginalsStore(paths.originals(backend.kind.value)),
+        lock_path=paths.transaction_lock,
+        countdown_s=options.countdown,
+    )
     try:
         defaults_text: str | None = resource_path("windows_defaults.json").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError, UnicodeDecodeError):

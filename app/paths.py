@@ -25,8 +25,10 @@ class AppPaths:
         if home:
             base = Path(home)
             return cls(data=base / "data", logs=base / "logs")
-        return cls(data=Path(platformdirs.user_data_dir(_APP, appauthor=False)),
-                   logs=Path(platformdirs.user_log_dir(_APP, appauthor=False)))
+        return cls(
+            data=Path(platformdirs.user_data_dir(_APP, appauthor=False)),
+            logs=Path(platformdirs.user_log_dir(_APP, appauthor=False)),
+        )
 
     @property
     def simulated_state(self) -> Path:

@@ -30,8 +30,9 @@ def configure_logging(folder: Path, *, verbose: bool = False) -> str | None:
     problem = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                                       encoding="utf-8", delay=True)
+        handler = logging.handlers.RotatingFileHandler(
+            folder / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+        )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
     except OSError as exc:
@@ -51,5 +52,11 @@ def log_results(results: Iterable[CommandResult], *, via: str = "") -> None:
     for result in results:
         status = "timed out" if result.timed_out else f"exit {result.exit_code}"
         where = f" [{via}]" if via else ""
-        logger.info("netsh%s: %s -> %s (%.2f s)\n%s", where, result.command_line, status, result.duration_s,
-                    result.output or "(no output)")
+        logger.info(
+            "netsh%s: %s -> %s (%.2f s)\n%s",
+            where,
+            result.command_line,
+            status,
+            result.duration_s,
+            result.output or "(no output)",
+        )

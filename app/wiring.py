@@ -80,11 +80,13 @@ class Services:
     machine_info: MachineInfoSource
 
 
-def build_services(backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None,
-                   *, timeout_s: float = 15.0) -> Services:
+def build_services(
+    backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None, *, timeout_s: float = 15.0
+) -> Services:
     reader = LoggingRunner(make_runner(backend, timeout_s=timeout_s))
     launcher = make_launcher(backend, owner_hwnd)
     history = History(paths.history)
-    transactions = TransactionService(reader, launcher, helper_backend(backend), history, paths.transaction_lock,
-                                      netsh_timeout_s=timeout_s)
+    transactions = TransactionService(
+        reader, launcher, helper_backend(backend), history, paths.transaction_lock, netsh_timeout_s=timeout_s
+    )
     return Services(backend, paths, reader, launcher, history, transactions, make_machine_info(backend))

@@ -41,8 +41,16 @@ def grab(app: QApplication, widget: QWidget, name: str) -> None:
     print(OUT / f"{name}.png")
 
 
-async def scenario(app: QApplication, theme: str, profile: SimProfile, name: str, *, edit: bool = False,
-                   trial: bool = False, unsaved: bool = False) -> None:
+async def scenario(
+    app: QApplication,
+    theme: str,
+    profile: SimProfile,
+    name: str,
+    *,
+    edit: bool = False,
+    trial: bool = False,
+    unsaved: bool = False,
+) -> None:
     apply_theme(app, theme)
     paths = AppPaths.default()
     backend = choose_backend(backend="simulated", state=str(HOME / f"{name}.json"))
@@ -50,17 +58,19 @@ async def scenario(app: QApplication, theme: str, profile: SimProfile, name: str
     state.set_profile(SimProfile(elevated=True))
     services = build_services(backend, paths)
     if unsaved:  # an active-only change, as `set --store active` leaves it
+
         def inline_until_reboot(machine: SimulatedMachine) -> None:
-            machine.active[Family.IPV4] = dataclasses.replace(machine.active[Family.IPV4],
-                                                              execution_mode=ExecutionMode.INLINE)
+            machine.active[Family.IPV4] = dataclasses.replace(
+                machine.active[Family.IPV4], execution_mode=ExecutionMode.INLINE
+            )
 
         state.update(inline_until_reboot)
     state.set_profile(profile)
-    vm = MainViewModel(services.transactions, services.history, OriginalsStore(paths.originals(name)),
-                       countdown_s=15)
+    vm = MainViewModel(services.transactions, services.history, OriginalsStore(paths.originals(name)), countdown_s=15)
     sim_vm = SimulationViewModel(state)
-    helpdesk = HelpDeskViewModel(vm, services.machine_info, resource_path("windows_defaults.json").read_text(),
-                                 simulated=True)
+    helpdesk = HelpDeskViewModel(
+        vm, services.machine_info, resource_path("windows_defaults.json").read_text(), simulated=True
+    )
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description)
     window.resize(800, 700)
     window.show()

@@ -41,8 +41,9 @@ def _print_runs(result: TransactionResult, out: TextIO, verbose: bool) -> None:
             print(f"  ran: {run.command_line} -> exit {run.exit_code}", file=out)
 
 
-async def apply_change(services: Services, change: Change, options: ApplyOptions, out: TextIO, stdin: TextIO,
-                       *, verbose: bool = False) -> int:
+async def apply_change(
+    services: Services, change: Change, options: ApplyOptions, out: TextIO, stdin: TextIO, *, verbose: bool = False
+) -> int:
     """Print the change, then run it as the options say; returns the exit code."""
     if change.is_empty:
         print("Nothing to change: the machine already has these values.", file=out)

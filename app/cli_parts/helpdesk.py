@@ -43,8 +43,9 @@ def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> 
         current = state[family].settings
         if current is None:
             failure = state[family].failure
-            raise UsageError(f"{family.label} cannot be read ({failure.message if failure else 'unknown'}); "
-                             "nothing was changed")
+            raise UsageError(
+                f"{family.label} cannot be read ({failure.message if failure else 'unknown'}); nothing was changed"
+            )
         items.append(FamilyChange(family, current, target))
     return Change(tuple(items))
 
@@ -57,9 +58,13 @@ def apply_options(args: argparse.Namespace, *, confirm_without_flags: bool) -> A
     from app.domain.model import Store
 
     trial, yes = getattr(args, "trial", None), getattr(args, "yes", False)
-    return ApplyOptions(store=Store(getattr(args, "store", "persistent")), trial=trial, yes=yes,
-                        confirm=confirm_without_flags and not trial and not yes,
-                        dry_run=getattr(args, "dry_run", False))
+    return ApplyOptions(
+        store=Store(getattr(args, "store", "persistent")),
+        trial=trial,
+        yes=yes,
+        confirm=confirm_without_flags and not trial and not yes,
+        dry_run=getattr(args, "dry_run", False),
+    )
 
 
 async def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
@@ -69,8 +74,7 @@ async def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) 
     warnings = [BBR2_WARNING] if bbr2_large_mtu_risk(info.build, congestion.providers, state.settings()) else []
     entries, notices = services.history.load()
     warnings += notices
-    print(build_report(ReportInput(info, state, Change(), entries, warnings), markdown=args.markdown), end="",
-          file=out)
+    print(build_report(ReportInput(info, state, Change(), entries, warnings), markdown=args.markdown), end="", file=out)
     return EXIT_OK
 
 
@@ -108,12 +112,14 @@ async def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, 
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
     state = await read_state(services)
     change = _change_to(state, targets)
-    return await apply_change(services, change, apply_options(args, confirm_without_flags=True), out, stdin,
-                              verbose=args.verbose)
+    return await apply_change(
+        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
+    )
 
 
-async def cmd_restore(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO,
-                      defaults_text: str | None) -> int:
+async def cmd_restore(
+    services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO, defaults_text: str | None
+) -> int:
     families = _families(args.family)
     state = await read_state(services)
     if args.source == "original":
@@ -131,13 +137,16 @@ async def cmd_restore(services: Services, args: argparse.Namespace, out: TextIO,
         scope = "simulated" if services.backend.is_simulated else "windows"
         entry = lookup(parse_defaults(defaults_text), scope, info.build) if info.build is not None else None
         if entry is None:
-            raise UsageError(f"the Windows defaults for build {info.build} are not known (Microsoft publishes no "
-                             "table); use 'restore original' for this machine's own first-read values")
+            raise UsageError(
+                f"the Windows defaults for build {info.build} are not known (Microsoft publishes no "
+                "table); use 'restore original' for this machine's own first-read values"
+            )
         print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
         targets = dict.fromkeys(families, entry.settings)
     change = _change_to(state, targets)
-    return await apply_change(services, change, apply_options(args, confirm_without_flags=True), out, stdin,
-                              verbose=args.verbose)
+    return await apply_change(
+        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
+    )
 
 
 def cmd_history(services: Services, out: TextIO) -> int:
@@ -166,8 +175,14 @@ def cmd_simulate(backend: Backend, args: argparse.Namespace, out: TextIO) -> int
         print("The simulated machine was reset.", file=out)
     elif args.sim_command == "profile":
         current = state.load().profile.to_json()
-        updates = {"build": args.build, "language": args.language, "elevated": args.elevated,
-                   "latency_ms": args.latency, "uac": args.uac, "congestion_provider": args.congestion}
+        updates = {
+            "build": args.build,
+            "language": args.language,
+            "elevated": args.elevated,
+            "latency_ms": args.latency,
+            "uac": args.uac,
+            "congestion_provider": args.congestion,
+        }
         current.update({k: v for k, v in updates.items() if v is not None})
         if args.fault:
             current["faults"] = [f for f in args.fault if f != "none"]

@@ -8,13 +8,16 @@ from app.domain.model import Family, LoopbackSettings
 
 FIRST_BUILD_22H2 = 22621  # Windows 11 22H2
 
-BBR2_WARNING = ("Windows 11 22H2 and later with the BBR2 congestion provider and loopback large MTU on is reported to "
-                "stall localhost connections (Steam's web helper, Gradle/JDK, local proxies). The usual fix is to "
-                "turn large MTU off for both families.")
+BBR2_WARNING = (
+    "Windows 11 22H2 and later with the BBR2 congestion provider and loopback large MTU on is reported to "
+    "stall localhost connections (Steam's web helper, Gradle/JDK, local proxies). The usual fix is to "
+    "turn large MTU off for both families."
+)
 
 
-def bbr2_large_mtu_risk(build: int | None, providers: Mapping[str, str], active: Mapping[Family, LoopbackSettings]
-                        ) -> list[Family]:
+def bbr2_large_mtu_risk(
+    build: int | None, providers: Mapping[str, str], active: Mapping[Family, LoopbackSettings]
+) -> list[Family]:
     """The families with large MTU on when the build and a BBR2 TCP setting make the stall likely (else [])."""
     if build is None or build < FIRST_BUILD_22H2:
         return []

@@ -73,8 +73,9 @@ _SETTING_FIELDS = {
 def validate_worker_count(value: object) -> int:
     """Return ``value`` as a worker count; raises ValidationError unless it is an int from 1 to 16."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"worker count must be a whole number from {WORKER_COUNT_MIN} to {WORKER_COUNT_MAX}, "
-                              f"got {value!r}")
+        raise ValidationError(
+            f"worker count must be a whole number from {WORKER_COUNT_MIN} to {WORKER_COUNT_MAX}, got {value!r}"
+        )
     if not WORKER_COUNT_MIN <= value <= WORKER_COUNT_MAX:
         raise ValidationError(f"worker count must be {WORKER_COUNT_MIN} to {WORKER_COUNT_MAX}, got {value}")
     return value
@@ -119,8 +120,11 @@ class LoopbackSettings:
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape: {"execution_mode": ..., "worker_count": ..., "large_mtu": ...}."""
-        return {"execution_mode": self.execution_mode.value, "worker_count": self.worker_count,
-                "large_mtu": self.large_mtu}
+        return {
+            "execution_mode": self.execution_mode.value,
+            "worker_count": self.worker_count,
+            "large_mtu": self.large_mtu,
+        }
 
     @classmethod
     def from_json(cls, data: object) -> LoopbackSettings:
@@ -229,9 +233,13 @@ class Change:
         seen = [fc.family for fc in self.families]
         if len(seen) != len(set(seen)):
             raise ValidationError("a change names the same family twice")
-        object.__setattr__(self, "families",
-                           tuple(sorted((fc for fc in self.families if not fc.is_empty),
-                                        key=lambda fc: list(Family).index(fc.family))))
+        object.__setattr__(
+            self,
+            "families",
+            tuple(
+                sorted((fc for fc in self.families if not fc.is_empty), key=lambda fc: list(Family).index(fc.family))
+            ),
+        )
 
     @classmethod
     def between(cls, before: Mapping[Family, LoopbackSettings], after: Mapping[Family, LoopbackSettings]) -> Change:
@@ -266,8 +274,11 @@ class Change:
                 raise ValidationError(f"unknown family {key!r}") from None
             if not isinstance(value, dict) or set(value) != {"before", "after"}:
                 raise ValidationError(f"{key}: expected 'before' and 'after'")
-            items.append(FamilyChange(family, LoopbackSettings.from_json(value["before"]),
-                                      LoopbackSettings.from_json(value["after"])))
+            items.append(
+                FamilyChange(
+                    family, LoopbackSettings.from_json(value["before"]), LoopbackSettings.from_json(value["after"])
+                )
+            )
         return cls(tuple(items))
 
 
@@ -342,6 +353,7 @@ class MachineState:
             if state is None:
                 continue
             reading = state.active if store is Store.ACTIVE else state.persistent
-            out[family.value] = (reading.to_json() if isinstance(reading, LoopbackSettings)
-                                 else {"error": reading.message})
+            out[family.value] = (
+                reading.to_json() if isinstance(reading, LoopbackSettings) else {"error": reading.message}
+            )
         return out

@@ -36,8 +36,15 @@ ENGLISH = Language(
         Setting.EXECUTION_MODE: "Loopback Execution Mode",
     },
     loopback_words=("loopback",),
-    other_labels=("Default Hop Limit", "Neighbor Cache Limit", "Minimum Mtu", "Flow Label", "Source Based ECMP",
-                  "Reassembly Out Of Order Limit", "Route Policies"),
+    other_labels=(
+        "Default Hop Limit",
+        "Neighbor Cache Limit",
+        "Minimum Mtu",
+        "Flow Label",
+        "Source Based ECMP",
+        "Reassembly Out Of Order Limit",
+        "Route Policies",
+    ),
 )
 
 # zh-CN: only the header, the title and the large-MTU label are known (samples/win11-ipv4-zh-CN-fragment.txt).

@@ -93,7 +93,8 @@ def parse_show_global(text: str) -> LoopbackSettings:
             parsed = _parse_value(setting, value)
         except ValueError:
             raise UnrecognizedOutputError(
-                f"netsh reported a {setting.label} this version does not understand: {line!r}", text) from None
+                f"netsh reported a {setting.label} this version does not understand: {line!r}", text
+            ) from None
         if setting in found and found[setting] != parsed:
             raise UnrecognizedOutputError(f"netsh reported the {setting.label} twice with different values", text)
         found[setting] = parsed
@@ -110,12 +111,18 @@ def parse_show_global(text: str) -> LoopbackSettings:
         if _known_language_table(text, rows):
             raise UnsupportedBuildError(
                 "This Windows build does not have the loopback settings (they arrived with Windows 10 1809 / "
-                "Server 2019, build 17763)", text)
+                "Server 2019, build 17763)",
+                text,
+            )
         raise UnrecognizedOutputError(
             "netsh's output has no loopback lines this version can recognise (unknown display language or "
-            "format); nothing was guessed", text)
+            "format); nothing was guessed",
+            text,
+        )
     missing = [s.label for s in Setting if s not in found]
     known = ", ".join(f"{s.label}" for s in found) or "none"
     raise UnrecognizedOutputError(
         f"netsh's output could not be read with certainty: recognised {known}; not recognised "
-        f"{', '.join(missing)} (labels in this display language are not known yet); nothing was guessed", text)
+        f"{', '.join(missing)} (labels in this display language are not known yet); nothing was guessed",
+        text,
+    )

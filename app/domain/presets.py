@@ -36,15 +36,24 @@ def worker_count_for(logical_processors: int | None) -> int:
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset(PresetId.LATENCY, "Favor latency",
-           "Inline mode handles localhost packets on the programs' own threads, so each request answers fastest. "
-           "Large MTU stays on: inline with large MTU off is reported to cut localhost throughput tenfold."),
-    Preset(PresetId.THROUGHPUT, "Favor throughput",
-           "Worker mode queues packets to worker threads (one per logical processor, up to 16), which moves the "
-           "most data at some cost in latency. Large MTU on, as Microsoft recommends."),
-    Preset(PresetId.BALANCED, "Balanced",
-           "Adaptive mode handles the first packets of a connection inline, then hands off to workers: "
-           "a balance of latency and throughput. Large MTU on, as Microsoft recommends."),
+    Preset(
+        PresetId.LATENCY,
+        "Favor latency",
+        "Inline mode handles localhost packets on the programs' own threads, so each request answers fastest. "
+        "Large MTU stays on: inline with large MTU off is reported to cut localhost throughput tenfold.",
+    ),
+    Preset(
+        PresetId.THROUGHPUT,
+        "Favor throughput",
+        "Worker mode queues packets to worker threads (one per logical processor, up to 16), which moves the "
+        "most data at some cost in latency. Large MTU on, as Microsoft recommends.",
+    ),
+    Preset(
+        PresetId.BALANCED,
+        "Balanced",
+        "Adaptive mode handles the first packets of a connection inline, then hands off to workers: "
+        "a balance of latency and throughput. Large MTU on, as Microsoft recommends.",
+    ),
 )
 
 

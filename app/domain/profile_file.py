@@ -40,8 +40,9 @@ def load_profile(raw: bytes) -> dict[Family, LoopbackSettings]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") \
-            from None
+        raise ValidationError(
+            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(data, dict):
         raise ValidationError("a profile must be a JSON object")
     if data.get("format") != FORMAT:

@@ -71,8 +71,9 @@ def parse_changes(values: Sequence[str]) -> list[tuple[Family, SettingsPatch]]:
         family_text, sep, tags = value.partition(":")
         if not sep or not tags:
             raise ValidationError(f"bad change {value!r}")
-        family, patch, _ = parse_set_global(["interface", family_text, "set", "global", *tags.split(","),
-                                             "store=active"])
+        family, patch, _ = parse_set_global(
+            ["interface", family_text, "set", "global", *tags.split(","), "store=active"]
+        )
         if any(f is family for f, _ in changes):
             raise ValidationError(f"{family} named twice")
         changes.append((family, patch))
@@ -98,8 +99,16 @@ def _safe_run(run: RunFn, argv: Argv) -> CommandResult:
 class Transaction:
     """The trial, independent of how netsh is run and how the channel is made (tested directly)."""
 
-    def __init__(self, run: RunFn, conn: Connection, changes: list[tuple[Family, SettingsPatch]], *,
-                 deadline_s: float, keep_store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        run: RunFn,
+        conn: Connection,
+        changes: list[tuple[Family, SettingsPatch]],
+        *,
+        deadline_s: float,
+        keep_store: Store,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.run, self.conn, self.changes = run, conn, changes
         self.keep_store, self.clock = keep_store, clock
         self.deadline = clock() + deadline_s
@@ -148,8 +157,9 @@ class Transaction:
     def execute(self) -> Outcome:
         before = self._read_before()
         if isinstance(before, str):
-            self._send(Applied(False, {}, tuple(self.results), f"could not read the values to restore: {before}")
-                       .encode())
+            self._send(
+                Applied(False, {}, tuple(self.results), f"could not read the values to restore: {before}").encode()
+            )
             return Outcome.FAILED
         touched: list[Family] = []
         for family, patch in self.changes:
@@ -159,8 +169,11 @@ class Transaction:
             if not result.ok:
                 restored = self._restore(before, touched)
                 note = "" if restored else " Restoring the previous values failed too."
-                self._send(Applied(False, before, tuple(self.results),
-                                   f"{family.label}: {result.describe_failure()}.{note}").encode())
+                self._send(
+                    Applied(
+                        False, before, tuple(self.results), f"{family.label}: {result.describe_failure()}.{note}"
+                    ).encode()
+                )
                 return Outcome.FAILED if restored else Outcome.REVERT_FAILED
         self._send(Applied(True, before, tuple(self.results)).encode())
         applied_count = len(self.results)
@@ -203,8 +216,9 @@ def _helper_runner(options: argparse.Namespace) -> NetshRunner:
     if options.backend == "simulated":
         if not options.state or options.netsh:
             raise HelperUsageError("the simulated backend needs --state and no --netsh")
-        return make_runner(Backend(BackendKind.SIMULATED, state=Path(options.state)), as_admin=True,
-                           timeout_s=options.netsh_timeout)
+        return make_runner(
+            Backend(BackendKind.SIMULATED, state=Path(options.state)), as_admin=True, timeout_s=options.netsh_timeout
+        )
     if not options.netsh or options.state:
         raise HelperUsageError("the custom backend needs --netsh and no --state")
     return make_runner(Backend(BackendKind.CUSTOM, netsh=Path(options.netsh)), timeout_s=options.netsh_timeout)
@@ -251,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(runner.run(argv))
 
     with conn:
-        outcome = Transaction(run, conn, changes, deadline_s=options.deadline_seconds,
-                              keep_store=Store(options.keep_store)).execute()
+        outcome = Transaction(
+            run, conn, changes, deadline_s=options.deadline_seconds, keep_store=Store(options.keep_store)
+        ).execute()
     return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)

@@ -86,7 +86,9 @@ class ProcessLauncher:
             kwargs["start_new_session"] = True  # a Ctrl+C or a killed process group must not take it down
         try:
             process = subprocess.Popen(
-                [*self.program, *args, "--authkey-stdin"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                [*self.program, *args, "--authkey-stdin"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
                 **kwargs,  # type: ignore[call-overload]
             )
         except OSError as exc:
@@ -122,8 +124,12 @@ class SimulatedUacLauncher(ProcessLauncher):
 class UacLauncher:
     """Windows: ShellExecuteExW "runas" owned by the app's window; one prompt per transaction."""
 
-    def __init__(self, owner_hwnd: Callable[[], int | None] = lambda: None, program: Sequence[str] | None = None,
-                 api: object | None = None) -> None:
+    def __init__(
+        self,
+        owner_hwnd: Callable[[], int | None] = lambda: None,
+        program: Sequence[str] | None = None,
+        api: object | None = None,
+    ) -> None:
         from app.platform.windows import ElevatedLauncher, default_api
 
         self._launcher = ElevatedLauncher(api if api is not None else default_api())  # type: ignore[arg-type]

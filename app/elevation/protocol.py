@@ -74,9 +74,15 @@ class Applied:
     message: str = ""
 
     def encode(self) -> bytes:
-        return encode({"type": "applied", "ok": self.ok, "message": self.message,
-                       "before": {f.value: s.to_json() for f, s in self.before.items()},
-                       "results": [r.to_json() for r in self.results]})
+        return encode(
+            {
+                "type": "applied",
+                "ok": self.ok,
+                "message": self.message,
+                "before": {f.value: s.to_json() for f, s in self.before.items()},
+                "results": [r.to_json() for r in self.results],
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,14 @@ class Done:
     results: tuple[CommandResult, ...]
 
     def encode(self) -> bytes:
-        return encode({"type": "done", "outcome": self.outcome.value, "reason": self.reason,
-                       "results": [r.to_json() for r in self.results]})
+        return encode(
+            {
+                "type": "done",
+                "outcome": self.outcome.value,
+                "reason": self.reason,
+                "results": [r.to_json() for r in self.results],
+            }
+        )
 
 
 def _results(value: object) -> tuple[CommandResult, ...]:

@@ -47,8 +47,14 @@ class CommandResult:
         return f"netsh exited with code {self.exit_code}: {first}"
 
     def to_json(self) -> dict[str, object]:
-        return {"argv": list(self.argv), "exit_code": self.exit_code, "stdout": self.stdout, "stderr": self.stderr,
-                "duration_s": round(self.duration_s, 3), "timed_out": self.timed_out}
+        return {
+            "argv": list(self.argv),
+            "exit_code": self.exit_code,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "duration_s": round(self.duration_s, 3),
+            "timed_out": self.timed_out,
+        }
 
     @classmethod
     def from_json(cls, data: object) -> CommandResult:
@@ -57,10 +63,15 @@ class CommandResult:
             raise ValueError("a command result must be an object")
         argv, code, out, err = data.get("argv"), data.get("exit_code"), data.get("stdout"), data.get("stderr")
         dur, timed_out = data.get("duration_s", 0.0), data.get("timed_out", False)
-        if (not isinstance(argv, list) or not all(isinstance(a, str) for a in argv)
-                or not (code is None or (isinstance(code, int) and not isinstance(code, bool)))
-                or not isinstance(out, str) or not isinstance(err, str)
-                or not isinstance(dur, int | float) or not isinstance(timed_out, bool)):
+        if (
+            not isinstance(argv, list)
+            or not all(isinstance(a, str) for a in argv)
+            or not (code is None or (isinstance(code, int) and not isinstance(code, bool)))
+            or not isinstance(out, str)
+            or not isinstance(err, str)
+            or not isinstance(dur, int | float)
+            or not isinstance(timed_out, bool)
+        ):
             raise ValueError("malformed command result")
         return cls(tuple(argv), code, out, err, float(dur), timed_out)
 

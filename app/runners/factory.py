@@ -38,9 +38,15 @@ class Backend:
         return self.kind is BackendKind.SIMULATED
 
 
-def choose_backend(*, backend: str | None = None, netsh: str | None = None, state: str | None = None,
-                   environ: Mapping[str, str] | None = None, platform: str = sys.platform,
-                   paths: AppPaths | None = None) -> Backend:
+def choose_backend(
+    *,
+    backend: str | None = None,
+    netsh: str | None = None,
+    state: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
+    paths: AppPaths | None = None,
+) -> Backend:
     """Decide the backend from the options, the environment and the platform; raises ValidationError on conflicts."""
     env = os.environ if environ is None else environ
     if backend not in (None, "netsh", "simulated"):
@@ -76,8 +82,12 @@ def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 
         return SimulatedRunner(sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
     if backend.kind is BackendKind.CUSTOM:
         assert backend.netsh is not None
-        return SubprocessRunner([str(backend.netsh)], timeout_s=timeout_s, codepage=_windows_codepage(),
-                                label=f"netsh at {backend.netsh} (custom)")
+        return SubprocessRunner(
+            [str(backend.netsh)],
+            timeout_s=timeout_s,
+            codepage=_windows_codepage(),
+            label=f"netsh at {backend.netsh} (custom)",
+        )
     from app.platform.windows import console_codepage, default_api, netsh_path
 
     api = default_api()

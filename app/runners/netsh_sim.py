@@ -12,8 +12,10 @@ from app.paths import AppPaths
 from app.runners.sim_machine import HANG, SimulatedMachine
 from app.runners.sim_store import SimStateFile
 
-USAGE = ("python -m app.runners.netsh_sim [--state FILE] [--as-admin] [--reboot] "
-         "interface ipv4|ipv6 show|set global [tag=value ...]")
+USAGE = (
+    "python -m app.runners.netsh_sim [--state FILE] [--as-admin] [--reboot] "
+    "interface ipv4|ipv6 show|set global [tag=value ...]"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,8 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     def execute(machine: SimulatedMachine) -> tuple[tuple[int, str] | str, int, int]:
-        return (machine.execute(netsh_args, as_admin=options.as_admin), machine.profile.codepage,
-                machine.profile.latency_ms)
+        return (
+            machine.execute(netsh_args, as_admin=options.as_admin),
+            machine.profile.codepage,
+            machine.profile.latency_ms,
+        )
 
     outcome, codepage, latency_ms = state.update(execute)
     for notice in state.notices:

@@ -25,13 +25,25 @@ MSG_SYNTAX = "The syntax supplied for this command is not valid. Check help for 
 HANG = "hang"  # returned instead of output when a fault makes the command never answer
 
 # Rows of the English table around the loopback lines, in the order FACTS.md gives (values illustrative).
-_ROWS_BEFORE = (("Default Hop Limit", "128 hops"), ("Neighbor Cache Limit", "256 entries per interface"),
-                ("Route Cache Limit", "4096 entries per compartment"), ("Reassembly Limit", "267748640 bytes"),
-                ("ICMP Redirects", "enabled"), ("Source Routing Behavior", "dontforward"),
-                ("Task Offload", "enabled"), ("Dhcp Media Sense", "enabled"), ("Media Sense Logging", "disabled"),
-                ("MLD Level", "all"), ("MLD Version", "version3"), ("Multicast Forwarding", "disabled"),
-                ("Group Forwarded Fragments", "disabled"), ("Randomize Identifiers", "enabled"),
-                ("Address Mask Reply", "disabled"), ("Minimum Mtu", "576"), ("Flow Label", "disabled"))
+_ROWS_BEFORE = (
+    ("Default Hop Limit", "128 hops"),
+    ("Neighbor Cache Limit", "256 entries per interface"),
+    ("Route Cache Limit", "4096 entries per compartment"),
+    ("Reassembly Limit", "267748640 bytes"),
+    ("ICMP Redirects", "enabled"),
+    ("Source Routing Behavior", "dontforward"),
+    ("Task Offload", "enabled"),
+    ("Dhcp Media Sense", "enabled"),
+    ("Media Sense Logging", "disabled"),
+    ("MLD Level", "all"),
+    ("MLD Version", "version3"),
+    ("Multicast Forwarding", "disabled"),
+    ("Group Forwarded Fragments", "disabled"),
+    ("Randomize Identifiers", "enabled"),
+    ("Address Mask Reply", "disabled"),
+    ("Minimum Mtu", "576"),
+    ("Flow Label", "disabled"),
+)
 _ROWS_AFTER = (("Source Based ECMP", "enabled"), ("Reassembly Out Of Order Limit", "32"))
 _ROWS_NEW_BUILDS = (("Route Policies", "disabled"),)  # "newer builds add Route Policies" (FACTS.md)
 
@@ -64,8 +76,7 @@ class SimulatedMachine:
 
     profile: SimProfile = field(default_factory=SimProfile)
     active: dict[Family, LoopbackSettings] = field(default_factory=lambda: dict.fromkeys(Family, SIMULATED_INITIAL))
-    persistent: dict[Family, LoopbackSettings] = field(
-        default_factory=lambda: dict.fromkeys(Family, SIMULATED_INITIAL))
+    persistent: dict[Family, LoopbackSettings] = field(default_factory=lambda: dict.fromkeys(Family, SIMULATED_INITIAL))
     boots: int = 1
     hung_once: bool = False
 
@@ -122,9 +133,11 @@ class SimulatedMachine:
             mtu = "enabled" if settings.large_mtu else "disabled"
             if lang.tag == "zh-CN":
                 mtu = mtu[:-1]  # the zh-CN capture shows "enable" (samples/win11-ipv4-zh-CN-fragment.txt)
-            rows += [(_label(lang, "Loopback Large Mtu", Setting.LARGE_MTU), mtu),
-                     (_label(lang, "Loopback Worker Count", Setting.WORKER_COUNT), str(settings.worker_count)),
-                     (_label(lang, "Loopback Execution Mode", Setting.EXECUTION_MODE), settings.execution_mode.value)]
+            rows += [
+                (_label(lang, "Loopback Large Mtu", Setting.LARGE_MTU), mtu),
+                (_label(lang, "Loopback Worker Count", Setting.WORKER_COUNT), str(settings.worker_count)),
+                (_label(lang, "Loopback Execution Mode", Setting.EXECUTION_MODE), settings.execution_mode.value),
+            ]
         rows += [(_label(lang, label), value) for label, value in _ROWS_AFTER]
         if self.profile.build >= 22000:
             rows += [(_label(lang, label), value) for label, value in _ROWS_NEW_BUILDS]

@@ -67,12 +67,16 @@ class SimProfile:
         if isinstance(self.build, bool) or not isinstance(self.build, int) or not 10240 <= self.build <= 99999:
             raise ValidationError(f"build must be a Windows 10/11 build number, got {self.build!r}")
         if self.language not in {lang.tag for lang in LANGUAGES}:
-            raise ValidationError(f"language must be one of {', '.join(lang.tag for lang in LANGUAGES)}, "
-                                  f"got {self.language!r}")
+            raise ValidationError(
+                f"language must be one of {', '.join(lang.tag for lang in LANGUAGES)}, got {self.language!r}"
+            )
         if not isinstance(self.elevated, bool):
             raise ValidationError("elevated must be true or false")
-        if isinstance(self.latency_ms, bool) or not isinstance(self.latency_ms, int) \
-                or not 0 <= self.latency_ms <= 60_000:
+        if (
+            isinstance(self.latency_ms, bool)
+            or not isinstance(self.latency_ms, int)
+            or not 0 <= self.latency_ms <= 60_000
+        ):
             raise ValidationError(f"latency must be 0 to 60000 ms, got {self.latency_ms!r}")
         if self.congestion_provider not in ("cubic", "bbr2", "newreno", "dctcp", "ctcp"):
             raise ValidationError(f"unknown congestion provider {self.congestion_provider!r}")
@@ -86,9 +90,15 @@ class SimProfile:
         return next(lang.codepage for lang in LANGUAGES if lang.tag == self.language)
 
     def to_json(self) -> dict[str, object]:
-        return {"build": self.build, "language": self.language, "elevated": self.elevated,
-                "latency_ms": self.latency_ms, "uac": self.uac.value,
-                "congestion_provider": self.congestion_provider, "faults": sorted(f.value for f in self.faults)}
+        return {
+            "build": self.build,
+            "language": self.language,
+            "elevated": self.elevated,
+            "latency_ms": self.latency_ms,
+            "uac": self.uac.value,
+            "congestion_provider": self.congestion_provider,
+            "faults": sorted(f.value for f in self.faults),
+        }
 
     @classmethod
     def from_json(cls, data: object) -> SimProfile:

@@ -35,8 +35,10 @@ class SimStateFile:
             return SimulatedMachine.from_json(json.loads(raw.decode("utf-8")))
         except (ValueError, ValidationError, UnicodeDecodeError) as exc:
             moved = set_aside(self.path)
-            self.notices.append(f"The simulated machine's state file was unreadable ({exc}); it was moved to "
-                                f"{moved.name} and a fresh machine was started.")
+            self.notices.append(
+                f"The simulated machine's state file was unreadable ({exc}); it was moved to "
+                f"{moved.name} and a fresh machine was started."
+            )
             return SimulatedMachine()
 
     def load(self) -> SimulatedMachine:

@@ -41,6 +41,7 @@ class SimulatedRunner:
 
     def run_now(self, argv: Argv) -> tuple[int, str] | str:
         """Execute against the state file without latency; returns (exit code, text) or HANG."""
+
         def execute(machine: SimulatedMachine) -> tuple[tuple[int, str] | str, int]:
             return machine.execute(argv, as_admin=self.as_admin), machine.profile.codepage
 

@@ -19,8 +19,15 @@ _CREATE_NO_WINDOW = 0x08000000  # keep a console window from flashing when the G
 class SubprocessRunner:
     """A NetshRunner over ``subprocess.run`` in the loop's executor: no shell, absolute program, time limit."""
 
-    def __init__(self, program: Sequence[str], *, timeout_s: float = DEFAULT_TIMEOUT_S, codepage: int | None = None,
-                 env: Mapping[str, str] | None = None, label: str | None = None) -> None:
+    def __init__(
+        self,
+        program: Sequence[str],
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        codepage: int | None = None,
+        env: Mapping[str, str] | None = None,
+        label: str | None = None,
+    ) -> None:
         if not program:
             raise ValueError("program must name an executable")
         self._program = tuple(program)
@@ -46,17 +53,30 @@ class SubprocessRunner:
         flags = _CREATE_NO_WINDOW if sys.platform == "win32" else 0
         try:
             done = subprocess.run(
-                [*self._program, *argv], capture_output=True, stdin=subprocess.DEVNULL, timeout=self._timeout_s,
-                shell=False, check=False, env=self._env, creationflags=flags,
+                [*self._program, *argv],
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=self._timeout_s,
+                shell=False,
+                check=False,
+                env=self._env,
+                creationflags=flags,
             )
         except subprocess.TimeoutExpired as exc:
-            return CommandResult(argv, None, self._decode(exc.stdout), self._decode(exc.stderr),
-                                 time.monotonic() - started, timed_out=True)
+            return CommandResult(
+                argv,
+                None,
+                self._decode(exc.stdout),
+                self._decode(exc.stderr),
+                time.monotonic() - started,
+                timed_out=True,
+            )
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise NetshMissingError(f"netsh could not be started ({self._program[0]}: {reason})") from exc
-        return CommandResult(argv, done.returncode, self._decode(done.stdout), self._decode(done.stderr),
-                             time.monotonic() - started)
+        return CommandResult(
+            argv, done.returncode, self._decode(done.stdout), self._decode(done.stderr), time.monotonic() - started
+        )
 
     def _decode(self, data: bytes | str | None) -> str:
         if data is None:
@@ -64,5 +84,3 @@ class SubprocessRunner:
         if isinstance(data, str):
             return data
         return decode_output(data, self._codepage).replace("\r\n", "\n")
-
-

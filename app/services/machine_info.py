@@ -15,8 +15,10 @@ from app.runners.sim_store import SimStateFile
 
 PS_TIMEOUT_S = 20.0
 # Culture-independent: objects as JSON, the enum forced to its name ([string]) so no localized text is parsed.
-GET_CONGESTION = ("Get-NetTCPSetting | Select-Object SettingName, "
-                  "@{Name='CongestionProvider';Expression={[string]$_.CongestionProvider}} | ConvertTo-Json -Compress")
+GET_CONGESTION = (
+    "Get-NetTCPSetting | Select-Object SettingName, "
+    "@{Name='CongestionProvider';Expression={[string]$_.CongestionProvider}} | ConvertTo-Json -Compress"
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,14 @@ class SimulatedMachineInfo:
 
     async def info(self) -> MachineInfo:
         profile = await self._profile()
-        return MachineInfo(f"{platform.node() or 'this computer'} (simulated)", build_name(profile.build),
-                           profile.build, profile.language, profile.elevated, True)
+        return MachineInfo(
+            f"{platform.node() or 'this computer'} (simulated)",
+            build_name(profile.build),
+            profile.build,
+            profile.language,
+            profile.elevated,
+            True,
+        )
 
     async def congestion(self) -> CongestionReading:
         profile = await self._profile()
@@ -106,8 +114,9 @@ class WindowsMachineInfo:
         except OSError:
             elevated = None
         edition = platform.win32_edition() if sys.platform == "win32" else ""
-        return MachineInfo(platform.node(), f"Windows {release} {edition} ({ver})".replace("  ", " "), build,
-                           language, elevated, False)
+        return MachineInfo(
+            platform.node(), f"Windows {release} {edition} ({ver})".replace("  ", " "), build, language, elevated, False
+        )
 
     async def congestion(self) -> CongestionReading:
         from app.platform.windows import system_tool_path
@@ -117,8 +126,14 @@ class WindowsMachineInfo:
 
         def run() -> CongestionReading:
             try:
-                done = subprocess.run(argv, capture_output=True, timeout=PS_TIMEOUT_S, check=False,
-                                      stdin=subprocess.DEVNULL, creationflags=0x08000000)
+                done = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    timeout=PS_TIMEOUT_S,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                    creationflags=0x08000000,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 return CongestionReading(error=f"PowerShell could not be run ({exc})")
             if done.returncode != 0:

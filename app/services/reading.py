@@ -46,8 +46,9 @@ async def read_machine(runner: NetshRunner, families: tuple[Family, ...] = tuple
     """Both stores of every family, all at once (four netsh runs in parallel)."""
     jobs = [read_one(runner, family, store) for family in families for store in (Store.ACTIVE, Store.PERSISTENT)]
     readings = await asyncio.gather(*jobs)
-    return MachineState({family: FamilyState(family, readings[2 * i], readings[2 * i + 1])
-                         for i, family in enumerate(families)})
+    return MachineState(
+        {family: FamilyState(family, readings[2 * i], readings[2 * i + 1]) for i, family in enumerate(families)}
+    )
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,15 @@ class Mismatch:
     def describe(self) -> str:
         if self.actual is None:
             return f"{self.family.label} {self.setting.label}: could not be read back to check"
-        return (f"{self.family.label} {self.setting.label} did not stick: expected {self.expected}, "
-                f"the machine shows {self.actual}")
+        return (
+            f"{self.family.label} {self.setting.label} did not stick: expected {self.expected}, "
+            f"the machine shows {self.actual}"
+        )
 
 
-def mismatches(state: MachineState, expected: dict[Family, LoopbackSettings], store: Store = Store.ACTIVE
-               ) -> list[Mismatch]:
+def mismatches(
+    state: MachineState, expected: dict[Family, LoopbackSettings], store: Store = Store.ACTIVE
+) -> list[Mismatch]:
     """Where ``state`` differs from ``expected`` (only the families named in ``expected``)."""
     found = []
     for family, want in expected.items():

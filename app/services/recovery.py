@@ -25,7 +25,8 @@ def recover_interrupted(history: History, lock_path: Path) -> tuple[list[History
     try:
         for entry in unfinished:
             notice = history.record_finished(
-                entry.id, INTERRUPTED, "the app ended during the trial; the helper reverts unconfirmed changes")
+                entry.id, INTERRUPTED, "the app ended during the trial; the helper reverts unconfirmed changes"
+            )
             entry.outcome = INTERRUPTED
             if notice and notice not in notices:
                 notices.append(notice)

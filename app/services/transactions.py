@@ -127,9 +127,18 @@ def _new_address() -> tuple[str, Path | None]:
 class TransactionService:
     """Runs trials through the helper; one at a time, across instances (a lock file)."""
 
-    def __init__(self, reader: NetshRunner, launcher: HelperLauncher, backend: HelperBackend, history: History,
-                 lock_path: Path, *, grace_s: float = GRACE_S, connect_timeout_s: float = CONNECT_TIMEOUT_S,
-                 netsh_timeout_s: float = NETSH_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        reader: NetshRunner,
+        launcher: HelperLauncher,
+        backend: HelperBackend,
+        history: History,
+        lock_path: Path,
+        *,
+        grace_s: float = GRACE_S,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        netsh_timeout_s: float = NETSH_TIMEOUT_S,
+    ) -> None:
         self.reader, self.launcher, self.backend, self.history = reader, launcher, backend, history
         self._lock = InterProcessLock(lock_path)
         self.grace_s, self.connect_timeout_s = grace_s, connect_timeout_s
@@ -161,8 +170,9 @@ class TransactionService:
         try:
             self._lock.acquire()
         except LockBusyError:
-            raise TransactionBusyError("Another Loopback Tuner window is trying a change; finish it there first.") \
-                from None
+            raise TransactionBusyError(
+                "Another Loopback Tuner window is trying a change; finish it there first."
+            ) from None
         self._busy = True
         try:
             return await self._begin(change, seconds, store)
@@ -182,15 +192,26 @@ class TransactionService:
         address, folder = _new_address()
         listener = Listener(address, authkey=authkey)
         deadline = max(1, round(seconds + self.grace_s))
-        args = [*self.backend.args, "--address", address, "--deadline-seconds", str(deadline),
-                "--keep-store", store.value, "--netsh-timeout", f"{self.netsh_timeout_s:g}", *change_arguments(change)]
+        args = [
+            *self.backend.args,
+            "--address",
+            address,
+            "--deadline-seconds",
+            str(deadline),
+            "--keep-store",
+            store.value,
+            "--netsh-timeout",
+            f"{self.netsh_timeout_s:g}",
+            *change_arguments(change),
+        ]
         conn: Connection | None = None
         try:
             try:
                 process = await loop.run_in_executor(None, self.launcher.launch, args, authkey)
             except LoopbackTunerError as exc:
-                self._finish_history(ident, "cancelled" if not isinstance(exc, HelperStartError) else "failed",
-                                     str(exc), notices)
+                self._finish_history(
+                    ident, "cancelled" if not isinstance(exc, HelperStartError) else "failed", str(exc), notices
+                )
                 raise
             conn = await self._accept(listener, address, authkey, process)
             message = await self._receive(conn, APPLY_TIMEOUT_S)
@@ -213,14 +234,22 @@ class TransactionService:
         if not message.ok:
             conn.close()
             await loop.run_in_executor(None, process.wait, 10.0)
-            result = self._result(Outcome.FAILED, message.message, change, message.results, state,
-                                  {f: message.before[f] for f in message.before}, notices)
+            result = self._result(
+                Outcome.FAILED,
+                message.message,
+                change,
+                message.results,
+                state,
+                {f: message.before[f] for f in message.before},
+                notices,
+            )
             self._finish_history(ident, result.outcome.value, result.reason, list(result.notices), result)
             raise ApplyFailedError(result)
         expected = {fc.family: fc.after for fc in change.families}
         trial_mismatches = tuple(mismatches(state, expected))
-        actual_change = Change(tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after)
-                                     for fc in change.families))
+        actual_change = Change(
+            tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after) for fc in change.families)
+        )
 
         async def finish(keep: bool) -> TransactionResult:
             assert conn is not None
@@ -239,25 +268,43 @@ class TransactionService:
                     outcome, reason, results = done.outcome, done.reason, message.results + done.results
                 else:
                     outcome, reason, results = Outcome.FAILED, str(done), message.results
-                want = {fc.family: fc.after if outcome is Outcome.KEPT else message.before.get(fc.family, fc.before)
-                        for fc in actual_change.families}
+                want = {
+                    fc.family: fc.after if outcome is Outcome.KEPT else message.before.get(fc.family, fc.before)
+                    for fc in actual_change.families
+                }
                 result = self._result(outcome, reason, actual_change, results, after, want, notices)
                 self._finish_history(ident, outcome.value, reason, list(result.notices), result)
                 return result
             finally:
                 self._release()
 
-        return Trial(actual_change, message.before, message.results, seconds, state, trial_mismatches,
-                     tuple(notices), _finish=lambda keep: asyncio.ensure_future(finish(keep)))
+        return Trial(
+            actual_change,
+            message.before,
+            message.results,
+            seconds,
+            state,
+            trial_mismatches,
+            tuple(notices),
+            _finish=lambda keep: asyncio.ensure_future(finish(keep)),
+        )
 
-    def _result(self, outcome: Outcome, reason: str, change: Change, results: tuple[CommandResult, ...],
-                state: MachineState, expected: dict[Family, LoopbackSettings], notices: list[str]
-                ) -> TransactionResult:
+    def _result(
+        self,
+        outcome: Outcome,
+        reason: str,
+        change: Change,
+        results: tuple[CommandResult, ...],
+        state: MachineState,
+        expected: dict[Family, LoopbackSettings],
+        notices: list[str],
+    ) -> TransactionResult:
         found = tuple(mismatches(state, expected))
         return TransactionResult(outcome, reason, change, results, state, found, tuple(notices))
 
-    def _finish_history(self, ident: str, outcome: str, reason: str, notices: list[str],
-                        result: TransactionResult | None = None) -> None:
+    def _finish_history(
+        self, ident: str, outcome: str, reason: str, notices: list[str], result: TransactionResult | None = None
+    ) -> None:
         after: dict[str, object] = {}
         problems: list[str] = []
         if result is not None and result.state is not None:
@@ -303,8 +350,9 @@ class TransactionService:
         code = exited.result() if exited.done() else None
         if code is None:
             raise HelperError("The helper did not report back in time; nothing was changed.")
-        raise HelperError(f"The helper stopped before it could apply the change (exit code {code}); "
-                          "nothing was changed.")
+        raise HelperError(
+            f"The helper stopped before it could apply the change (exit code {code}); nothing was changed."
+        )
 
     async def _receive(self, conn: Connection, timeout_s: float) -> Applied | Done:
         def receive() -> Applied | Done:
@@ -313,8 +361,7 @@ class TransactionService:
             try:
                 return parse_helper_message(conn.recv_bytes())
             except EOFError:
-                raise HelperError("The helper ended without reporting; re-read to see the machine's values.") \
-                    from None
+                raise HelperError("The helper ended without reporting; re-read to see the machine's values.") from None
             except (ProtocolError, OSError) as exc:
                 raise HelperError(f"The helper sent something unexpected ({exc}).") from None
 

@@ -82,8 +82,10 @@ class History:
             try:
                 moved = set_aside(self.path)
                 write_atomic(self.path, "".join(line + "\n" for line in good_lines))
-                notices.append(f"The history file had {bad} unreadable line(s); the file was kept as {moved.name} "
-                               f"and the readable entries were carried over.")
+                notices.append(
+                    f"The history file had {bad} unreadable line(s); the file was kept as {moved.name} "
+                    f"and the readable entries were carried over."
+                )
             except OSError as exc:
                 notices.append(f"The history file has unreadable lines and could not be repaired ({exc.strerror}).")
         return list(entries.values()), notices
@@ -99,14 +101,20 @@ class History:
             started, user, machine, backend = record["time"], record["user"], record["machine"], record["backend"]
             if not isinstance(started, int | float) or not all(isinstance(x, str) for x in (user, machine, backend)):
                 raise ValueError("bad started record")
-            entries[ident] = HistoryEntry(ident, float(started), user, machine, backend,
-                                          Change.from_json(record["requested"]))
+            entries[ident] = HistoryEntry(
+                ident, float(started), user, machine, backend, Change.from_json(record["requested"])
+            )
         elif event == "finished":
             entry = entries[ident]
             outcome, reason, finished = record["outcome"], record.get("reason", ""), record["time"]
             after, problems = record.get("after", {}), record.get("problems", [])
-            if not isinstance(outcome, str) or not isinstance(reason, str) or not isinstance(finished, int | float) \
-                    or not isinstance(after, dict) or not isinstance(problems, list):
+            if (
+                not isinstance(outcome, str)
+                or not isinstance(reason, str)
+                or not isinstance(finished, int | float)
+                or not isinstance(after, dict)
+                or not isinstance(problems, list)
+            ):
                 raise ValueError("bad finished record")
             entry.outcome, entry.reason, entry.finished = outcome, reason, float(finished)
             entry.after, entry.problems = after, [str(p) for p in problems]
@@ -132,12 +140,35 @@ class History:
     def record_started(self, change: Change, backend: str) -> tuple[str, str | None]:
         """Append a "started" record; returns its id and a notice if writing failed."""
         ident = uuid.uuid4().hex
-        notice = self._write({"event": "started", "id": ident, "time": time.time(), "user": _user(),
-                               "machine": platform.node() or "unknown", "backend": backend,
-                               "requested": change.to_json()})
+        notice = self._write(
+            {
+                "event": "started",
+                "id": ident,
+                "time": time.time(),
+                "user": _user(),
+                "machine": platform.node() or "unknown",
+                "backend": backend,
+                "requested": change.to_json(),
+            }
+        )
         return ident, notice
 
-    def record_finished(self, ident: str, outcome: str, reason: str = "", after: dict[str, object] | None = None,
-                        problems: list[str] | None = None) -> str | None:
-        return self._write({"event": "finished", "id": ident, "time": time.time(), "outcome": outcome,
-                             "reason": reason, "after": after or {}, "problems": problems or []})
+    def record_finished(
+        self,
+        ident: str,
+        outcome: str,
+        reason: str = "",
+        after: dict[str, object] | None = None,
+        problems: list[str] | None = None,
+    ) -> str | None:
+        return self._write(
+            {
+                "event": "finished",
+                "id": ident,
+                "time": time.time(),
+                "outcome": outcome,
+                "reason": reason,
+                "after": after or {},
+                "problems": problems or [],
+            }
+        )

@@ -51,16 +51,19 @@ class OriginalsStore:
             for key, value in data.items():
                 if not isinstance(value, dict) or not isinstance(value.get("saved_at"), int | float):
                     raise ValueError(f"bad entry {key!r}")
-                out[Family(key)] = OriginalValues(LoopbackSettings.from_json(value.get("settings")),
-                                                  float(value["saved_at"]))
+                out[Family(key)] = OriginalValues(
+                    LoopbackSettings.from_json(value.get("settings")), float(value["saved_at"])
+                )
             return out
         except (ValueError, ValidationError, UnicodeDecodeError) as exc:
             try:
                 moved = set_aside(self.path).name
             except OSError:
                 moved = "(could not be moved)"
-            self.notices.append(f"The saved original values were unreadable ({exc}); the file was kept as {moved} "
-                                "and the values read now become the originals.")
+            self.notices.append(
+                f"The saved original values were unreadable ({exc}); the file was kept as {moved} "
+                "and the values read now become the originals."
+            )
             return {}
 
     def remember(self, state: MachineState) -> dict[Family, OriginalValues]:
@@ -73,8 +76,10 @@ class OriginalsStore:
                 added = True
         if added:
             try:
-                write_json_atomic(self.path, {f.value: {"settings": o.settings.to_json(), "saved_at": o.saved_at}
-                                              for f, o in originals.items()})
+                write_json_atomic(
+                    self.path,
+                    {f.value: {"settings": o.settings.to_json(), "saved_at": o.saved_at} for f, o in originals.items()},
+                )
             except OSError as exc:
                 self.notices.append(f"The original values could not be saved ({exc.strerror or exc}).")
         return originals

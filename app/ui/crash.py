@@ -17,8 +17,10 @@ class CrashDialog(QDialog):
     def __init__(self, details: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Loopback Tuner ran into a problem")
-        text = QLabel("Something unexpected went wrong. Your settings were not changed by this error, and the app "
-                      "keeps running. Please copy the details into a bug report.")
+        text = QLabel(
+            "Something unexpected went wrong. Your settings were not changed by this error, and the app "
+            "keeps running. Please copy the details into a bug report."
+        )
         text.setWordWrap(True)
         self.details = QPlainTextEdit(details)
         self.details.setReadOnly(True)
@@ -51,8 +53,9 @@ class CrashReporter:
         sys.excepthook = self._previous
 
     def handle(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        details = f"Loopback Tuner {__version__}, Python {sys.version.split()[0]} on {sys.platform}\n\n" + \
-            "".join(traceback.format_exception(kind, value, tb))
+        details = f"Loopback Tuner {__version__}, Python {sys.version.split()[0]} on {sys.platform}\n\n" + "".join(
+            traceback.format_exception(kind, value, tb)
+        )
         self.reports.append(details)
         print(details, file=sys.stderr)
         if self.dialog is not None and self.dialog.isVisible():

@@ -62,14 +62,22 @@ class CommandsView(QWidget):
 class ApplyDialog(QDialog):
     """Shows what will change and the exact commands; accepted means "go ahead"."""
 
-    def __init__(self, summary: list[str], commands: list[str], countdown_s: int, parent: QWidget | None = None,
-                 title: str = "Apply these changes?") -> None:
+    def __init__(
+        self,
+        summary: list[str],
+        commands: list[str],
+        countdown_s: int,
+        parent: QWidget | None = None,
+        title: str = "Apply these changes?",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         intro = QLabel("<b>These settings will change:</b>")
-        note = QLabel(f"Windows asks once for administrator rights. The new values then run for a {countdown_s}-second "
-                      "trial: keep them, or they go back to the current values by themselves.")
+        note = QLabel(
+            f"Windows asks once for administrator rights. The new values then run for a {countdown_s}-second "
+            "trial: keep them, or they go back to the current values by themselves."
+        )
         note.setWordWrap(True)
         self.commands = CommandsView("Show the netsh commands", commands)
         buttons = QDialogButtonBox()
@@ -85,7 +93,7 @@ class ApplyDialog(QDialog):
 
 
 class KeepDialog(QDialog):
-    """"Keep these settings?" with a countdown. Revert, Esc, closing and the time running out all revert."""
+    """ "Keep these settings?" with a countdown. Revert, Esc, closing and the time running out all revert."""
 
     keepRequested = Signal()
     revertRequested = Signal()

@@ -50,8 +50,11 @@ class _Marker(QLabel):
             parts.append(f"{UNSAVED_MARK} not saved: lost at reboot")
         self.setText("   ".join(parts))
         self.setVisible(bool(parts))
-        self.setToolTip("This value is active now but differs from the saved value; a reboot brings the saved one "
-                        "back." if unsaved else "")
+        self.setToolTip(
+            "This value is active now but differs from the saved value; a reboot brings the saved one back."
+            if unsaved
+            else ""
+        )
 
 
 class FamilyPanel(QWidget):
@@ -67,8 +70,11 @@ class FamilyPanel(QWidget):
         self.mode_group = QButtonGroup(self)
         self.mode_buttons: dict[ExecutionMode, QRadioButton] = {}
         mode_layout = QVBoxLayout(self.mode_box)
-        for mode, mnemonic in ((ExecutionMode.ADAPTIVE, "&Adaptive"), (ExecutionMode.INLINE, "&Inline"),
-                               (ExecutionMode.WORKER, "&Worker")):
+        for mode, mnemonic in (
+            (ExecutionMode.ADAPTIVE, "&Adaptive"),
+            (ExecutionMode.INLINE, "&Inline"),
+            (ExecutionMode.WORKER, "&Worker"),
+        ):
             button = QRadioButton(mnemonic)
             button.setAccessibleName(f"{label} execution mode {mode.label}")
             button.setAccessibleDescription(MODE_TEXT[mode])
@@ -205,8 +211,10 @@ class FamilyPanel(QWidget):
         self.workers_marker.show_marks(Setting.WORKER_COUNT in view.changed, Setting.WORKER_COUNT in view.unsaved)
         self.mtu_marker.show_marks(Setting.LARGE_MTU in view.changed, Setting.LARGE_MTU in view.unsaved)
         if view.unsaved and view.saved is not None:
-            self.unsaved_banner.setText(f"{UNSAVED_MARK} Some values are active only until the next restart. "
-                                        f"Saved values: {view.saved.describe()}.")
+            self.unsaved_banner.setText(
+                f"{UNSAVED_MARK} Some values are active only until the next restart. "
+                f"Saved values: {view.saved.describe()}."
+            )
         self.unsaved_banner.setVisible(bool(view.unsaved))
         failure = view.failure
         self.failure_box.setVisible(failure is not None)

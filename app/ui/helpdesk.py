@@ -18,8 +18,11 @@ class PresetBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("<b>Presets:</b>"))
-        mnemonics = {PresetId.LATENCY: "Favor &latency", PresetId.THROUGHPUT: "Favor &throughput",
-                     PresetId.BALANCED: "Balanced"}
+        mnemonics = {
+            PresetId.LATENCY: "Favor &latency",
+            PresetId.THROUGHPUT: "Favor &throughput",
+            PresetId.BALANCED: "Balanced",
+        }
         for item in vm.presets:
             button = QPushButton(mnemonics[item.id])
             button.setToolTip(item.why)

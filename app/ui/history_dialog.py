@@ -27,8 +27,10 @@ class HistoryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("History of changes")
         self.entries = entries
-        intro = QLabel("Every change made with Loopback Tuner on this computer, newest first." +
-                       ("".join(f"<br><i>{n}</i>" for n in notices)))
+        intro = QLabel(
+            "Every change made with Loopback Tuner on this computer, newest first."
+            + ("".join(f"<br><i>{n}</i>" for n in notices))
+        )
         intro.setWordWrap(True)
         self.table = QTableWidget(len(entries), 4)
         self.table.setAccessibleName("History of changes")
@@ -42,8 +44,9 @@ class HistoryDialog(QDialog):
         for row, entry in enumerate(entries):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.started))
             details = entry.reason if entry.outcome != "kept" else "; ".join(entry.problems)
-            for column, text in enumerate((when, entry.outcome or "unfinished",
-                                           "; ".join(entry.requested.describe()), details)):
+            for column, text in enumerate(
+                (when, entry.outcome or "unfinished", "; ".join(entry.requested.describe()), details)
+            ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(row, column, item)
@@ -52,8 +55,9 @@ class HistoryDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.revert_button = buttons.addButton("&Revert this change\u2026", QDialogButtonBox.ButtonRole.ActionRole)
         self.revert_button.setEnabled(False)
-        self.revert_button.setAccessibleDescription("Fills in the values from before the selected change, then "
-                                                    "asks to apply them with the usual trial")
+        self.revert_button.setAccessibleDescription(
+            "Fills in the values from before the selected change, then asks to apply them with the usual trial"
+        )
         self.revert_button.clicked.connect(self._revert)
         buttons.rejected.connect(self.reject)
         self.table.itemSelectionChanged.connect(self._selection)

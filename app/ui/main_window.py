@@ -42,8 +42,15 @@ _LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, vm: MainViewModel, helpdesk: HelpDeskViewModel, sim_vm: SimulationViewModel | None,
-                 backend_label: str, settings: QSettings | None = None, log_folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        vm: MainViewModel,
+        helpdesk: HelpDeskViewModel,
+        sim_vm: SimulationViewModel | None,
+        backend_label: str,
+        settings: QSettings | None = None,
+        log_folder: Path | None = None,
+    ) -> None:
         super().__init__()
         self.vm, self.helpdesk, self.sim_vm, self.settings = vm, helpdesk, sim_vm, settings
         self.log_folder = log_folder
@@ -153,8 +160,9 @@ class MainWindow(QMainWindow):
         history_action.triggered.connect(self._history)
         tools.addAction(history_action)
         help_menu = self.menuBar().addMenu("&Help")
-        help_action = QAction("&What do these settings do?", self,
-                              shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents))
+        help_action = QAction(
+            "&What do these settings do?", self, shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents)
+        )
         help_action.triggered.connect(self._help)
         help_menu.addAction(help_action)
         log_action = QAction("Open &log folder", self)
@@ -199,11 +207,15 @@ class MainWindow(QMainWindow):
             panel.show_view(view)
             mark = f" {CHANGED_MARK}" if view.changed else (" \u26a0" if view.failure else "")
             self.tabs.setTabText(index, family.label + mark)
-            self.tabs.setTabToolTip(index, "Has pending edits" if view.changed else
-                                    (view.failure.message if view.failure else ""))
+            self.tabs.setTabToolTip(
+                index, "Has pending edits" if view.changed else (view.failure.message if view.failure else "")
+            )
         summary = vm.pending_summary()
-        self.pending_label.setText("\n".join(f"\u2022 {line}" for line in summary) if summary else
-                                   "No pending changes: the controls show the machine's current values.")
+        self.pending_label.setText(
+            "\n".join(f"\u2022 {line}" for line in summary)
+            if summary
+            else "No pending changes: the controls show the machine's current values."
+        )
         idle = not vm.busy
         self.apply_button.setEnabled(idle and vm.has_pending)
         self.discard_button.setEnabled(idle and vm.has_pending)
@@ -243,14 +255,14 @@ class MainWindow(QMainWindow):
 
     def _copy_commands(self) -> None:
         QGuiApplication.clipboard().setText("\n".join(self.vm.pending_commands()) + "\n")
-        self.show_message(Message(Level.INFO, "The netsh commands were copied; run them in an administrator "
-                                  "prompt."))
+        self.show_message(Message(Level.INFO, "The netsh commands were copied; run them in an administrator prompt."))
 
     def _confirm_apply(self, title: str = "Apply these changes?") -> None:
         if not self.vm.has_pending or self.vm.busy:
             return
-        self.apply_dialog = ApplyDialog(self.vm.pending_summary(), self.vm.pending_commands(), self.vm.countdown_s,
-                                        self, title=title)
+        self.apply_dialog = ApplyDialog(
+            self.vm.pending_summary(), self.vm.pending_commands(), self.vm.countdown_s, self, title=title
+        )
         self.apply_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.apply_dialog.accepted.connect(self._apply)
         self.apply_dialog.finished.connect(self._apply_dialog_closed)
@@ -265,8 +277,13 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         info = self.helpdesk.info
-        dialog = RestoreDialog(self.vm.originals, self.helpdesk.windows_defaults(), info.build if info else None,
-                               self.helpdesk.defaults_problem, self)
+        dialog = RestoreDialog(
+            self.vm.originals,
+            self.helpdesk.windows_defaults(),
+            info.build if info else None,
+            self.helpdesk.defaults_problem,
+            self,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
@@ -304,8 +321,9 @@ class MainWindow(QMainWindow):
             self._confirm_apply("Revert this change?")
 
     def _export(self) -> None:
-        dialog = QFileDialog(self, "Export settings", str(Path.home() / "loopback-settings.json"),
-                             "Loopback Tuner profile (*.json)")
+        dialog = QFileDialog(
+            self, "Export settings", str(Path.home() / "loopback-settings.json"), "Loopback Tuner profile (*.json)"
+        )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("json")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -367,15 +385,17 @@ class MainWindow(QMainWindow):
 
     def _details(self) -> None:
         if self.last_message and self.last_message.details:
-            box = QMessageBox(QMessageBox.Icon.Information, "Details", self.last_message.text,
-                              QMessageBox.StandardButton.Close, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Information, "Details", self.last_message.text, QMessageBox.StandardButton.Close, self
+            )
             box.setDetailedText(self.last_message.details)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
     def _help(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "What do these settings do?", HELP_TEXT,
-                          QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "What do these settings do?", HELP_TEXT, QMessageBox.StandardButton.Close, self
+        )
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

@@ -19,8 +19,14 @@ class RestoreSource(enum.Enum):
 class RestoreDialog(QDialog):
     """Accepted with :attr:`source` and :attr:`families`; the restore then goes through the normal apply flow."""
 
-    def __init__(self, originals: dict[Family, OriginalValues], defaults: DefaultsEntry | None, build: int | None,
-                 defaults_problem: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        originals: dict[Family, OriginalValues],
+        defaults: DefaultsEntry | None,
+        build: int | None,
+        defaults_problem: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore values")
         source_box = QGroupBox("Restore to")
@@ -32,9 +38,12 @@ class RestoreDialog(QDialog):
         if defaults is not None:
             defaults_text = QLabel(f"{defaults.settings.describe()}<br><i>Source: {defaults.source}</i>")
         else:
-            why = defaults_problem or (f"Not known for build {build}: Microsoft publishes no table of defaults, so "
-                                       "Loopback Tuner lists a build only with a verifiable source."
-                                       if build else "The Windows build is not known.")
+            why = defaults_problem or (
+                f"Not known for build {build}: Microsoft publishes no table of defaults, so "
+                "Loopback Tuner lists a build only with a verifiable source."
+                if build
+                else "The Windows build is not known."
+            )
             defaults_text = QLabel(why)
         for label in (original_text, defaults_text):
             label.setWordWrap(True)
@@ -49,8 +58,11 @@ class RestoreDialog(QDialog):
         family_box = QGroupBox("For")
         family_layout = QVBoxLayout(family_box)
         self.choices: dict[tuple[Family, ...], QRadioButton] = {}
-        for families, text in (((Family.IPV4, Family.IPV6), "&Both families"), ((Family.IPV4,), "IPv&4 only"),
-                               ((Family.IPV6,), "IPv&6 only")):
+        for families, text in (
+            ((Family.IPV4, Family.IPV6), "&Both families"),
+            ((Family.IPV4,), "IPv&4 only"),
+            ((Family.IPV6,), "IPv&6 only"),
+        ):
             button = QRadioButton(text)
             self.choices[families] = button
             family_layout.addWidget(button)

@@ -29,8 +29,10 @@ class SimulationBanner(QFrame):
         self.vm = vm
         self.setObjectName("simBanner")
         self.setAccessibleName("Simulated machine")
-        title = QLabel("<b>Simulated Windows machine.</b> Loopback Tuner is driving a simulation: nothing on this "
-                       "computer changes.")
+        title = QLabel(
+            "<b>Simulated Windows machine.</b> Loopback Tuner is driving a simulation: nothing on this "
+            "computer changes."
+        )
         title.setWordWrap(True)
         self.build = QComboBox()
         for info in KNOWN_BUILDS:
@@ -48,12 +50,13 @@ class SimulationBanner(QFrame):
         self.uac.addItem("UAC prompt: cancel", UacAnswer.CANCEL.value)
         self.reboot = QPushButton("Simulate re&boot")
         described: tuple[tuple[QWidget, str, str], ...] = (
-                (self.build, "Simulated Windows build", "Which Windows build the simulation behaves like"),
-                (self.language, "Simulated display language", "The language netsh answers in"),
-                (self.elevated, "Simulated session runs as administrator", "When on, no UAC prompt is needed"),
-                (self.latency, "Simulated netsh delay", "Makes every simulated netsh call this much slower"),
-                (self.uac, "Simulated UAC answer", "What the simulated administrator prompt answers"),
-                (self.reboot, "Simulate a reboot", "Active-only values are lost; saved values take effect"))
+            (self.build, "Simulated Windows build", "Which Windows build the simulation behaves like"),
+            (self.language, "Simulated display language", "The language netsh answers in"),
+            (self.elevated, "Simulated session runs as administrator", "When on, no UAC prompt is needed"),
+            (self.latency, "Simulated netsh delay", "Makes every simulated netsh call this much slower"),
+            (self.uac, "Simulated UAC answer", "What the simulated administrator prompt answers"),
+            (self.reboot, "Simulate a reboot", "Active-only values are lost; saved values take effect"),
+        )
         for widget, name, text in described:
             widget.setAccessibleName(name)
             widget.setAccessibleDescription(text)

@@ -4,9 +4,9 @@ from app.domain.model import ExecutionMode
 
 MODE_TEXT = {
     ExecutionMode.ADAPTIVE: "The first packets of a connection are handled right away, later ones by worker "
-                            "threads. Balances latency and throughput.",
+    "threads. Balances latency and throughput.",
     ExecutionMode.INLINE: "Packets are handled on the sending and receiving programs' own threads. Favours low "
-                          "latency over throughput.",
+    "latency over throughput.",
     ExecutionMode.WORKER: "Packets are queued and handled by worker threads. Favours throughput over latency.",
 }
 WORKERS_TEXT = "How many worker threads handle loopback traffic in adaptive and worker mode."
@@ -14,8 +14,10 @@ WORKERS_INLINE_NOTE = "Has no effect in inline mode."
 MTU_TEXT = "Use a large MTU on the loopback path. Microsoft recommends keeping this on."
 UNSAVED_MARK = "\u25cf"  # shown next to a value that is active now but not saved (lost at reboot)
 CHANGED_MARK = "\u270e"
-ABOUT_DEFAULTS = ("Microsoft: on general-purpose machines the default values should not be changed; the defaults "
-                  "may differ between Windows versions.")
+ABOUT_DEFAULTS = (
+    "Microsoft: on general-purpose machines the default values should not be changed; the defaults "
+    "may differ between Windows versions."
+)
 HELP_TEXT = f"""<h3>What do these settings do?</h3>
 <p>Since Windows Server 2019 and Windows 10 version 1809, Windows lets you tune how TCP traffic to your own
 machine (localhost, 127.0.0.1, ::1) is processed. Each setting exists separately for IPv4 and IPv6.</p>

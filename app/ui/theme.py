@@ -30,14 +30,21 @@ DARK_EXTRA = """
 def _dark_palette() -> QPalette:
     p = QPalette()
     base, window, text = QColor(30, 30, 30), QColor(43, 43, 43), QColor(235, 235, 235)
-    for role, color in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
-                        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
-                        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, QColor(55, 55, 55)),
-                        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, base),
-                        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Highlight, QColor(0, 120, 212)),
-                        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
-                        (QPalette.ColorRole.Link, QColor(96, 205, 255)),
-                        (QPalette.ColorRole.PlaceholderText, QColor(170, 170, 170))):
+    for role, color in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, QColor(55, 55, 55)),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, base),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Highlight, QColor(0, 120, 212)),
+        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.ColorRole.Link, QColor(96, 205, 255)),
+        (QPalette.ColorRole.PlaceholderText, QColor(170, 170, 170)),
+    ):
         p.setColor(role, color)
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
@@ -46,8 +53,7 @@ def _dark_palette() -> QPalette:
 
 def apply_theme(app: QApplication, mode: str = "system") -> bool:
     """Apply ``mode`` ("system", "light" or "dark"); returns True when the result is dark."""
-    dark = mode == "dark" or (mode == "system" and
-                              QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark)
+    dark = mode == "dark" or (mode == "system" and QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark)
     if mode != "system" or dark:
         app.setStyle("Fusion")
         app.setPalette(_dark_palette() if dark else app.style().standardPalette())

@@ -36,8 +36,15 @@ class HelpDeskViewModel(QObject):
     warningsChanged = Signal()
     infoChanged = Signal()
 
-    def __init__(self, main: MainViewModel, machine_info: MachineInfoSource, defaults_text: str | None,
-                 *, simulated: bool, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        main: MainViewModel,
+        machine_info: MachineInfoSource,
+        defaults_text: str | None,
+        *,
+        simulated: bool,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.main = main
         self.machine_info = machine_info
@@ -91,8 +98,13 @@ class HelpDeskViewModel(QObject):
     def restore_windows_defaults(self, families: tuple[Family, ...]) -> bool:
         entry = self.windows_defaults()
         if entry is None:
-            self.main.message.emit(Message(Level.WARNING, "The Windows defaults for this build are not known; use the "
-                                        "original values of this machine instead."))
+            self.main.message.emit(
+                Message(
+                    Level.WARNING,
+                    "The Windows defaults for this build are not known; use the "
+                    "original values of this machine instead.",
+                )
+            )
             return False
         for family in families:
             self.main.set_pending(family, entry.settings)
@@ -124,8 +136,11 @@ class HelpDeskViewModel(QObject):
         state = self.main.state
         if state is None:
             return False
-        values = {f: v.pending for f in Family if (v := self.main.family_view(f)).pending is not None} if pending \
+        values = (
+            {f: v.pending for f in Family if (v := self.main.family_view(f)).pending is not None}
+            if pending
             else state.settings()
+        )
         if not values:
             self.main.message.emit(Message(Level.WARNING, "There are no readable values to export."))
             return False
@@ -135,12 +150,14 @@ class HelpDeskViewModel(QObject):
         except OSError as exc:
             self.main.message.emit(Message(Level.ERROR, f"The profile could not be saved: {exc.strerror or exc}"))
             return False
-        self.main.message.emit(Message(Level.SUCCESS, f"Saved the {'pending' if pending else 'current'} values to "
-                                    f"{path.name}."))
+        self.main.message.emit(
+            Message(Level.SUCCESS, f"Saved the {'pending' if pending else 'current'} values to {path.name}.")
+        )
         return True
 
     async def import_profile(self, path: Path) -> bool:
         """Read a profile into pending edits (nothing is applied); a bad file changes nothing."""
+
         def read() -> bytes:
             with open(path, "rb") as handle:
                 return handle.read(MAX_BYTES + 1)
@@ -200,6 +217,13 @@ class HelpDeskViewModel(QObject):
         assert self._info is not None
         state = self.main.state
         entries, _ = self.main.history.load()
-        return build_report(ReportInput(self._info, state or MachineState(), self.main.pending_change()
-                                        if state else Change(), entries, [w.text for w in self._warnings]),
-                            markdown=markdown)
+        return build_report(
+            ReportInput(
+                self._info,
+                state or MachineState(),
+                self.main.pending_change() if state else Change(),
+                entries,
+                [w.text for w in self._warnings],
+            ),
+            markdown=markdown,
+        )

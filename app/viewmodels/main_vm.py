@@ -84,9 +84,17 @@ class MainViewModel(QObject):
     trialTick = Signal(int)
     trialEnded = Signal(object)  # TransactionResult
 
-    def __init__(self, transactions: TransactionService, history: History, originals: OriginalsStore, *,
-                 lock_path: object = None, countdown_s: int = DEFAULT_COUNTDOWN_S, countdown: Countdown | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        transactions: TransactionService,
+        history: History,
+        originals: OriginalsStore,
+        *,
+        lock_path: object = None,
+        countdown_s: int = DEFAULT_COUNTDOWN_S,
+        countdown: Countdown | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.transactions, self.history, self.originals_store = transactions, history, originals
         self.countdown_s = countdown_s
@@ -127,10 +135,21 @@ class MainViewModel(QObject):
         fs = self._state.families.get(family) if self._state else None
         machine = fs.settings if fs else None
         pending = self._pending.get(family, machine)
-        changed = frozenset(s for s, _ in SettingsPatch.between(machine, pending).items()) \
-            if machine and pending else frozenset()
-        return FamilyView(family, machine, fs.saved if fs else None, pending, fs.failure if fs else None, changed,
-                          frozenset(fs.unsaved_settings) if fs else frozenset(), machine is not None and not self.busy)
+        changed = (
+            frozenset(s for s, _ in SettingsPatch.between(machine, pending).items())
+            if machine and pending
+            else frozenset()
+        )
+        return FamilyView(
+            family,
+            machine,
+            fs.saved if fs else None,
+            pending,
+            fs.failure if fs else None,
+            changed,
+            frozenset(fs.unsaved_settings) if fs else frozenset(),
+            machine is not None and not self.busy,
+        )
 
     def pending_change(self) -> Change:
         if self._state is None:
@@ -208,13 +227,17 @@ class MainViewModel(QObject):
     def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
         if state is None:
             return
-        old_patches = {f: SettingsPatch.between(m, self._pending[f])
-                       for f, m in (self._state.settings().items() if self._state else ()) if f in self._pending}
+        old_patches = {
+            f: SettingsPatch.between(m, self._pending[f])
+            for f, m in (self._state.settings().items() if self._state else ())
+            if f in self._pending
+        }
         self._state = state
         self.read_at = time.time()
         fresh = state.settings()
-        self._pending = {f: (s.with_patch(old_patches[f]) if keep_edits and f in old_patches else s)
-                         for f, s in fresh.items()}
+        self._pending = {
+            f: (s.with_patch(old_patches[f]) if keep_edits and f in old_patches else s) for f, s in fresh.items()
+        }
         for notice in self.originals_store.notices:
             self._post(Level.WARNING, notice)
         self.originals_store.notices.clear()
@@ -228,14 +251,19 @@ class MainViewModel(QObject):
             from pathlib import Path
 
             loop = asyncio.get_running_loop()
-            entries, notices = await loop.run_in_executor(None, recover_interrupted, self.history,
-                                                          Path(str(self._lock_path)))
+            entries, notices = await loop.run_in_executor(
+                None, recover_interrupted, self.history, Path(str(self._lock_path))
+            )
             for notice in notices:
                 self._post(Level.WARNING, notice)
             for entry in entries:
-                self._post(Level.WARNING, "A change started earlier did not finish: the app closed during its "
-                           "trial, so it was not confirmed and its helper put the previous values back. The values "
-                           "shown are the machine's values now.", entry.summary())
+                self._post(
+                    Level.WARNING,
+                    "A change started earlier did not finish: the app closed during its "
+                    "trial, so it was not confirmed and its helper put the previous values back. The values "
+                    "shown are the machine's values now.",
+                    entry.summary(),
+                )
 
     async def refresh(self) -> None:
         if self.busy:
@@ -269,8 +297,11 @@ class MainViewModel(QObject):
             return
         except ApplyFailedError as exc:
             self._take_state(exc.result.state, keep_edits=True)
-            self._post(Level.ERROR, f"The change could not be applied: {exc}. The previous values were kept.",
-                       format_runs(exc.result.results))
+            self._post(
+                Level.ERROR,
+                f"The change could not be applied: {exc}. The previous values were kept.",
+                format_runs(exc.result.results),
+            )
             return
         except LoopbackTunerError as exc:
             self._post(Level.ERROR, str(exc))
@@ -318,8 +349,9 @@ class MainViewModel(QObject):
         for notice in result.notices:
             self._post(Level.WARNING, notice)
         if result.mismatches:
-            self._post(Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches),
-                       details)
+            self._post(
+                Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches), details
+            )
         elif result.outcome is Outcome.KEPT:
             self._post(Level.SUCCESS, "The new values are kept and saved.", details)
         elif result.outcome is Outcome.REVERTED:

@@ -56,15 +56,15 @@ def test_restore_original_asks_first_and_no_answer_changes_nothing(run_cli: RunC
     assert machine_values(state)[1][Family.IPV4] == SIMULATED_INITIAL  # saved too
 
 
-def test_restore_original_without_originals_is_refused(run_cli: RunCli, make_state: MakeState,
-                                                       paths: AppPaths) -> None:
+def test_restore_original_without_originals_is_refused(run_cli: RunCli, make_state: MakeState, paths: AppPaths) -> None:
     state = make_state(elevated=True, build=17134)  # nothing readable: no originals are ever saved
     done = cli(run_cli, state, "restore", "original", "--yes")
     assert done.returncode == 2 and "no original values" in done.stderr
 
 
-def test_restore_windows_defaults_uses_the_table_and_refuses_unknown_builds(run_cli: RunCli,
-                                                                           make_state: MakeState) -> None:
+def test_restore_windows_defaults_uses_the_table_and_refuses_unknown_builds(
+    run_cli: RunCli, make_state: MakeState
+) -> None:
     state = make_state(elevated=True)
     assert cli(run_cli, state, "set", "--family", "ipv6", "--workers", "9").returncode == 0
     done = cli(run_cli, state, "restore", "windows-defaults", "--family", "ipv6", "--trial", "5", "--yes")
@@ -79,8 +79,14 @@ def test_report_text_and_markdown(run_cli: RunCli, make_state: MakeState) -> Non
     state = make_state(elevated=True, build=26100, congestion_provider="bbr2")
     assert cli(run_cli, state, "set", "--family", "ipv4", "--workers", "6").returncode == 0
     text = cli(run_cli, state, "report").stdout
-    for expected in ("(SIMULATED MACHINE)", "build 26100", "Display language:", "IPv6 saved (persistent):",
-                     "IPv4 worker count: 4 \u2192 6", "BBR2"):
+    for expected in (
+        "(SIMULATED MACHINE)",
+        "build 26100",
+        "Display language:",
+        "IPv6 saved (persistent):",
+        "IPv4 worker count: 4 \u2192 6",
+        "BBR2",
+    ):
         assert expected in text, expected
     markdown = cli(run_cli, state, "report", "--markdown").stdout
     assert markdown.startswith("### Loopback Tuner") and "| Running as administrator | yes |" in markdown
@@ -100,14 +106,23 @@ def test_export_then_import(run_cli: RunCli, make_state: MakeState, tmp_path: Pa
     assert active(state)[Family.IPV4] == LoopbackSettings(ExecutionMode.WORKER, 12, False)
 
 
-def test_import_refuses_bad_files_before_anything_runs(run_cli: RunCli, make_state: MakeState,
-                                                       tmp_path: Path) -> None:
+def test_import_refuses_bad_files_before_anything_runs(run_cli: RunCli, make_state: MakeState, tmp_path: Path) -> None:
     state = make_state(elevated=True)
     before = state.path.read_bytes()
-    for content, reason in ((b"\x00\x01\x02", "binary"), (b"{}", "not a Loopback Tuner profile"),
-                            (json.dumps({"format": "loopback-tuner-profile", "version": 1, "ipv4": {
-                                "execution_mode": "inline", "worker_count": 0, "large_mtu": True}}).encode(),
-                             "1 to 16, got 0")):
+    for content, reason in (
+        (b"\x00\x01\x02", "binary"),
+        (b"{}", "not a Loopback Tuner profile"),
+        (
+            json.dumps(
+                {
+                    "format": "loopback-tuner-profile",
+                    "version": 1,
+                    "ipv4": {"execution_mode": "inline", "worker_count": 0, "large_mtu": True},
+                }
+            ).encode(),
+            "1 to 16, got 0",
+        ),
+    ):
         bad = tmp_path / "bad.json"
         bad.write_bytes(content)
         done = cli(run_cli, state, "import", str(bad), "--yes")
@@ -118,8 +133,9 @@ def test_import_refuses_bad_files_before_anything_runs(run_cli: RunCli, make_sta
     assert missing.returncode == 2 and "could not be read" in missing.stderr
 
 
-def test_verbose_prints_netsh_runs_and_the_support_log_keeps_them(run_cli: RunCli, make_state: MakeState,
-                                                                  paths: AppPaths) -> None:
+def test_verbose_prints_netsh_runs_and_the_support_log_keeps_them(
+    run_cli: RunCli, make_state: MakeState, paths: AppPaths
+) -> None:
     state = make_state(elevated=True)
     done = cli(run_cli, state, "show")
     assert "netsh interface" not in done.stderr  # quiet without --verbose

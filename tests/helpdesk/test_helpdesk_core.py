@@ -59,23 +59,26 @@ def _profile(**extra: object) -> bytes:
     return json.dumps(data).encode()
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    (b"\x00\x01binary", "binary"),
-    (b"\xff\xfe\xfa", "not UTF-8"),
-    (b"{not json", "not valid JSON"),
-    (b"[]", "JSON object"),
-    (json.dumps({"format": "other", "version": 1}).encode(), "not a Loopback Tuner profile"),
-    (_profile(version=2), "unsupported profile version"),
-    (_profile(extra=True), "unknown key 'extra'"),
-    (_profile(ipv4={"execution_mode": "inline", "worker_count": 17, "large_mtu": True}), "1 to 16, got 17"),
-    (_profile(ipv4={"execution_mode": "fast", "worker_count": 4, "large_mtu": True}), "adaptive, inline or worker"),
-    (_profile(ipv4={"execution_mode": "inline", "worker_count": "4", "large_mtu": True}), "whole number"),
-    (_profile(ipv4={"execution_mode": "inline", "worker_count": 4, "large_mtu": 1}), "true or false"),
-    (_profile(ipv4={"execution_mode": "inline", "worker_count": 4}), "missing setting"),
-    (_profile(note=5), "note must be text"),
-    (json.dumps({"format": "loopback-tuner-profile", "version": 1}).encode(), "neither ipv4 nor ipv6"),
-    (b" " * (MAX_BYTES + 1), "too large"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\x00\x01binary", "binary"),
+        (b"\xff\xfe\xfa", "not UTF-8"),
+        (b"{not json", "not valid JSON"),
+        (b"[]", "JSON object"),
+        (json.dumps({"format": "other", "version": 1}).encode(), "not a Loopback Tuner profile"),
+        (_profile(version=2), "unsupported profile version"),
+        (_profile(extra=True), "unknown key 'extra'"),
+        (_profile(ipv4={"execution_mode": "inline", "worker_count": 17, "large_mtu": True}), "1 to 16, got 17"),
+        (_profile(ipv4={"execution_mode": "fast", "worker_count": 4, "large_mtu": True}), "adaptive, inline or worker"),
+        (_profile(ipv4={"execution_mode": "inline", "worker_count": "4", "large_mtu": True}), "whole number"),
+        (_profile(ipv4={"execution_mode": "inline", "worker_count": 4, "large_mtu": 1}), "true or false"),
+        (_profile(ipv4={"execution_mode": "inline", "worker_count": 4}), "missing setting"),
+        (_profile(note=5), "note must be text"),
+        (json.dumps({"format": "loopback-tuner-profile", "version": 1}).encode(), "neither ipv4 nor ipv6"),
+        (b" " * (MAX_BYTES + 1), "too large"),
+    ],
+)
 def test_bad_profiles_are_refused_with_a_clear_message(raw: bytes, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         load_profile(raw)
@@ -97,8 +100,11 @@ def test_the_shipped_defaults_table_is_valid_and_sourced() -> None:
 
 
 def test_defaults_entries_must_name_a_source() -> None:
-    table = {"format": "loopback-tuner-defaults", "version": 1, "entries": [
-        {"scope": "windows", "min_build": 1, "max_build": None, "values": S.to_json(), "source": ""}]}
+    table = {
+        "format": "loopback-tuner-defaults",
+        "version": 1,
+        "entries": [{"scope": "windows", "min_build": 1, "max_build": None, "values": S.to_json(), "source": ""}],
+    }
     with pytest.raises(ValidationError, match="source"):
         parse_defaults(json.dumps(table))
 
@@ -112,28 +118,45 @@ def test_bbr2_rule() -> None:
 
 
 def test_congestion_json_is_parsed_without_localized_text() -> None:
-    text = ('[{"SettingName":"Internet","CongestionProvider":"BBR2"},'
-            '{"SettingName":"Compat","CongestionProvider":"NewReno"}]')
+    text = (
+        '[{"SettingName":"Internet","CongestionProvider":"BBR2"},'
+        '{"SettingName":"Compat","CongestionProvider":"NewReno"}]'
+    )
     assert parse_congestion_json(text).providers == {"Internet": "BBR2", "Compat": "NewReno"}
     assert parse_congestion_json('{"SettingName":"Internet","CongestionProvider":"CUBIC"}').providers == {
-        "Internet": "CUBIC"}
+        "Internet": "CUBIC"
+    }
     assert parse_congestion_json("garbage").error
     assert parse_congestion_json("").error
 
 
 def test_report_contains_what_a_ticket_needs() -> None:
-    state = MachineState({
-        Family.IPV4: FamilyState(Family.IPV4, S, LoopbackSettings(ExecutionMode.INLINE, 4, True)),
-        Family.IPV6: FamilyState(Family.IPV6, ReadFailure(ReadProblem.UNSUPPORTED, "no loopback settings"),
-                                 ReadFailure(ReadProblem.UNSUPPORTED, "no loopback settings")),
-    })
+    state = MachineState(
+        {
+            Family.IPV4: FamilyState(Family.IPV4, S, LoopbackSettings(ExecutionMode.INLINE, 4, True)),
+            Family.IPV6: FamilyState(
+                Family.IPV6,
+                ReadFailure(ReadProblem.UNSUPPORTED, "no loopback settings"),
+                ReadFailure(ReadProblem.UNSUPPORTED, "no loopback settings"),
+            ),
+        }
+    )
     pending = Change((FamilyChange(Family.IPV4, S, LoopbackSettings(ExecutionMode.WORKER, 4, True)),))
     info = MachineInfo("PC-42", "Windows 11 23H2", 22631, "de-DE", False, False)
     text = build_report(ReportInput(info, state, pending, (), ["a warning"]))
-    for expected in ("PC-42", "Windows 11 23H2, build 22631", "de-DE", "Running as administrator: no",
-                     "IPv4 now (active):", "adaptive, 4 workers, large MTU on", "IPv4 saved (persistent):",
-                     "inline, 4 workers", "cannot be read: no loopback settings",
-                     "IPv4 execution mode: adaptive \u2192 worker", "a warning"):
+    for expected in (
+        "PC-42",
+        "Windows 11 23H2, build 22631",
+        "de-DE",
+        "Running as administrator: no",
+        "IPv4 now (active):",
+        "adaptive, 4 workers, large MTU on",
+        "IPv4 saved (persistent):",
+        "inline, 4 workers",
+        "cannot be read: no loopback settings",
+        "IPv4 execution mode: adaptive \u2192 worker",
+        "a warning",
+    ):
         assert expected in text, expected
     markdown = build_report(ReportInput(info, state, pending), markdown=True)
     assert markdown.startswith("### Loopback Tuner") and "| Computer | PC-42 |" in markdown

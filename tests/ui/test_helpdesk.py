@@ -37,8 +37,7 @@ def test_preset_buttons_only_fill_pending_edits(rig_factory: Callable[..., Rig])
     assert rig.window.panels[Family.IPV4].mode_buttons[ExecutionMode.INLINE].isChecked()
 
 
-def test_bbr2_warning_appears_in_the_background_with_a_pending_fix(rig_factory: Callable[..., Rig],
-                                                                    run: Run) -> None:
+def test_bbr2_warning_appears_in_the_background_with_a_pending_fix(rig_factory: Callable[..., Rig], run: Run) -> None:
     rig = rig_factory(SimProfile(elevated=True, build=26100, congestion_provider="bbr2"))
     assert not rig.window.warning_banner.isVisible()  # start-up did not wait for the check
     run(rig.helpdesk.check_interactions())
@@ -59,8 +58,9 @@ def test_no_bbr2_warning_on_older_builds_or_other_providers(rig_factory: Callabl
     assert not rig.helpdesk.warnings
 
 
-def test_report_has_both_families_pending_and_history(rig_factory: Callable[..., Rig], run: Run,
-                                                      wait: SignalWaiter) -> None:
+def test_report_has_both_families_pending_and_history(
+    rig_factory: Callable[..., Rig], run: Run, wait: SignalWaiter
+) -> None:
     rig = rig_factory()
     rig.vm.set_workers(Family.IPV4, 6)
     run(rig.vm.apply())
@@ -96,13 +96,21 @@ def test_export_and_import_profiles(rig_factory: Callable[..., Rig], run: Run, t
     assert rig.state.load().active[Family.IPV6] == INITIAL  # imported as pending only
 
 
-def test_a_bad_profile_file_changes_nothing_and_says_why(rig_factory: Callable[..., Rig], run: Run,
-                                                         tmp_path: Path) -> None:
+def test_a_bad_profile_file_changes_nothing_and_says_why(
+    rig_factory: Callable[..., Rig], run: Run, tmp_path: Path
+) -> None:
     rig = rig_factory()
     messages = messages_of(rig)
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": "loopback-tuner-profile", "version": 1,
-                               "ipv4": {"execution_mode": "inline", "worker_count": 99, "large_mtu": True}}))
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "loopback-tuner-profile",
+                "version": 1,
+                "ipv4": {"execution_mode": "inline", "worker_count": 99, "large_mtu": True},
+            }
+        )
+    )
     assert not run(rig.helpdesk.import_profile(bad))
     assert messages[-1].level is Level.ERROR and "1 to 16, got 99" in messages[-1].text
     assert not rig.vm.has_pending
@@ -129,8 +137,7 @@ def test_restore_windows_defaults_and_unknown_builds(rig_factory: Callable[..., 
     assert "not known" in messages[-1].text
 
 
-def test_history_view_can_revert_a_kept_change(rig_factory: Callable[..., Rig], run: Run,
-                                               wait: SignalWaiter) -> None:
+def test_history_view_can_revert_a_kept_change(rig_factory: Callable[..., Rig], run: Run, wait: SignalWaiter) -> None:
     rig = rig_factory()
     rig.vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
     run(rig.vm.apply())
