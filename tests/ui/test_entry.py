@@ -1,0 +1,92 @@
+"""The GUI entry point as a user meets it: headless screenshot, the no-display message, remembered geometry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from tests.ui.conftest import Rig
+
+
+def _headless_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["LOOPBACK_TUNER_HOME"] = str(home)
+    return env
+
+
+def _gui(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_headless_env(home),
+        check=False,
+    )
+
+
+def test_screenshot_works_with_no_display(tmp_path: Path) -> None:
+    target = tmp_path / "window.png"
+    done = _gui(
+        "--backend", "simulated", "--state", str(tmp_path / "m.json"), "--screenshot", str(target), home=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert target.stat().st_size > 10_000  # a rendered window, not an empty image
+
+
+def test_no_display_says_what_to_do_instead_of_crashing(tmp_path: Path) -> None:
+    if sys.platform in ("win32", "darwin"):
+        return  # those always have a display
+    done = _gui("--backend", "simulated", home=tmp_path)
+    assert done.returncode == 2
+    assert "--screenshot" in done.stderr and "loopback-tuner-cli" in done.stderr
+    assert "Traceback" not in done.stderr and "qt.qpa" not in done.stderr
+
+
+def test_bad_gui_options_are_refused_before_qt_starts(tmp_path: Path) -> None:
+    done = _gui("--countdown", "1", home=tmp_path)
+    assert done.returncode == 2 and "--countdown must be 5 to 120" in done.stderr
+    done = _gui("--backend", "simulated", "--netsh", "/bin/true", home=tmp_path)
+    assert done.returncode == 2 and "cannot be combined" in done.stderr
+
+
+def test_elevated_helper_entry_point_needs_no_qt(tmp_path: Path) -> None:
+    code = (
+        "import sys, app.main\n"
+        "rc = app.main.main(['--elevated-helper'])\n"
+        "assert 'PySide6' not in sys.modules, 'the helper loaded Qt'\n"
+        "sys.exit(rc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_headless_env(tmp_path),
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "refused" in done.stderr
+
+
+def test_window_size_and_position_are_remembered(rig_factory: Callable[..., Rig], tmp_path: Path, qtbot: Any) -> None:
+    from app.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    rig = rig_factory()
+    first = MainWindow(rig.vm, rig.helpdesk, rig.sim_vm, "sim", settings)
+    qtbot.addWidget(first)
+    first.resize(713, 555)  # within the offscreen screen, which restoreGeometry clamps to
+    first.close()
+    second = MainWindow(
+        rig.vm, rig.helpdesk, rig.sim_vm, "sim", QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (713, 555)
