@@ -52,6 +52,7 @@ from app.paths import AppPaths
 from app.runners.factory import choose_backend
 from app.runners.sim_profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.services.planning import FamilyUnavailableError
+from app.services.recovery import recover_interrupted
 from app.support_log import configure_logging
 from app.wiring import Services, build_services
 
@@ -260,6 +261,15 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     services = build_services(backend, paths)
     if args.command == "history":
         return cmd_history(services, out)
+    entries, notices = recover_interrupted(services.history, paths.transaction_lock)
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
+    for entry in entries:
+        print(
+            f"note: a change started earlier did not finish (the program ended during its trial), so it was "
+            f"not confirmed and the helper put the previous values back: {entry.summary()}",
+            file=sys.stderr,
+        )
     if args.command == "show":
         report_corrupt_state(backend)
         state = await read_state(services)

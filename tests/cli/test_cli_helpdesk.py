@@ -143,3 +143,18 @@ def test_verbose_prints_netsh_runs_and_the_support_log_keeps_them(
     assert "netsh interface ipv4 show global store=active -> exit 0" in done.stderr
     log = (paths.logs / "loopback-tuner.log").read_text(encoding="utf-8")
     assert "netsh interface ipv6 show global store=persistent -> exit 0" in log
+
+
+def test_an_unfinished_transaction_is_reported_once(run_cli: RunCli, make_state: MakeState, paths: AppPaths) -> None:
+    from app.domain.model import Change, FamilyChange
+    from app.storage.history import History
+
+    state = make_state(elevated=True)
+    change = Change((FamilyChange(Family.IPV4, SIMULATED_INITIAL, LoopbackSettings(ExecutionMode.INLINE, 4, True)),))
+    History(paths.history).record_started(change, "simulated")
+    first = cli(run_cli, state, "show", "--json")
+    assert first.returncode == 0 and "did not finish" in first.stderr
+    assert json.loads(first.stdout)["ipv4"]["execution_mode"] == "adaptive"  # stdout stays pure JSON
+    second = cli(run_cli, state, "show", "--json")
+    assert "did not finish" not in second.stderr
+    assert "interrupted" in cli(run_cli, state, "history").stdout
