@@ -23,7 +23,9 @@ from app.runners.factory import choose_backend, sim_state  # noqa: E402
 from app.runners.sim_machine import SimulatedMachine  # noqa: E402
 from app.runners.sim_profile import SimProfile  # noqa: E402
 from app.storage.originals import OriginalsStore  # noqa: E402
+from app.ui.history_dialog import HistoryDialog  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.restore_dialog import RestoreDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
 from app.viewmodels.helpdesk_vm import HelpDeskViewModel  # noqa: E402
 from app.viewmodels.main_vm import MainViewModel  # noqa: E402
@@ -50,6 +52,7 @@ async def scenario(
     edit: bool = False,
     trial: bool = False,
     unsaved: bool = False,
+    dialogs: bool = False,
 ) -> None:
     apply_theme(app, theme)
     paths = AppPaths.default()
@@ -90,6 +93,17 @@ async def scenario(
         grab(app, window.apply_dialog, f"{name}-apply-dialog")
         window.apply_dialog.reject()
         app.processEvents()
+    if dialogs:  # one kept change, then the history and restore dialogs
+        vm.set_workers(Family.IPV4, 6)
+        await vm.apply()
+        await vm.keep()
+        window._history()
+        history = window.findChild(HistoryDialog)
+        history.table.selectRow(0)
+        grab(app, history, f"{name}-history")
+        history.reject()
+        window._restore()
+        grab(app, window.findChild(RestoreDialog), f"{name}-restore")
     if trial:
         await vm.apply()
         vm.countdown.tick()
@@ -112,6 +126,7 @@ SCENARIOS = {
     "trial": dict(theme="light", profile=SimProfile(elevated=True), edit=True, trial=True),
     "unsupported": dict(theme="light", profile=SimProfile(build=17134)),
     "zh-CN-unrecognized": dict(theme="light", profile=SimProfile(language="zh-CN")),
+    "dialogs": dict(theme="light", profile=SimProfile(elevated=True), dialogs=True),
     "bbr2-warning": dict(theme="light", profile=SimProfile(build=26100, congestion_provider="bbr2")),
 }
 

@@ -77,6 +77,7 @@ class RestoreDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(source_box)
         layout.addWidget(family_box)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
 
