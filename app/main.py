@@ -13,7 +13,7 @@ from pathlib import Path
 from app import APP_NAME, __version__
 from app.domain.errors import ValidationError
 from app.paths import AppPaths
-from app.runners.factory import Backend, choose_backend, sim_state
+from app.runners.factory import Backend, choose_backend
 
 NO_DISPLAY = (
     "Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
@@ -64,20 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
+    """Build everything, show the window, run the qasync loop until the app quits; returns the exit code."""
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from app.gui import build_gui
     from app.resources import resource_path
-    from app.storage.originals import OriginalsStore
     from app.support_log import configure_logging
     from app.ui.crash import CrashReporter
-    from app.ui.main_window import MainWindow
     from app.ui.theme import apply_theme
-    from app.viewmodels.helpdesk_vm import HelpDeskViewModel
-    from app.viewmodels.main_vm import MainViewModel
-    from app.viewmodels.simulation_vm import SimulationViewModel
+    from app.viewmodels.messages import Level, Message
     from app.wiring import build_services
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -91,61 +89,32 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     asyncio.set_event_loop(loop)
 
     log_problem = configure_logging(paths.logs)
-    window: MainWindow | None = None
-    services = build_services(backend, paths, owner_hwnd=lambda: int(window.winId()) if window else None)
-    vm = MainViewModel(
-        services.transactions,
-        services.history,
-        OriginalsStore(paths.originals(backend.kind.value)),
-        lock_path=paths.transaction_lock,
-        countdown_s=options.countdown,
-    )
-    try:
-        defaults_text: str | None = resource_path("windows_defaults.json").read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError, UnicodeDecodeError):
-        defaults_text = None
-    helpdesk = HelpDeskViewModel(vm, services.machine_info, defaults_text, simulated=backend.is_simulated)
-    sim_vm = SimulationViewModel(sim_state(backend)) if backend.is_simulated else None
+    owner: list[int] = []  # the main window's handle, for the UAC prompt's owner, once it exists
+    services = build_services(backend, paths, owner_hwnd=lambda: owner[0] if owner else None)
     settings = QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
-    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
-    crash = CrashReporter(lambda: window)
+    gui = build_gui(services, countdown_s=options.countdown, settings=settings)
+    owner.append(int(gui.window.winId()))
+    crash = CrashReporter(lambda: gui.window)
     crash.install()
     exit_code = 0
-    background: list[asyncio.Future[None]] = []
-
-    def window_message(text: str) -> None:
-        from app.viewmodels.messages import Level, Message
-
-        vm.message.emit(Message(Level.WARNING, text))
-
-    def check_machine() -> None:
-        async def again() -> None:
-            await helpdesk.load_info()
-            await helpdesk.check_interactions()
-
-        background.append(asyncio.ensure_future(again()))
 
     async def start() -> None:
         nonlocal exit_code
         if log_problem:
-            window_message(log_problem)
-        if sim_vm is not None:
-            await sim_vm.load()
-            sim_vm.machineChanged.connect(check_machine)
-        await asyncio.gather(vm.start(), helpdesk.load_info())
-        background.append(asyncio.ensure_future(helpdesk.check_interactions()))  # never delays start-up
+            gui.vm.message.emit(Message(Level.WARNING, log_problem))
+        await gui.start()
         if options.screenshot:
-            assert window is not None
-            app.processEvents()
+            await asyncio.sleep(0.05)  # let Qt lay out and paint the loaded values (never processEvents() here)
             target = Path(options.screenshot)
-            if not window.grab().save(str(target)):
+            if gui.window.grab().save(str(target)):
+                print(f"Saved a screenshot to {target}")
+            else:
                 print(f"loopback-tuner: error: could not write {target}", file=sys.stderr)
                 exit_code = 1
-            else:
-                print(f"Saved a screenshot to {target}")
             app.quit()
 
-    window.show()
+    app.aboutToQuit.connect(gui.stop)
+    gui.window.show()
     with loop:
         loop.create_task(start())
         loop.run_forever()

@@ -17,19 +17,14 @@ import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.domain.model import ExecutionMode, Family  # noqa: E402
+from app.gui import build_gui  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
-from app.resources import resource_path  # noqa: E402
 from app.runners.factory import choose_backend, sim_state  # noqa: E402
 from app.runners.sim_machine import SimulatedMachine  # noqa: E402
 from app.runners.sim_profile import SimProfile  # noqa: E402
-from app.storage.originals import OriginalsStore  # noqa: E402
 from app.ui.history_dialog import HistoryDialog  # noqa: E402
-from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.restore_dialog import RestoreDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
-from app.viewmodels.helpdesk_vm import HelpDeskViewModel  # noqa: E402
-from app.viewmodels.main_vm import MainViewModel  # noqa: E402
-from app.viewmodels.simulation_vm import SimulationViewModel  # noqa: E402
 from app.wiring import build_services  # noqa: E402
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
@@ -69,18 +64,12 @@ async def scenario(
 
         state.update(inline_until_reboot)
     state.set_profile(profile)
-    vm = MainViewModel(services.transactions, services.history, OriginalsStore(paths.originals(name)), countdown_s=15)
-    sim_vm = SimulationViewModel(state)
-    helpdesk = HelpDeskViewModel(
-        vm, services.machine_info, resource_path("windows_defaults.json").read_text(), simulated=True
-    )
-    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description)
+    gui = build_gui(services)
+    vm, helpdesk, sim_vm, window = gui.vm, gui.helpdesk, gui.sim_vm, gui.window
     window.resize(800, 700)
     window.show()
-    await sim_vm.load()
-    await vm.start()
-    await helpdesk.load_info()
-    await helpdesk.check_interactions()
+    await gui.start()
+    await helpdesk.check_interactions()  # in the app this runs in the background; wait for it here
     if edit:
         vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
         vm.set_workers(Family.IPV4, 8)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from app.storage.originals import OriginalsStore, OriginalValues
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.formatting import command_lines, format_runs
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.tasks import report_failure
 
 DEFAULT_COUNTDOWN_S = 15
 
@@ -66,12 +66,6 @@ class TrialView:
     seconds: int
     changes: tuple[str, ...]
     warnings: tuple[str, ...]
-
-
-def _report_crash(task: asyncio.Future[object]) -> None:
-    """Send an unexpected failure of a task the view-model started itself to the one crash dialog."""
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        sys.excepthook(type(exc), exc, exc.__traceback__)
 
 
 class MainViewModel(QObject):
@@ -319,7 +313,7 @@ class MainViewModel(QObject):
     def _on_expired(self) -> None:
         if self._trial is not None and self._trial_task is None:
             self._trial_task = asyncio.ensure_future(self.revert(reason="the time ran out"))
-            self._trial_task.add_done_callback(_report_crash)
+            self._trial_task.add_done_callback(report_failure)
 
     async def keep(self) -> TransactionResult | None:
         return await self._decide(True, "")

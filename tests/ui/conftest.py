@@ -15,12 +15,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 import qasync
 
+from app.gui import build_gui
 from app.paths import AppPaths
-from app.resources import resource_path
 from app.runners.factory import Backend, BackendKind, sim_state
 from app.runners.sim_profile import SimProfile
 from app.runners.sim_store import SimStateFile
-from app.storage.originals import OriginalsStore
 from app.ui.main_window import MainWindow
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.helpdesk_vm import HelpDeskViewModel
@@ -103,26 +102,17 @@ class Rig:
 
 
 def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int = 15) -> Rig:
+    """The same assembly as app.main (build_services + build_gui), with a 10 ms countdown tick."""
     paths = AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
     backend = Backend(BackendKind.SIMULATED, state=tmp_path / "machine.json")
     state = sim_state(backend)
     state.set_profile(profile)
     services = build_services(backend, paths)
-    vm = MainViewModel(
-        services.transactions,
-        services.history,
-        OriginalsStore(paths.originals("simulated")),
-        lock_path=paths.transaction_lock,
-        countdown_s=countdown_s,
-        countdown=Countdown(tick_ms=10),
-    )
-    sim_vm = SimulationViewModel(state)
-    defaults = resource_path("windows_defaults.json").read_text(encoding="utf-8")
-    helpdesk = HelpDeskViewModel(vm, services.machine_info, defaults, simulated=True)
-    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, log_folder=paths.logs)
-    qtbot.addWidget(window)
-    window.show()
-    return Rig(window, vm, sim_vm, state, services, paths, helpdesk)
+    gui = build_gui(services, countdown_s=countdown_s, countdown=Countdown(tick_ms=10))
+    assert gui.sim_vm is not None
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    return Rig(gui.window, gui.vm, gui.sim_vm, state, services, paths, gui.helpdesk)
 
 
 @pytest.fixture
