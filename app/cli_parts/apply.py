@@ -20,6 +20,7 @@ from app.domain.commands import commands_for, display
 from app.domain.model import Change, Store
 from app.elevation.launchers import ElevationCancelledError, HelperStartError
 from app.elevation.protocol import Outcome
+from app.services.formatting import outcome_text
 from app.services.transactions import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
 from app.wiring import Services
 
@@ -87,6 +88,9 @@ def _report(result: TransactionResult, store: Store, out: TextIO, verbose: bool)
     _print_runs(result, out, verbose)
     for notice in result.notices:
         print(f"note: {notice}", file=out)
+    if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
+        print(f"error: {outcome_text(result)}", file=sys.stderr)
+        return EXIT_NETSH
     for m in result.mismatches:
         print(f"warning: {m.describe()}", file=out)
     if result.outcome is Outcome.KEPT:
@@ -94,9 +98,6 @@ def _report(result: TransactionResult, store: Store, out: TextIO, verbose: bool)
         print(f"Kept: {where}." if not result.mismatches else "Kept, but not every value stuck.", file=out)
     elif result.outcome is Outcome.REVERTED:
         print(f"Reverted ({result.reason}): the previous values are back.", file=out)
-    else:
-        print(f"error: {result.outcome.value}: {result.reason}", file=sys.stderr)
-        return EXIT_NETSH
     if result.mismatches:
         return EXIT_NETSH
     return EXIT_REVERTED if result.outcome is Outcome.REVERTED else EXIT_OK

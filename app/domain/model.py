@@ -116,7 +116,8 @@ class LoopbackSettings:
 
     def describe(self) -> str:
         mtu = format_value(Setting.LARGE_MTU, self.large_mtu)
-        return f"{self.execution_mode}, {self.worker_count} workers, large MTU {mtu}"
+        workers = "1 worker" if self.worker_count == 1 else f"{self.worker_count} workers"
+        return f"{self.execution_mode}, {workers}, large MTU {mtu}"
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON shape: {"execution_mode": ..., "worker_count": ..., "large_mtu": ...}."""

@@ -23,6 +23,7 @@ from app.domain.model import (
 )
 from app.elevation.launchers import ElevationCancelledError
 from app.elevation.protocol import Outcome
+from app.services.formatting import command_lines, format_runs, outcome_text
 from app.services.recovery import recover_interrupted
 from app.services.transactions import (
     ApplyFailedError,
@@ -34,7 +35,6 @@ from app.services.transactions import (
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
 from app.viewmodels.countdown import Countdown
-from app.viewmodels.formatting import command_lines, format_runs
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import report_failure
 
@@ -342,7 +342,9 @@ class MainViewModel(QObject):
         details = format_runs(result.results)
         for notice in result.notices:
             self._post(Level.WARNING, notice)
-        if result.mismatches:
+        if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
+            self._post(Level.ERROR, f"{outcome_text(result)}", details)
+        elif result.mismatches:
             self._post(
                 Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches), details
             )
@@ -351,5 +353,3 @@ class MainViewModel(QObject):
         elif result.outcome is Outcome.REVERTED:
             why = f" ({reason})" if reason else ""
             self._post(Level.INFO, f"The previous values are back{why}.", details)
-        else:
-            self._post(Level.ERROR, f"{result.outcome.value}: {result.reason}", details)
