@@ -104,7 +104,7 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
             gui.vm.message.emit(Message(Level.WARNING, log_problem))
         await gui.start()
         if options.screenshot:
-            await asyncio.sleep(0.05)  # let Qt lay out and paint the loaded values (never processEvents() here)
+            await asyncio.sleep(0)  # one loop turn: Qt lays out the loaded values (never processEvents() here)
             target = Path(options.screenshot)
             if gui.window.grab().save(str(target)):
                 print(f"Saved a screenshot to {target}")

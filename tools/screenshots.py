@@ -100,6 +100,7 @@ async def scenario(
         assert window.keep_dialog is not None
         grab(app, window.keep_dialog, f"{name}-keep-dialog")
         await vm.revert()
+    gui.stop()
     window.close()
     window.deleteLater()
     vm.deleteLater()

@@ -92,11 +92,13 @@ class InterProcessLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
         deadline = time.monotonic() + timeout_s
+        pause = 0.0005  # a holder keeps it about a millisecond (4 concurrent reads): retry soon, back off to 10 ms
         while not _try_lock(handle):
             if time.monotonic() >= deadline:
                 handle.close()
                 raise LockBusyError(str(self.path))
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
         return handle
 
     def acquire(self, *, timeout_s: float = 0.0) -> None:

@@ -33,6 +33,7 @@ from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
 from app.ui.texts import CHANGED_MARK, HELP_TEXT
+from app.ui.theme import polish
 from app.viewmodels.helpdesk_vm import HelpDeskViewModel
 from app.viewmodels.main_vm import MainViewModel, TrialView
 from app.viewmodels.messages import Level, Message
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.show_view()
+        polish(self)
         if settings is not None and settings.value("geometry") is not None:
             self.restoreGeometry(settings.value("geometry"))
         else:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGroupBox, QLabel, QRad
 from app.domain.defaults import DefaultsEntry
 from app.domain.model import Family
 from app.storage.originals import OriginalValues
+from app.ui.theme import polish
 
 
 class RestoreSource(enum.Enum):
@@ -80,6 +81,7 @@ class RestoreDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
+        polish(self)
 
     @property
     def source(self) -> RestoreSource:
