@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from app import __version__
-from app.cli_parts.apply import apply_change
 from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
@@ -23,16 +22,7 @@ from app.cli_parts.common import (
     read_exit,
     report_corrupt_state,
 )
-from app.cli_parts.helpdesk import (
-    apply_options,
-    cmd_export,
-    cmd_history,
-    cmd_import,
-    cmd_report,
-    cmd_restore,
-    cmd_simulate,
-    read_state,
-)
+from app.cli_parts.reading import read_state
 from app.domain.commands import commands_for, display
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import (
@@ -245,6 +235,9 @@ async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, st
         for argv in commands_for(change.inverse() if args.undo else change, Store(args.store)):
             print(display(argv), file=out)
         return EXIT_OK
+    from app.cli_parts.apply import apply_change
+    from app.cli_parts.helpdesk import apply_options
+
     return await apply_change(
         services, change, apply_options(args, confirm_without_flags=False), out, stdin, verbose=args.verbose
     )
@@ -253,6 +246,8 @@ async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, st
 async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     backend = choose_backend(backend=args.backend, netsh=args.netsh, state=args.state)
     if args.command == "simulate":
+        from app.cli_parts.helpdesk import cmd_simulate
+
         return cmd_simulate(backend, args, out)
     paths = AppPaths.default()
     problem = configure_logging(paths.logs, verbose=args.verbose)
@@ -260,6 +255,8 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         print(f"note: {problem}", file=sys.stderr)
     services = build_services(backend, paths)
     if args.command == "history":
+        from app.cli_parts.helpdesk import cmd_history
+
         return cmd_history(services, out)
     entries, notices = recover_interrupted(services.history, paths.transaction_lock)
     for notice in notices:
@@ -279,14 +276,16 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         else:
             _print_state(state, store, out)
         return read_exit(state)
-    if args.command == "report":
-        return await cmd_report(services, args, out)
-    if args.command == "export":
-        return await cmd_export(services, args, out)
-    if args.command == "import":
-        return await cmd_import(services, args, out, stdin)
-    if args.command == "restore":
-        return await cmd_restore(services, args, out, stdin, _defaults_text())
+    if args.command in ("report", "export", "import", "restore"):  # help-desk commands: loaded when used
+        from app.cli_parts import helpdesk
+
+        if args.command == "report":
+            return await helpdesk.cmd_report(services, args, out)
+        if args.command == "export":
+            return await helpdesk.cmd_export(services, args, out)
+        if args.command == "import":
+            return await helpdesk.cmd_import(services, args, out, stdin)
+        return await helpdesk.cmd_restore(services, args, out, stdin, _defaults_text())
     return await _cmd_set(services, args, out, stdin)
 
 

@@ -1,30 +1,34 @@
-"""Builds the runner, launcher and services for a backend; used by both entry points' composition roots."""
+"""Builds the runner, launcher and services for a backend; used by both entry points' composition roots.
+
+The trial machinery (launcher, transactions) and the machine-facts source are built, and imported, on first
+use: ``show`` and the window's first read never pay for them (make bench measures this).
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from app.elevation.launchers import HelperLauncher, HelperProcess, ProcessLauncher, SimulatedUacLauncher
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
 from app.runners.factory import Backend, BackendKind, make_runner, sim_state
 from app.runners.logging_runner import LoggingRunner
-from app.services.machine_info import (
-    MachineInfoSource,
-    SimulatedMachineInfo,
-    UnknownMachineInfo,
-    WindowsMachineInfo,
-)
-from app.services.transactions import HelperBackend, TransactionService
 from app.storage.history import History
+
+if TYPE_CHECKING:
+    from app.elevation.launchers import HelperLauncher, HelperProcess
+    from app.services.machine_info import MachineInfoSource
+    from app.services.transactions import HelperBackend, TransactionService
 
 
 class _SimulatedLauncher:
     """Chooses at each launch: no prompt when the simulated session is elevated, else the simulated UAC."""
 
     def __init__(self, backend: Backend) -> None:
+        from app.elevation.launchers import ProcessLauncher, SimulatedUacLauncher
+
         self.state = sim_state(backend)
         self.uac = SimulatedUacLauncher(self.state)
         self.plain = ProcessLauncher()
@@ -41,6 +45,8 @@ class _SimulatedLauncher:
 
 def make_launcher(backend: Backend, owner_hwnd: Callable[[], int | None] = lambda: None) -> HelperLauncher:
     """The helper launcher for ``backend``: a UAC prompt only where elevation is needed and real."""
+    from app.elevation.launchers import ProcessLauncher
+
     if backend.kind is BackendKind.SIMULATED:
         return _SimulatedLauncher(backend)
     if backend.kind is BackendKind.SYSTEM and sys.platform == "win32":
@@ -53,6 +59,8 @@ def make_launcher(backend: Backend, owner_hwnd: Callable[[], int | None] = lambd
 
 
 def helper_backend(backend: Backend) -> HelperBackend:
+    from app.services.transactions import HelperBackend
+
     if backend.kind is BackendKind.SIMULATED:
         return HelperBackend(("--backend", "simulated", "--state", str(backend.state)), "simulated")
     if backend.kind is BackendKind.CUSTOM:
@@ -62,6 +70,8 @@ def helper_backend(backend: Backend) -> HelperBackend:
 
 def make_machine_info(backend: Backend) -> MachineInfoSource:
     """Facts about the machine behind ``backend`` (for reports and the BBR2 warning)."""
+    from app.services.machine_info import SimulatedMachineInfo, UnknownMachineInfo, WindowsMachineInfo
+
     if backend.kind is BackendKind.SIMULATED:
         return SimulatedMachineInfo(sim_state(backend))
     if backend.kind is BackendKind.SYSTEM:
@@ -69,24 +79,44 @@ def make_machine_info(backend: Backend) -> MachineInfoSource:
     return UnknownMachineInfo()
 
 
-@dataclass
 class Services:
-    backend: Backend
-    paths: AppPaths
-    reader: NetshRunner
-    launcher: HelperLauncher
-    history: History
-    transactions: TransactionService
-    machine_info: MachineInfoSource
+    """Everything above the runner for one backend; the reader is ready, the rest is built when first used."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        paths: AppPaths,
+        reader: NetshRunner,
+        owner_hwnd: Callable[[], int | None],
+        timeout_s: float,
+    ) -> None:
+        self.backend, self.paths, self.reader = backend, paths, reader
+        self.history = History(paths.history)
+        self._owner_hwnd, self._timeout_s = owner_hwnd, timeout_s
+
+    @cached_property
+    def launcher(self) -> HelperLauncher:
+        return make_launcher(self.backend, self._owner_hwnd)
+
+    @cached_property
+    def transactions(self) -> TransactionService:
+        from app.services.transactions import TransactionService
+
+        return TransactionService(
+            self.reader,
+            self.launcher,
+            helper_backend(self.backend),
+            self.history,
+            self.paths.transaction_lock,
+            netsh_timeout_s=self._timeout_s,
+        )
+
+    @cached_property
+    def machine_info(self) -> MachineInfoSource:
+        return make_machine_info(self.backend)
 
 
 def build_services(
     backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None, *, timeout_s: float = 15.0
 ) -> Services:
-    reader = LoggingRunner(make_runner(backend, timeout_s=timeout_s))
-    launcher = make_launcher(backend, owner_hwnd)
-    history = History(paths.history)
-    transactions = TransactionService(
-        reader, launcher, helper_backend(backend), history, paths.transaction_lock, netsh_timeout_s=timeout_s
-    )
-    return Services(backend, paths, reader, launcher, history, transactions, make_machine_info(backend))
+    return Services(backend, paths, LoggingRunner(make_runner(backend, timeout_s=timeout_s)), owner_hwnd, timeout_s)

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from app.cli_parts.apply import ApplyOptions, apply_change
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError
+from app.cli_parts.reading import originals_store, read_state
 from app.domain.defaults import lookup, parse_defaults
 from app.domain.errors import ValidationError
 from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk
@@ -19,22 +20,7 @@ from app.runners.factory import Backend, sim_state
 from app.runners.sim_profile import SimProfile
 from app.services.report import ReportInput, build_report
 from app.storage.files import write_atomic
-from app.storage.originals import OriginalsStore
 from app.wiring import Services
-
-
-def originals_store(services: Services) -> OriginalsStore:
-    return OriginalsStore(services.paths.originals(services.backend.kind.value))
-
-
-async def read_state(services: Services) -> MachineState:
-    """Read the machine and, the first time a family is readable, remember its original values."""
-    state = await services.transactions.read()
-    store = originals_store(services)
-    store.remember(state)
-    for notice in store.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    return state
 
 
 def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> Change:
