@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import sys
+import time
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -60,11 +63,23 @@ async def apply_change(
     try:
         if options.trial:
             trial = await services.transactions.begin(change, seconds=options.trial, store=options.store)
+            started = time.monotonic()  # the helper's deadline runs from here
             print(f"Applied for a trial of {options.trial} s (active store).", file=out)
-            for m in trial.mismatches:
-                print(f"  warning: {m.describe()}", file=out)
-            keep = True if options.yes else await ask_keep(options.trial, stdin, out)
+            why = ""
+            if options.yes:
+                keep = True
+            else:
+                try:  # check what took effect, but never at the cost of the user's time to answer
+                    _, found = await asyncio.wait_for(trial.verify(), timeout=min(2.0, options.trial / 3))
+                except TimeoutError:
+                    found = ()
+                for m in found:
+                    print(f"  warning: {m.describe()}", file=out)
+                left = max(1, round(options.trial - (time.monotonic() - started)))
+                keep, why = await ask_keep(left, stdin, out)
             result = await (trial.keep() if keep else trial.revert())
+            if why:
+                result = dataclasses.replace(result, reason=why)
         else:
             result = await services.transactions.apply(change, store=options.store)
     except ElevationCancelledError as exc:

@@ -51,8 +51,11 @@ class StdinLine:
         threading.Thread(target=read, name="stdin", daemon=True).start()
 
 
-async def ask_keep(seconds: int, stdin: TextIO, out: TextIO) -> bool:
-    """Count down and ask "Keep these settings? [y/N]"; only y/yes before the deadline keeps."""
+async def ask_keep(seconds: int, stdin: TextIO, out: TextIO) -> tuple[bool, str]:
+    """Count down and ask "Keep these settings? [y/N]"; only y/yes before the deadline keeps.
+
+    Returns (keep, why not) where "why not" says what the user did when they did not keep.
+    """
     answer = StdinLine(asyncio.get_running_loop(), stdin).future
     deadline = time.monotonic() + seconds
     tty = out.isatty()
@@ -62,12 +65,15 @@ async def ask_keep(seconds: int, stdin: TextIO, out: TextIO) -> bool:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             print("\nNo answer in time.", file=out)
-            return False
+            return False, "no answer in time"
         done, _ = await asyncio.wait({answer}, timeout=min(1.0, remaining))
         if not done and tty:
             left = max(0, round(deadline - time.monotonic()))
             print(f"\rKeep these settings? [y/N] (reverting in {left:2d} s) ", end="", file=out, flush=True)
-    return answer.result().strip().lower() in ("y", "yes")
+    line = answer.result()
+    if line.strip().lower() in ("y", "yes"):
+        return True, ""
+    return False, "answered no" if line else "no answer (end of input)"
 
 
 async def ask_confirm(question: str, stdin: TextIO, out: TextIO) -> bool:

@@ -111,7 +111,8 @@ class Transaction:
     ) -> None:
         self.run, self.conn, self.changes = run, conn, changes
         self.keep_store, self.clock = keep_store, clock
-        self.deadline = clock() + deadline_s
+        self.deadline_s = deadline_s
+        self.deadline = clock() + deadline_s  # restarted when the change is in effect: the app's time starts then
         self.results: list[CommandResult] = []
 
     def _send(self, data: bytes) -> None:
@@ -175,6 +176,7 @@ class Transaction:
                     ).encode()
                 )
                 return Outcome.FAILED if restored else Outcome.REVERT_FAILED
+        self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
         self._send(Applied(True, before, tuple(self.results)).encode())
         applied_count = len(self.results)
         keep, reason = self._wait_decision()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,17 +87,25 @@ class HelperBackend:
 
 @dataclass
 class Trial:
-    """A change in the active store, waiting for keep or revert."""
+    """A change in the active store, waiting for keep or revert. The helper's deadline runs from now."""
 
     change: Change
     before: dict[Family, LoopbackSettings]
     results: tuple[CommandResult, ...]
     seconds: float
-    state: MachineState | None  # fresh read while the trial runs
-    mismatches: tuple[Mismatch, ...]
     notices: tuple[str, ...]
+    state: MachineState | None = None  # set by verify(): a fresh read while the trial runs
+    mismatches: tuple[Mismatch, ...] = ()
+    _verify: Callable[[], Awaitable[MachineState]] | None = field(default=None, repr=False)
     _finish: Callable[[bool], asyncio.Future[TransactionResult]] | None = field(default=None, repr=False)
-    _result: TransactionResult | None = field(default=None, repr=False)
+    _decision: asyncio.Future[TransactionResult] | None = field(default=None, repr=False)
+
+    async def verify(self) -> tuple[MachineState, tuple[Mismatch, ...]]:
+        """Re-read the machine (unelevated) and compare it with the trial values; runs during the countdown."""
+        assert self._verify is not None
+        self.state = await self._verify()
+        self.mismatches = tuple(mismatches(self.state, {fc.family: fc.after for fc in self.change.families}))
+        return self.state, self.mismatches
 
     async def keep(self) -> TransactionResult:
         return await self._decide(True)
@@ -106,17 +114,19 @@ class Trial:
         return await self._decide(False)
 
     async def _decide(self, keep: bool) -> TransactionResult:
-        if self._result is not None:
-            return self._result
-        if self._finish is None:
-            raise RuntimeError("trial already being decided")
-        finish, self._finish = self._finish, None
-        self._result = await finish(keep)
-        return self._result
+        """The first decision wins; a later one (Esc after Keep, say) waits for the same result."""
+        if self._decision is None:
+            assert self._finish is not None
+            self._decision = self._finish(keep)
+        return await asyncio.shield(self._decision)
+
+    @property
+    def deciding(self) -> bool:
+        return self._decision is not None
 
     @property
     def finished(self) -> bool:
-        return self._result is not None
+        return self._decision is not None and self._decision.done()
 
 
 def _new_address() -> tuple[str, Path | None]:
@@ -238,8 +248,8 @@ class TransactionService:
             conn.close()
             self._finish_history(ident, "failed", "the helper broke the protocol", notices)
             raise HelperError("The helper answered out of turn; nothing is known to have changed.")
-        state = await read_machine(self.reader)
         if not message.ok:
+            state = await read_machine(self.reader)
             conn.close()
             await loop.run_in_executor(None, process.wait, 10.0)
             result = self._result(
@@ -253,8 +263,6 @@ class TransactionService:
             )
             self._finish_history(ident, result.outcome.value, result.reason, list(result.notices), result)
             raise ApplyFailedError(result)
-        expected = {fc.family: fc.after for fc in change.families}
-        trial_mismatches = tuple(mismatches(state, expected))
         actual_change = Change(
             tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after) for fc in change.families)
         )
@@ -286,14 +294,14 @@ class TransactionService:
             finally:
                 self._release()
 
+        reader = self.reader
         return Trial(
             actual_change,
             message.before,
             message.results,
             seconds,
-            state,
-            trial_mismatches,
             tuple(notices),
+            _verify=lambda: read_machine(reader),
             _finish=lambda keep: asyncio.ensure_future(finish(keep)),
         )
 

@@ -105,7 +105,7 @@ class KeepDialog(QDialog):
         heading = QLabel("<b>Keep these settings?</b>")
         self.countdown = QLabel()
         self.countdown.setAccessibleName("Time left before the previous values come back")
-        warnings = _list(trial.warnings)
+        self.warnings = warnings = _list(trial.warnings)
         warnings.setObjectName("warnings")
         warnings.setVisible(bool(trial.warnings))
         self.keep_button = QPushButton("&Keep changes")
@@ -122,6 +122,7 @@ class KeepDialog(QDialog):
             layout.addWidget(widget)
         layout.addLayout(row)
         self._finished = False
+        self._working = False
         self.set_seconds(trial.seconds)
         self.setMinimumWidth(440)
 
@@ -129,7 +130,12 @@ class KeepDialog(QDialog):
         unit = "second" if seconds == 1 else "seconds"
         self.countdown.setText(f"The previous values come back in <b>{seconds}</b> {unit}.")
 
+    def show_warnings(self, warnings: tuple[str, ...]) -> None:
+        self.warnings.setText("\n".join(f"\u2022 {line}" for line in warnings))
+        self.warnings.setVisible(bool(warnings))
+
     def set_working(self, text: str) -> None:
+        self._working = True  # the decision is on its way: Esc and closing change nothing now
         self.countdown.setText(text)
         self.keep_button.setEnabled(False)
         self.revert_button.setEnabled(False)
@@ -140,13 +146,14 @@ class KeepDialog(QDialog):
         self.done(QDialog.DialogCode.Accepted)
 
     def reject(self) -> None:  # Esc
-        if not self._finished:
+        if not self._finished and not self._working:
             self.revertRequested.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._finished:
             event.ignore()
-            self.revertRequested.emit()
+            if not self._working:
+                self.revertRequested.emit()
             return
         super().closeEvent(event)
 

@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.vm.message.connect(self.show_message)
         self.vm.trialStarted.connect(self._open_keep_dialog)
         self.vm.trialTick.connect(self._tick)
+        self.vm.trialVerified.connect(self._trial_verified)
         self.vm.trialEnded.connect(self._trial_ended)
         self.refresh_button.clicked.connect(self._refresh)
         self.discard_button.clicked.connect(self.vm.discard)
@@ -373,6 +374,10 @@ class MainWindow(QMainWindow):
             self.keep_dialog.set_working("Restoring the previous values\u2026")
         await self.vm.revert()
 
+    def _trial_verified(self, warnings: tuple[str, ...]) -> None:
+        if self.keep_dialog is not None:
+            self.keep_dialog.show_warnings(warnings)
+
     def _tick(self, seconds: int) -> None:
         if self.keep_dialog is not None:
             self.keep_dialog.set_seconds(seconds)
@@ -404,9 +409,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.vm.in_trial:
-            event.ignore()  # closing means revert, never keep: revert first, then close
+            event.ignore()  # closing means revert, never keep: revert first (or let a keep finish), then close
             self._close_after_trial = True
-            self._revert()
+            if not self.vm.deciding:
+                self._revert()
             return
         if self.apply_dialog is not None and self.apply_dialog.isVisible():
             self.apply_dialog.reject()

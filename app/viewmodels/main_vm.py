@@ -76,6 +76,7 @@ class MainViewModel(QObject):
     message = Signal(object)  # Message
     trialStarted = Signal(object)  # TrialView
     trialTick = Signal(int)
+    trialVerified = Signal(object)  # tuple[str, ...]: values that did not take effect during the trial
     trialEnded = Signal(object)  # TransactionResult
 
     def __init__(
@@ -305,10 +306,15 @@ class MainViewModel(QObject):
                 self._set_busy("")
         self._trial = trial
         self._set_busy("Trying the new values\u2026 keep them or they revert by themselves.")
-        self._take_state(trial.state, keep_edits=True)
-        warnings = tuple(m.describe() for m in trial.mismatches)
-        self.trialStarted.emit(TrialView(self.countdown_s, tuple(trial.change.describe()), warnings))
-        self.countdown.start(self.countdown_s)
+        self.trialStarted.emit(TrialView(self.countdown_s, tuple(trial.change.describe()), ()))
+        self.countdown.start(self.countdown_s)  # the helper's deadline runs from the same moment
+        state, found = await trial.verify()  # a fresh read while the countdown runs
+        if self._trial is trial and not trial.deciding:
+            self._take_state(state, keep_edits=True)
+            if found:
+                warnings = tuple(m.describe() for m in found)
+                self.trialVerified.emit(warnings)
+                self._post(Level.WARNING, "During the trial, not every value took effect: " + "; ".join(warnings))
 
     def _on_expired(self) -> None:
         if self._trial is not None and self._trial_task is None:
@@ -321,10 +327,17 @@ class MainViewModel(QObject):
     async def revert(self, reason: str = "") -> TransactionResult | None:
         return await self._decide(False, reason)
 
+    @property
+    def deciding(self) -> bool:
+        """Keep or revert has been asked for and is running."""
+        return self._trial is not None and self._trial.deciding
+
     async def _decide(self, keep: bool, reason: str) -> TransactionResult | None:
         trial = self._trial
         if trial is None or trial.finished:
             return None
+        if trial.deciding:  # a second request (Esc or closing after Keep): wait for the first, change nothing
+            return await trial.keep()
         self.countdown.stop()
         self._set_busy("Keeping the new values\u2026" if keep else "Restoring the previous values\u2026")
         try:

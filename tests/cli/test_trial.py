@@ -89,12 +89,17 @@ def test_y_with_store_active_keeps_until_reboot(start: Start, state: SimStateFil
     assert machine_values(state) == ({Family.IPV4: EIGHT, Family.IPV6: SIMULATED_INITIAL}, INITIAL)
 
 
-@pytest.mark.parametrize("reply", ["n\n", "\n", "maybe\n", None])
-def test_anything_else_or_eof_reverts(start: Start, state: SimStateFile, paths: AppPaths, reply: str | None) -> None:
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [("n\n", "answered no"), ("\n", "answered no"), ("maybe\n", "answered no"), (None, "no answer (end of input)")],
+)
+def test_anything_else_or_eof_reverts(
+    start: Start, state: SimStateFile, paths: AppPaths, reply: str | None, why: str
+) -> None:
     process = start(30)
     out, _ = answer(process, reply)
     assert process.returncode == 7
-    assert "Reverted (asked): the previous values are back." in out
+    assert f"Reverted ({why}): the previous values are back." in out
     assert machine_values(state) == (INITIAL, INITIAL)
     assert outcomes(paths) == ["reverted"]
 

@@ -6,8 +6,9 @@ means revert.
 
 from __future__ import annotations
 
+import itertools
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, Pipe
 
 import pytest
@@ -163,15 +164,40 @@ def test_silence_reverts_at_the_deadline(pipe: tuple[Connection, Connection]) ->
     assert isinstance(done, Done) and done.reason == RevertReason.DEADLINE.value
 
 
+def _clock(*readings: float) -> Callable[[], float]:
+    """A clock giving ``readings`` in turn (construction, when Applied is sent, when the decision is awaited)."""
+    values = itertools.chain(readings, itertools.repeat(readings[-1]))
+    return lambda: next(values)
+
+
 def test_the_deadline_uses_the_injected_clock(pipe: tuple[Connection, Connection]) -> None:
     app_end, helper_end = pipe
-    now = [100.0]
     transaction = Transaction(
-        Netsh(), helper_end, [(Family.IPV4, INLINE)], deadline_s=30, keep_store=Store.ACTIVE, clock=lambda: now[0]
+        Netsh(),
+        helper_end,
+        [(Family.IPV4, INLINE)],
+        deadline_s=30,
+        keep_store=Store.ACTIVE,
+        clock=_clock(100.0, 100.0, 131.0),  # 31 s pass between Applied and the decision
     )
-    now[0] += 31  # the deadline has passed before the app could answer
     app_end.send_bytes(decision_message(True))
     assert transaction.execute() is Outcome.REVERTED
+
+
+def test_the_deadline_runs_from_applied_so_slow_netsh_does_not_eat_the_users_time(
+    pipe: tuple[Connection, Connection],
+) -> None:
+    app_end, helper_end = pipe
+    transaction = Transaction(
+        Netsh(),
+        helper_end,
+        [(Family.IPV4, INLINE)],
+        deadline_s=30,
+        keep_store=Store.ACTIVE,
+        clock=_clock(100.0, 200.0, 229.0),  # reading and applying took 100 s; the answer came 29 s after Applied
+    )
+    app_end.send_bytes(decision_message(True))
+    assert transaction.execute() is Outcome.KEPT
 
 
 def test_a_failed_set_restores_what_was_touched(pipe: tuple[Connection, Connection]) -> None:

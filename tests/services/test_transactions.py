@@ -154,6 +154,8 @@ def test_trial_is_active_only_until_kept(rig: Rig) -> None:
 
     async def scenario() -> TransactionResult:
         trial = await service.begin(CHANGE, seconds=30)
+        assert trial.state is None  # the countdown is not held up by a read: verify() reads during it
+        await trial.verify()
         assert trial.state is not None and trial.state[Family.IPV4].settings == EIGHT
         assert trial.state[Family.IPV4].saved == SIMULATED_INITIAL  # not saved while on trial
         assert trial.before == {Family.IPV4: SIMULATED_INITIAL} and trial.mismatches == ()
@@ -328,6 +330,8 @@ def test_a_value_that_does_not_stick_is_reported(rig: Rig) -> None:
 
     async def scenario() -> TransactionResult:
         trial = await rig.service().begin(CHANGE, seconds=30)
+        _, found = await trial.verify()
+        assert found == trial.mismatches
         assert [m.describe() for m in trial.mismatches] == [
             "IPv4 worker count did not stick: expected 8, the machine shows 4"
         ]
@@ -487,3 +491,34 @@ def test_a_helper_killed_mid_trial_is_reported_and_the_fresh_read_shows_the_trut
         "IPv4 worker count did not stick: expected 4, the machine shows 8"
     ]
     assert not service.busy and rig.outcomes() == ["failed"]
+
+
+def test_a_keep_in_time_is_kept_even_when_netsh_is_slow(rig: Rig) -> None:
+    """The helper's deadline runs from Applied: the reads and sets before it never eat the user's time."""
+    set_profile(rig, latency_ms=800)
+    service = rig.service(grace_s=0.2)  # before the fix: 0.8 s read + 0.8 s set > 1 s + 0.2 s, so it reverted
+
+    async def scenario() -> TransactionResult:
+        trial = await service.begin(CHANGE, seconds=1)
+        return await trial.keep()
+
+    result = asyncio.run(scenario())
+    assert result.outcome is Outcome.KEPT, result
+    assert rig.values()[1][Family.IPV4] == EIGHT
+
+
+def test_a_second_decision_waits_for_the_first(rig: Rig) -> None:
+    """Esc or closing after Keep must not raise or start a second decision."""
+    service = rig.service()
+
+    async def scenario() -> tuple[TransactionResult, TransactionResult]:
+        trial = await service.begin(CHANGE, seconds=30)
+        keep = asyncio.ensure_future(trial.keep())
+        await asyncio.sleep(0)  # let the keep start
+        assert trial.deciding and not trial.finished
+        later = await trial.revert()  # arrives while the keep runs
+        return await keep, later
+
+    first, second = asyncio.run(scenario())
+    assert first is second and first.outcome is Outcome.KEPT
+    assert rig.values()[1][Family.IPV4] == EIGHT

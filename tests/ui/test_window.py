@@ -328,3 +328,22 @@ def test_crash_dialog_shows_unexpected_errors_and_app_keeps_working(
 def test_store_field_check(rig_factory: Callable[..., Rig]) -> None:
     rig = rig_factory()
     assert Store.ACTIVE.value == "active" and rig.vm.countdown_s == 15
+
+
+def test_escape_or_closing_after_keep_changes_nothing_and_keeps(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory(SimProfile(elevated=True, latency_ms=300), countdown_s=1000)  # 10 s at the test's 10 ms tick
+    _start_trial(rig, run)
+    dialog = rig.window.keep_dialog
+    assert dialog is not None
+
+    def keep_then_escape_and_close() -> None:
+        dialog.keep_button.click()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # ignored: the decision is on its way
+        rig.window.close()  # waits for the keep, then closes
+
+    ended = wait(rig.vm.trialEnded, keep_then_escape_and_close)
+    assert ended[0].outcome is Outcome.KEPT
+    assert machine(rig).persistent[Family.IPV6].large_mtu is False
+    wait.until(lambda: not rig.window.isVisible())
