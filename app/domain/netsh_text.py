@@ -22,6 +22,9 @@ class Language:
     # Labels of other (non-loopback) rows of the same table: their presence proves the table is
     # ``show global`` in this language even when the loopback rows are absent.
     other_labels: tuple[str, ...] = ()
+    # Of those, the rows FACTS.md places after the loopback rows: seeing one shows the table was not cut short
+    # before the place where the loopback rows would be.
+    after_labels: tuple[str, ...] = ()
 
 
 ENGLISH = Language(
@@ -45,6 +48,7 @@ ENGLISH = Language(
         "Reassembly Out Of Order Limit",
         "Route Policies",
     ),
+    after_labels=("Source Based ECMP", "Reassembly Out Of Order Limit"),
 )
 
 # zh-CN: only the header, the title and the large-MTU label are known (samples/win11-ipv4-zh-CN-fragment.txt).

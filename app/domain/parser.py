@@ -60,13 +60,17 @@ def _parse_value(setting: Setting, value: str) -> ExecutionMode | int | bool:
     return _BOOLEAN[token]
 
 
-def _known_language_table(text: str, rows: list[tuple[str, str, str]]) -> bool:
-    """True when the text is recognisably a ``show global`` table in a language we know."""
-    lines = {normalize_label(line) for line in text.splitlines()}
+def _complete_table_without_loopback(rows: list[tuple[str, str, str]]) -> bool:
+    """True only with evidence that this is a whole ``show global`` table in a language we know.
+
+    A header or a title alone is not evidence (the output may be cut short, or in a language whose rows we do
+    not know): at least three known rows of one language, one of them a row that comes after the loopback rows.
+    """
     labels = {label for label, _, _ in rows}
     for lang in LANGUAGES:
-        markers = {normalize_label(lang.active_header)} | ({normalize_label(lang.title)} if lang.title else set())
-        if lines & markers or labels & {normalize_label(x) for x in lang.other_labels}:
+        known = labels & {normalize_label(x) for x in lang.other_labels}
+        after = labels & {normalize_label(x) for x in lang.after_labels}
+        if len(known) >= 3 and after:
             return True
     return False
 
@@ -93,7 +97,7 @@ def parse_show_global(text: str) -> LoopbackSettings:
             parsed = _parse_value(setting, value)
         except ValueError:
             raise UnrecognizedOutputError(
-                f"netsh reported a {setting.label} this version does not understand: {line!r}", text
+                f"netsh reported a value for the {setting.label} that this version does not understand: {line!r}", text
             ) from None
         if setting in found and found[setting] != parsed:
             raise UnrecognizedOutputError(f"netsh reported the {setting.label} twice with different values", text)
@@ -108,7 +112,7 @@ def parse_show_global(text: str) -> LoopbackSettings:
     if not found and not unmapped_loopback:
         if not text.strip():
             raise UnrecognizedOutputError("netsh printed nothing", text)
-        if _known_language_table(text, rows):
+        if _complete_table_without_loopback(rows):
             raise UnsupportedBuildError(
                 "This Windows build does not have the loopback settings (they arrived with Windows 10 1809 / "
                 "Server 2019, build 17763)",

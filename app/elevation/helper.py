@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 import time
@@ -237,6 +238,24 @@ def _connect(address: str, authkey: bytes, timeout_s: float = 30.0) -> Connectio
             time.sleep(0.05)
 
 
+_PIPE = re.compile(r"\\\\\.\\pipe\\LoopbackTuner-[0-9a-f]{32}")
+
+
+def check_address(address: str, platform: str = sys.platform) -> str:
+    r"""The channel address, if it is one the app makes; raises HelperUsageError otherwise.
+
+    On Windows only a local pipe named by the app (``\\.\pipe\LoopbackTuner-<32 hex>``): never a remote
+    ``\\host\pipe\...``, which would send the elevated process's credentials over the network.
+    Elsewhere an absolute socket path.
+    """
+    if platform == "win32":
+        if not _PIPE.fullmatch(address):
+            raise HelperUsageError("the channel must be this machine's LoopbackTuner pipe")
+    elif not address.startswith("/") or "\0" in address or len(address) > 200:
+        raise HelperUsageError("the channel must be an absolute socket path")
+    return address
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed."""
     if hasattr(signal, "SIGINT"):
@@ -244,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = _parser().parse_args(sys.argv[1:] if argv is None else argv)
         changes = parse_changes(options.change)
+        check_address(options.address)
         if not 1 <= options.deadline_seconds <= MAX_TRIAL_S + 60:
             raise HelperUsageError("deadline out of range")
         low, high = NETSH_TIMEOUT_RANGE_S

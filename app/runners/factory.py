@@ -46,8 +46,13 @@ def choose_backend(
     environ: Mapping[str, str] | None = None,
     platform: str = sys.platform,
     paths: AppPaths | None = None,
+    elevated: bool | None = None,
 ) -> Backend:
-    """Decide the backend from the options, the environment and the platform; raises ValidationError on conflicts."""
+    """Decide the backend from the options, the environment and the platform; raises ValidationError on conflicts.
+
+    ``elevated`` (default: ask Windows) refuses a custom netsh in a process with administrator rights: a normal
+    user can set LOOPBACK_TUNER_NETSH for their own elevated processes, and that must never choose what runs.
+    """
     env = os.environ if environ is None else environ
     if backend not in (None, "netsh", "simulated"):
         raise ValidationError(f"--backend must be netsh or simulated, got {backend!r}")
@@ -57,6 +62,12 @@ def choose_backend(
     if state and (backend == "netsh" or custom):
         raise ValidationError("--state only applies to the simulated backend")
     if custom:
+        if elevated if elevated is not None else process_is_elevated(platform):
+            source = "--netsh" if netsh else f"{ENV_NETSH} (set in the environment)"
+            raise ValidationError(
+                f"{source} names a program to run as netsh, and this process has administrator "
+                "rights: refused. Run it without administrator rights, or use the real netsh."
+            )
         path = Path(custom).expanduser()
         if not path.is_absolute():
             path = Path.cwd() / path  # a path, never a bare name looked up on PATH
@@ -67,6 +78,18 @@ def choose_backend(
         return Backend(BackendKind.SYSTEM)
     state_path = Path(state).expanduser() if state else (paths or AppPaths.default()).simulated_state
     return Backend(BackendKind.SIMULATED, state=state_path.absolute())
+
+
+def process_is_elevated(platform: str = sys.platform) -> bool:
+    """Whether this process has administrator rights (only Windows is asked; elsewhere False)."""
+    if platform != "win32" or sys.platform != "win32":
+        return False
+    from app.platform.windows import default_api, is_elevated
+
+    try:
+        return is_elevated(default_api())
+    except OSError:
+        return True  # cannot tell: assume the worst and refuse what an elevated process must not do
 
 
 def sim_state(backend: Backend) -> SimStateFile:

@@ -27,7 +27,8 @@ GOLDEN: dict[str, tuple[int, LoopbackSettings | str]] = {
     "en-US-shuffled.txt": (437, LoopbackSettings(WRK, 12, False)),
     "en-US-unknown-extra-lines.txt": (437, LoopbackSettings(INL, 4, True)),
     "zh-CN-fragment-cp936.txt": (936, UNRECOGNIZED),
-    "zh-CN-pre1809-cp936.txt": (936, UNSUPPORTED),
+    # Only the header, the title and one loopback label are known in zh-CN: no evidence of a whole table.
+    "zh-CN-pre1809-cp936.txt": (936, UNRECOGNIZED),
     "en-US-pre1809.txt": (437, UNSUPPORTED),
     "empty.txt": (437, UNRECOGNIZED),
     "de-DE-like-unknown-labels-cp850.txt": (850, UNRECOGNIZED),
@@ -293,3 +294,28 @@ def test_any_mix_of_labels_and_noise_gives_settings_or_a_netsh_output_error(line
     except NetshOutputError:
         return
     assert isinstance(result, LoopbackSettings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Querying active state...\r\n\r\n",  # the header alone
+        "Querying active state...\r\n\r\nGeneral Global Parameters\r\n----------\r\n",  # and the title
+        "Querying active state...\r\n\r\nGeneral Global Parameters\r\n----------\r\n"
+        "Default Hop Limit : 128 hops\r\nNeighbor Cache Limit : 256 entries per interface\r\n"
+        "Minimum Mtu : 576\r\nFlow Label : disabled\r\n",  # cut off before the loopback rows' place
+    ],
+)
+def test_unsupported_needs_a_whole_table_not_just_a_header(text: str) -> None:
+    with pytest.raises(UnrecognizedOutputError):
+        parse_show_global(text)
+
+
+def test_a_whole_english_table_without_loopback_rows_is_unsupported() -> None:
+    text = (
+        "Querying active state...\r\n\r\nGeneral Global Parameters\r\n----------\r\n"
+        "Default Hop Limit : 128 hops\r\nMinimum Mtu : 576\r\nFlow Label : disabled\r\n"
+        "Source Based ECMP : enabled\r\nReassembly Out Of Order Limit : 32\r\n"
+    )
+    with pytest.raises(UnsupportedBuildError):
+        parse_show_global(text)

@@ -149,3 +149,31 @@ def test_parse_changes_builds_typed_patches() -> None:
     ) == [(Family.IPV6, SettingsPatch(ExecutionMode.WORKER, None, False)), (Family.IPV4, SettingsPatch(None, 2))]
     with pytest.raises(ValidationError):
         parse_changes(["ipv4:loopbackworkercount=2,store=persistent"])
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        r"\\fileserver\pipe\LoopbackTuner-" + "a" * 32,  # remote: would send the admin's credentials over SMB
+        r"\\.\pipe\LoopbackTuner-" + "a" * 31,
+        r"\\.\pipe\LoopbackTuner-" + "A" * 32,
+        r"\\.\pipe\something-else",
+        r"C:\Users\me\channel",
+        "",
+    ],
+)
+def test_the_helper_connects_only_to_the_apps_own_local_pipe_on_windows(address: str) -> None:
+    from app.elevation.helper import HelperUsageError, check_address
+
+    with pytest.raises(HelperUsageError):
+        check_address(address, platform="win32")
+
+
+def test_the_helper_accepts_the_address_the_app_makes() -> None:
+    from app.elevation.helper import check_address
+
+    pipe = r"\\.\pipe\LoopbackTuner-" + "0123456789abcdef" * 2
+    assert check_address(pipe, platform="win32") == pipe
+    assert check_address("/tmp/loopback-tuner-x/channel", platform="linux") == "/tmp/loopback-tuner-x/channel"
+    with pytest.raises(Exception, match="absolute"):
+        check_address("relative/channel", platform="linux")

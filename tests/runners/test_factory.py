@@ -105,3 +105,27 @@ def test_sim_state_only_for_the_simulated_backend(tmp_path: Path) -> None:
     assert sim_state(Backend(BackendKind.SIMULATED, state=tmp_path / "s.json")).path == tmp_path / "s.json"
     with pytest.raises(ValueError):
         sim_state(Backend(BackendKind.CUSTOM, netsh=tmp_path / "n"))
+
+
+def test_an_elevated_process_refuses_a_custom_netsh_from_the_environment_or_options(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="administrator rights: refused"):
+        choose_backend(environ={"LOOPBACK_TUNER_NETSH": str(tmp_path / "evil.exe")}, platform="win32", elevated=True)
+    with pytest.raises(ValidationError, match="--netsh names a program"):
+        choose_backend(netsh=str(tmp_path / "evil.exe"), environ={}, platform="win32", elevated=True)
+    # The real netsh and the simulated machine stay available to an elevated process.
+    assert choose_backend(environ={}, platform="win32", elevated=True).kind is BackendKind.SYSTEM
+    assert (
+        choose_backend(
+            backend="simulated",
+            environ={"LOOPBACK_TUNER_NETSH": "x"},
+            platform="win32",
+            elevated=True,
+            state=str(tmp_path / "s.json"),
+        ).kind
+        is BackendKind.SIMULATED
+    )
+    # Not elevated: the custom program is the user's own business.
+    assert (
+        choose_backend(environ={"LOOPBACK_TUNER_NETSH": "x"}, platform="win32", elevated=False).kind
+        is BackendKind.CUSTOM
+    )
