@@ -263,8 +263,8 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         print(f"note: {notice}", file=sys.stderr)
     for entry in entries:
         print(
-            f"note: a change started earlier did not finish (the program ended during its trial), so it was "
-            f"not confirmed and the helper put the previous values back: {entry.summary()}",
+            f"note: a change started earlier did not finish (the program ended before it was confirmed; an "
+            f"unconfirmed trial is reverted by its helper; check the values): {entry.summary()}",
             file=sys.stderr,
         )
     if args.command == "show":

@@ -86,7 +86,7 @@ async def scenario(
         vm.set_workers(Family.IPV4, 6)
         await vm.apply()
         await vm.keep()
-        window._history()
+        await window._history()
         history = window.findChild(HistoryDialog)
         history.table.selectRow(0)
         grab(app, history, f"{name}-history")

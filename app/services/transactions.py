@@ -204,11 +204,15 @@ class TransactionService:
         from multiprocessing.connection import Listener
 
         loop = asyncio.get_running_loop()
-        ident, notice = self.history.record_started(change, self.backend.name)
+        ident, notice = await loop.run_in_executor(None, self.history.record_started, change, self.backend.name)
         notices = [n for n in (notice,) if n]
         authkey = secrets.token_bytes(32)
-        address, folder = _new_address()
-        listener = Listener(address, authkey=authkey)
+        try:
+            address, folder = _new_address()
+            listener = Listener(address, authkey=authkey)
+        except OSError as exc:  # nothing started: close the history entry so it is not taken as interrupted
+            await self._finish_history(ident, "failed", f"the channel could not be opened ({exc})", notices)
+            raise HelperError(f"The channel to the helper could not be opened ({exc}); nothing was changed.") from exc
         deadline = max(1, round(seconds + self.grace_s))
         args = [
             *self.backend.args,
@@ -227,17 +231,21 @@ class TransactionService:
             try:
                 process = await loop.run_in_executor(None, self.launcher.launch, args, authkey)
             except LoopbackTunerError as exc:
-                self._finish_history(
-                    ident, "cancelled" if not isinstance(exc, HelperStartError) else "failed", str(exc), notices
-                )
+                outcome = "failed" if isinstance(exc, HelperStartError) else "cancelled"
+                await self._finish_history(ident, outcome, str(exc), notices)
                 raise
             conn = await self._accept(listener, address, authkey, process)
             message = await self._receive(conn, APPLY_TIMEOUT_S)
-        except BaseException as exc:
+        except LoopbackTunerError as exc:
             if conn is not None:
                 conn.close()
             if isinstance(exc, HelperError):  # else the history would show a transaction that never finished
-                self._finish_history(ident, "failed", str(exc), notices)
+                await self._finish_history(ident, "failed", str(exc), notices)
+            raise
+        except Exception as exc:  # anything unexpected: record it, so the next start does not claim a revert
+            if conn is not None:
+                conn.close()
+            await self._finish_history(ident, "failed", f"unexpected error: {exc!r}", notices)
             raise
         finally:
             listener.close()
@@ -246,7 +254,7 @@ class TransactionService:
                     folder.rmdir()
         if not isinstance(message, Applied):
             conn.close()
-            self._finish_history(ident, "failed", "the helper broke the protocol", notices)
+            await self._finish_history(ident, "failed", "the helper broke the protocol", notices)
             raise HelperError("The helper answered out of turn; nothing is known to have changed.")
         if not message.ok:
             state = await read_machine(self.reader)
@@ -261,7 +269,7 @@ class TransactionService:
                 {f: message.before[f] for f in message.before},
                 notices,
             )
-            self._finish_history(ident, result.outcome.value, result.reason, list(result.notices), result)
+            await self._finish_history(ident, result.outcome.value, result.reason, list(result.notices), result)
             raise ApplyFailedError(result)
         actual_change = Change(
             tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after) for fc in change.families)
@@ -289,7 +297,7 @@ class TransactionService:
                     for fc in actual_change.families
                 }
                 result = self._result(outcome, reason, actual_change, results, after, want, notices)
-                self._finish_history(ident, outcome.value, reason, list(result.notices), result)
+                await self._finish_history(ident, outcome.value, reason, list(result.notices), result)
                 return result
             finally:
                 self._release()
@@ -318,15 +326,18 @@ class TransactionService:
         found = tuple(mismatches(state, expected))
         return TransactionResult(outcome, reason, change, results, state, found, tuple(notices))
 
-    def _finish_history(
+    async def _finish_history(
         self, ident: str, outcome: str, reason: str, notices: list[str], result: TransactionResult | None = None
     ) -> None:
+        """Append the "finished" record off the event loop's thread (it fsyncs)."""
         after: dict[str, object] = {}
         problems: list[str] = []
         if result is not None and result.state is not None:
             after = result.state.to_json()
             problems = [m.describe() for m in result.mismatches]
-        notice = self.history.record_finished(ident, outcome, reason, after, problems)
+        notice = await asyncio.get_running_loop().run_in_executor(
+            None, self.history.record_finished, ident, outcome, reason, after, problems
+        )
         if notice and notice not in notices:
             notices.append(notice)
 

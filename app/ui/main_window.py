@@ -312,8 +312,9 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText(text)
         self.show_message(Message(Level.INFO, "The report was copied; paste it into the ticket.", text))
 
-    def _history(self) -> None:
-        entries, notices = self.helpdesk.history()
+    @asyncSlot()
+    async def _history(self) -> None:
+        entries, notices = await self.helpdesk.history()
         dialog = HistoryDialog(entries, notices, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.revertRequested.connect(self._revert_entry)

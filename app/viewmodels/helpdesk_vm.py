@@ -110,8 +110,9 @@ class HelpDeskViewModel(QObject):
             self.main.set_pending(family, entry.settings)
         return self.main.has_pending
 
-    def history(self) -> tuple[list[HistoryEntry], list[str]]:
-        entries, notices = self.main.history.load()
+    async def history(self) -> tuple[list[HistoryEntry], list[str]]:
+        """The history, newest first, read off the GUI thread."""
+        entries, notices = await asyncio.get_running_loop().run_in_executor(None, self.main.history.load)
         return list(reversed(entries)), notices
 
     def revert_entry(self, entry: HistoryEntry) -> bool:
@@ -216,7 +217,7 @@ class HelpDeskViewModel(QObject):
             await self.load_info()
         assert self._info is not None
         state = self.main.state
-        entries, _ = self.main.history.load()
+        entries, _ = await asyncio.get_running_loop().run_in_executor(None, self.main.history.load)
         return build_report(
             ReportInput(
                 self._info,

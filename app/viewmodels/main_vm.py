@@ -219,7 +219,7 @@ class MainViewModel(QObject):
     def _post(self, level: Level, text: str, details: str = "") -> None:
         self.message.emit(Message(level, text, details))
 
-    def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
+    async def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
         if state is None:
             return
         old_patches = {
@@ -233,10 +233,12 @@ class MainViewModel(QObject):
         self._pending = {
             f: (s.with_patch(old_patches[f]) if keep_edits and f in old_patches else s) for f, s in fresh.items()
         }
+        self.changed.emit()
+        # The first successful read is saved as the original values: file I/O, so off the GUI thread.
+        self._originals = await asyncio.get_running_loop().run_in_executor(None, self.originals_store.remember, state)
         for notice in self.originals_store.notices:
             self._post(Level.WARNING, notice)
         self.originals_store.notices.clear()
-        self._originals = self.originals_store.remember(state)
         self.changed.emit()
 
     async def start(self) -> None:
@@ -254,9 +256,9 @@ class MainViewModel(QObject):
             for entry in entries:
                 self._post(
                     Level.WARNING,
-                    "A change started earlier did not finish: the app closed during its "
-                    "trial, so it was not confirmed and its helper put the previous values back. The values "
-                    "shown are the machine's values now.",
+                    "A change started earlier did not finish: the app ended before it was confirmed. An "
+                    "unconfirmed trial is reverted by its helper; the values shown are the machine's values now, "
+                    "so check them.",
                     entry.summary(),
                 )
 
@@ -269,7 +271,7 @@ class MainViewModel(QObject):
             state = await self.transactions.read()
         finally:
             self._set_busy("")
-        self._take_state(state, keep_edits=True)
+        await self._take_state(state, keep_edits=True)
         failed = [(f, fs.failure) for f, fs in state.families.items() if fs.failure]
         if failed:
             names = " and ".join(f.label for f, _ in failed)
@@ -291,7 +293,7 @@ class MainViewModel(QObject):
             self._post(Level.WARNING, str(exc))
             return
         except ApplyFailedError as exc:
-            self._take_state(exc.result.state, keep_edits=True)
+            await self._take_state(exc.result.state, keep_edits=True)
             self._post(
                 Level.ERROR,
                 f"The change could not be applied: {exc}. The previous values were kept.",
@@ -310,7 +312,7 @@ class MainViewModel(QObject):
         self.countdown.start(self.countdown_s)  # the helper's deadline runs from the same moment
         state, found = await trial.verify()  # a fresh read while the countdown runs
         if self._trial is trial and not trial.deciding:
-            self._take_state(state, keep_edits=True)
+            await self._take_state(state, keep_edits=True)
             if found:
                 warnings = tuple(m.describe() for m in found)
                 self.trialVerified.emit(warnings)
@@ -346,7 +348,7 @@ class MainViewModel(QObject):
             self._trial = None
             self._trial_task = None
             self._set_busy("")
-        self._take_state(result.state, keep_edits=False)
+        await self._take_state(result.state, keep_edits=False)
         self._report(result, reason)
         self.trialEnded.emit(result)
         return result

@@ -142,7 +142,7 @@ def test_history_view_can_revert_a_kept_change(rig_factory: Callable[..., Rig], 
     rig.vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
     run(rig.vm.apply())
     wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
-    entries, notices = rig.helpdesk.history()
+    entries, notices = run(rig.helpdesk.history())
     dialog = HistoryDialog(entries, notices, rig.window)
     assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "kept"
     dialog.table.selectRow(0)
