@@ -185,7 +185,7 @@ class SimulatedMachine:
         if Fault.SET_IGNORED not in self.profile.faults and patch:
             new = replace(self.active[family], **patch)  # type: ignore[arg-type]
             self.active[family] = new
-            if store is Store.PERSISTENT:
+            if store is Store.PERSISTENT and Fault.PERSIST_IGNORED not in self.profile.faults:
                 self.persistent[family] = replace(self.persistent[family], **patch)  # type: ignore[arg-type]
         return 0, f"{MSG_OK}\n\n"
 

@@ -18,6 +18,7 @@ class Fault(enum.StrEnum):
     SET_FAILS = "set-fails"  # every ``set`` exits 1 with "The parameter is incorrect."
     SET_IGNORED = "set-ignored"  # ``set`` says Ok. but nothing changes (as if a policy overrode it)
     SHOW_FAILS = "show-fails"  # ``show global`` exits 1
+    PERSIST_IGNORED = "persist-ignored"  # ``set ... store=persistent`` says Ok. and changes the active store only
 
 
 class UacAnswer(enum.StrEnum):

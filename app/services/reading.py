@@ -59,10 +59,16 @@ class Mismatch:
     setting: Setting
     expected: object
     actual: object | None  # None when the family could not be read back
+    store: Store = Store.ACTIVE
 
     def describe(self) -> str:
         if self.actual is None:
             return f"{self.family.label} {self.setting.label}: could not be read back to check"
+        if self.store is Store.PERSISTENT:
+            return (
+                f"{self.family.label} {self.setting.label} was not saved: expected {self.expected}, "
+                f"the saved value is {self.actual} (a restart would bring it back)"
+            )
         return (
             f"{self.family.label} {self.setting.label} did not stick: expected {self.expected}, "
             f"the machine shows {self.actual}"
@@ -79,7 +85,7 @@ def mismatches(
         reading = None if fs is None else (fs.active if store is Store.ACTIVE else fs.persistent)
         for setting in Setting:
             if not isinstance(reading, LoopbackSettings):
-                found.append(Mismatch(family, setting, want.value(setting), None))
+                found.append(Mismatch(family, setting, want.value(setting), None, store))
             elif reading.value(setting) != want.value(setting):
-                found.append(Mismatch(family, setting, want.value(setting), reading.value(setting)))
+                found.append(Mismatch(family, setting, want.value(setting), reading.value(setting), store))
     return found

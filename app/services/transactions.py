@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -297,6 +298,12 @@ class TransactionService:
                     for fc in actual_change.families
                 }
                 result = self._result(outcome, reason, actual_change, results, after, want, notices)
+                if outcome is Outcome.KEPT and store is Store.PERSISTENT:  # kept must also mean saved
+                    seen = {(m.family, m.setting) for m in result.mismatches}  # "did not stick" says it already
+                    saved = tuple(
+                        m for m in mismatches(after, want, Store.PERSISTENT) if (m.family, m.setting) not in seen
+                    )
+                    result = dataclasses.replace(result, mismatches=result.mismatches + saved)
                 await self._finish_history(ident, outcome.value, reason, list(result.notices), result)
                 return result
             finally:

@@ -522,3 +522,15 @@ def test_a_second_decision_waits_for_the_first(rig: Rig) -> None:
     first, second = asyncio.run(scenario())
     assert first is second and first.outcome is Outcome.KEPT
     assert rig.values()[1][Family.IPV4] == EIGHT
+
+
+def test_kept_is_verified_in_the_saved_store_too(rig: Rig) -> None:
+    """A keep whose persistent write says Ok. but does not save is reported, not called 'kept and saved'."""
+    set_profile(rig, faults=[Fault.PERSIST_IGNORED.value])
+    result = asyncio.run(trial_then(rig.service(), CHANGE, keep=True))
+    assert result.outcome is Outcome.KEPT and not result.ok
+    assert [m.describe() for m in result.mismatches] == [
+        "IPv4 worker count was not saved: expected 8, the saved value is 4 (a restart would bring it back)"
+    ]
+    active, persistent = rig.values()
+    assert active[Family.IPV4] == EIGHT and persistent[Family.IPV4] == SIMULATED_INITIAL
