@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -121,6 +122,15 @@ class SimulatedUacLauncher(ProcessLauncher):
         return super().launch(args, authkey)
 
 
+def _code_locations(program: Sequence[str]) -> list[str]:
+    locations = [os.path.realpath(program[0])]
+    if not getattr(sys, "frozen", False):
+        import app
+
+        locations.append(os.path.realpath(os.path.dirname(app.__file__)))
+    return locations
+
+
 class UacLauncher:
     """Windows: ShellExecuteExW "runas" owned by the app's window; one prompt per transaction."""
 
@@ -129,13 +139,17 @@ class UacLauncher:
         owner_hwnd: Callable[[], int | None] = lambda: None,
         program: Sequence[str] | None = None,
         api: object | None = None,
+        code_locations: Sequence[str] | None = None,
     ) -> None:
         from app.platform.windows import ElevatedLauncher, default_api
 
-        self._launcher = ElevatedLauncher(api if api is not None else default_api())  # type: ignore[arg-type]
+        self._api = api if api is not None else default_api()
+        self._launcher = ElevatedLauncher(self._api)  # type: ignore[arg-type]
         self.program = list(program) if program is not None else helper_program()
         self.owner_hwnd = owner_hwnd
         self._prompts = 0
+        # What the elevated process would load: the program, and from a source checkout the app package too.
+        self.code_locations = list(code_locations) if code_locations is not None else _code_locations(self.program)
 
     @property
     def prompts(self) -> int:
@@ -143,8 +157,16 @@ class UacLauncher:
 
     def launch(self, args: Sequence[str], authkey: bytes) -> HelperProcess:
         from app.platform.windows import ElevationCancelledError as Win32Cancelled
-        from app.platform.windows import ElevationFailedError
+        from app.platform.windows import ElevationFailedError, is_protected_location
 
+        root = self._api.get_system_root()  # type: ignore[attr-defined]
+        unprotected = [p for p in self.code_locations if not is_protected_location(p, root)]
+        if unprotected:  # never elevate code that a normal user could have changed
+            raise HelperStartError(
+                f"Loopback Tuner runs from {unprotected[0]}, a folder normal users can change, so it will not "
+                "ask for administrator rights to run that code. Install Loopback Tuner (it goes to Program "
+                "Files), or start this session as administrator."
+            )
         self._prompts += 1
         # ShellExecuteEx cannot hand over stdin; an elevated process's command line is not readable by
         # processes of other users, and a same-user process could read the key from the app's own memory anyway.

@@ -104,6 +104,10 @@ class FakeWin32Api:
         self.calls.append(("get_system_root", ()))
         return self.system_root
 
+    def get_user_ui_language(self) -> str:
+        self.calls.append(("get_user_ui_language", ()))
+        return "de-DE"
+
 
 def _as_api(fake: FakeWin32Api) -> Win32Api:
     return fake  # mypy checks here that the fake really satisfies the protocol
@@ -502,3 +506,47 @@ def test_real_api_waits_on_a_real_process() -> None:
         assert api.get_exit_code_process(handle) == 7
     finally:
         child.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("path", "protected"),
+    [
+        (r"C:\Program Files\Loopback Tuner\loopback-tuner.exe", True),
+        (r"c:\program files (x86)\Loopback Tuner\loopback-tuner.exe", True),
+        (r"C:\Users\me\src\loopback-tuner\.venv\Scripts\pythonw.exe", False),  # a checkout's venv
+        (r"C:\Program Files\..\Users\me\evil.exe", False),
+        (r"C:\Program FilesEvil\x.exe", False),
+        (r"D:\Program Files\x.exe", False),  # Program Files is on the Windows drive
+        (r"C:\Windows\Temp\loopback-tuner.exe", False),  # under Windows, but writable by users
+        (r"relative\x.exe", False),
+    ],
+)
+def test_only_program_files_counts_as_protected(path: str, protected: bool) -> None:
+    from app.platform.windows import is_protected_location
+
+    assert is_protected_location(path, r"C:\Windows") is protected
+
+
+def test_the_uac_launcher_refuses_to_elevate_code_a_user_can_change() -> None:
+    from app.elevation.launchers import HelperStartError, UacLauncher
+
+    api = FakeWin32Api()
+    launcher = UacLauncher(
+        api=api,
+        program=[r"C:\Users\me\src\.venv\Scripts\pythonw.exe", "-I", "-m", "app.helper"],
+        code_locations=[r"C:\Users\me\src\.venv\Scripts\pythonw.exe", r"C:\Users\me\src\app"],
+    )
+    with pytest.raises(HelperStartError, match="folder normal users can change"):
+        launcher.launch(["--backend", "system"], b"k" * 32)
+    assert not api.infos and launcher.prompts == 0  # no prompt was shown
+
+
+def test_the_uac_launcher_prompts_for_an_installed_build() -> None:
+    from app.elevation.launchers import UacLauncher
+
+    api = FakeWin32Api()
+    exe = r"C:\Program Files\Loopback Tuner\loopback-tuner.exe"
+    launcher = UacLauncher(api=api, program=[exe, "--elevated-helper"], code_locations=[exe])
+    launcher.launch(["--backend", "system"], b"k" * 32)
+    assert launcher.prompts == 1 and len(api.infos) == 1
+    assert api.infos[0]["lpFile"] == exe and api.infos[0]["lpVerb"] == "runas"
