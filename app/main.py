@@ -63,6 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_gui(backend, AppPaths.default(), options)
 
 
+def _quiet_offscreen_warning() -> None:
+    """Drop the offscreen plugin's one harmless warning (it cannot resize native windows); pass the rest on."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode: object, _context: object, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
     """Build everything, show the window, run the qasync loop until the app quits; returns the exit code."""
     import qasync
@@ -78,6 +89,8 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     from app.viewmodels.messages import Level, Message
     from app.wiring import build_services
 
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _quiet_offscreen_warning()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)

@@ -23,6 +23,16 @@ def dump_profile(settings: dict[Family, LoopbackSettings], note: str = "") -> st
     return json.dumps(data, indent=2) + "\n"
 
 
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """JSON objects with a key twice are refused: which one counts would be a guess."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError(f"the key {key!r} appears twice in the profile")
+        out[key] = value
+    return out
+
+
 def load_profile(raw: bytes) -> dict[Family, LoopbackSettings]:
     """Parse a profile file strictly; raises ValidationError with a message naming the problem.
 
@@ -38,7 +48,7 @@ def load_profile(raw: bytes) -> dict[Family, LoopbackSettings]:
     except UnicodeDecodeError:
         raise ValidationError("the file is not UTF-8 text") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"

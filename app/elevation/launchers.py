@@ -30,6 +30,10 @@ class HelperProcess(Protocol):
         """Block until the helper exits (its exit code) or ``timeout_s`` passes (None)."""
         ...
 
+    def close(self) -> None:
+        """Release the process handle (Windows); the process itself is not touched."""
+        ...
+
 
 class HelperLauncher(Protocol):
     @property
@@ -65,6 +69,9 @@ class _Popen:
             return self.process.wait(timeout_s)
         except subprocess.TimeoutExpired:
             return None
+
+    def close(self) -> None:
+        """Nothing to release: Popen reaps the child when it is waited for."""
 
 
 class ProcessLauncher:

@@ -111,15 +111,22 @@ def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 
             codepage=_windows_codepage(),
             label=f"netsh at {backend.netsh} (custom)",
         )
-    from app.platform.windows import console_codepage, default_api, netsh_path
+    from app.platform.windows import default_api, netsh_path
 
     api = default_api()
-    return SubprocessRunner([str(netsh_path(api))], timeout_s=timeout_s, codepage=console_codepage(api))
+    return SubprocessRunner([str(netsh_path(api))], timeout_s=timeout_s, codepage=_child_codepage(api))
+
+
+def _child_codepage(api: object) -> int:
+    """The code page netsh writes in. It is started with CREATE_NO_WINDOW, so it gets a console of its own, whose
+    code page is the OEM one whatever ours is (a `chcp 65001` in our terminal does not reach it). UNCONFIRMED on a
+    real machine; a wrong guess fails safe: the parser then reports "unrecognized", never a value."""
+    return int(api.get_oem_cp())  # type: ignore[attr-defined]
 
 
 def _windows_codepage() -> int | None:
     if sys.platform != "win32":
         return None  # a stand-in program off Windows: UTF-8, with the parser's fallback
-    from app.platform.windows import console_codepage, default_api
+    from app.platform.windows import default_api
 
-    return console_codepage(default_api())
+    return _child_codepage(default_api())

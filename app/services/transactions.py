@@ -187,7 +187,7 @@ class TransactionService:
             self._lock.acquire()
         except LockBusyError:
             raise TransactionBusyError(
-                "Another Loopback Tuner window is trying a change; finish it there first."
+                "Another Loopback Tuner (a window or the command line) is trying a change; finish it there first."
             ) from None
         self._busy = True
         try:
@@ -261,6 +261,7 @@ class TransactionService:
             state = await read_machine(self.reader)
             conn.close()
             await loop.run_in_executor(None, process.wait, 10.0)
+            await loop.run_in_executor(None, process.close)
             result = self._result(
                 Outcome.FAILED,
                 message.message,
@@ -288,6 +289,7 @@ class TransactionService:
                     done = exc
                 conn.close()
                 await loop.run_in_executor(None, process.wait, 10.0)
+                await loop.run_in_executor(None, process.close)
                 after = await read_machine(self.reader)
                 if isinstance(done, Done):
                     outcome, reason, results = done.outcome, done.reason, message.results + done.results

@@ -160,3 +160,10 @@ def test_report_contains_what_a_ticket_needs() -> None:
         assert expected in text, expected
     markdown = build_report(ReportInput(info, state, pending), markdown=True)
     assert markdown.startswith("### Loopback Tuner") and "| Computer | PC-42 |" in markdown
+
+
+def test_a_key_twice_is_refused_not_guessed() -> None:
+    raw = b'{"format": "loopback-tuner-profile", "version": 1, "ipv4": {"execution_mode": "inline", '
+    raw += b'"worker_count": 4, "large_mtu": true, "worker_count": 16}}'
+    with pytest.raises(ValidationError, match="'worker_count' appears twice"):
+        load_profile(raw)
