@@ -48,6 +48,11 @@ class Gui:
         for task in list(self._tasks):
             task.cancel()
 
+    async def drained(self) -> None:
+        """Wait until cancelled background work has finished cancelling (no task is left pending at exit)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def machine_changed(self) -> None:
         """The simulated profile changed: learn the machine's facts and check for known problems again."""
 

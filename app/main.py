@@ -126,10 +126,11 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
                 exit_code = 1
             app.quit()
 
-    app.aboutToQuit.connect(gui.stop)
     gui.window.show()
     with loop:
         loop.create_task(start())
         loop.run_forever()
+        gui.stop()
+        loop.run_until_complete(gui.drained())
     crash.uninstall()
     return exit_code

@@ -30,9 +30,9 @@ from app.wiring import build_services  # noqa: E402
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
 
 
-def grab(app: QApplication, widget: QWidget, name: str) -> None:
+async def grab(app: QApplication, widget: QWidget, name: str) -> None:
     for _ in range(3):
-        app.processEvents()
+        await asyncio.sleep(0.01)  # let Qt lay out (never processEvents() inside a coroutine)
     OUT.mkdir(parents=True, exist_ok=True)
     widget.grab().save(str(OUT / f"{name}.png"))
     print(OUT / f"{name}.png")
@@ -74,14 +74,14 @@ async def scenario(
         vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
         vm.set_workers(Family.IPV4, 8)
         vm.set_large_mtu(Family.IPV6, False)
-    grab(app, window, name)
+    await grab(app, window, name)
     if edit and not trial:
         window._confirm_apply()
         assert window.apply_dialog is not None
         window.apply_dialog.commands.toggle.setChecked(True)
-        grab(app, window.apply_dialog, f"{name}-apply-dialog")
+        await grab(app, window.apply_dialog, f"{name}-apply-dialog")
         window.apply_dialog.reject()
-        app.processEvents()
+        await asyncio.sleep(0.01)  # let Qt lay out (never processEvents() inside a coroutine)
     if dialogs:  # one kept change, then the history and restore dialogs
         vm.set_workers(Family.IPV4, 6)
         await vm.apply()
@@ -89,23 +89,24 @@ async def scenario(
         await window._history()
         history = window.findChild(HistoryDialog)
         history.table.selectRow(0)
-        grab(app, history, f"{name}-history")
+        await grab(app, history, f"{name}-history")
         history.reject()
         window._restore()
-        grab(app, window.findChild(RestoreDialog), f"{name}-restore")
+        await grab(app, window.findChild(RestoreDialog), f"{name}-restore")
     if trial:
         await vm.apply()
         vm.countdown.tick()
         vm.countdown.tick()
         assert window.keep_dialog is not None
-        grab(app, window.keep_dialog, f"{name}-keep-dialog")
+        await grab(app, window.keep_dialog, f"{name}-keep-dialog")
         await vm.revert()
     gui.stop()
+    await gui.drained()
     window.close()
     window.deleteLater()
     vm.deleteLater()
     sim_vm.deleteLater()
-    app.processEvents()
+    await asyncio.sleep(0.01)
 
 
 SCENARIOS = {
