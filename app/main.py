@@ -34,6 +34,39 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+X11_LIBRARY_MISSING = (
+    "Loopback Tuner cannot open a window on this X11 display: Qt needs a system library that is missing\n"
+    "({problem}).\n"
+    "  - Debian/Ubuntu: sudo apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \\\n"
+    "                   libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0\n"
+    "  - meanwhile:     loopback-tuner --screenshot window.png, or loopback-tuner-cli show"
+)
+
+
+def _x11_problem(environ: dict[str, str] | None = None) -> str | None:
+    """On X11 (no Wayland, no platform forced), why Qt's xcb plugin cannot load, if it cannot; else None.
+
+    Loads the plugin's shared library the way Qt would: the loader names exactly what is missing.
+    """
+    env = os.environ if environ is None else environ
+    if sys.platform != "linux" or env.get("QT_QPA_PLATFORM") or env.get("WAYLAND_DISPLAY") or not env.get("DISPLAY"):
+        return None
+    import ctypes
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or spec.origin is None:
+        return None
+    plugin = Path(spec.origin).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.exists():
+        return None  # another layout (a distribution's Qt): let Qt speak for itself
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        return str(exc) or "unknown"
+    return None
+
+
 def _headless() -> bool:
     if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
         return False
@@ -55,9 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"loopback-tuner: error: {exc}", file=sys.stderr)
         return 2
-    if _headless():
+    problem = None if _headless() else _x11_problem()
+    if _headless() or problem:
         if not options.screenshot:
-            print(NO_DISPLAY, file=sys.stderr)
+            print(X11_LIBRARY_MISSING.format(problem=problem) if problem else NO_DISPLAY, file=sys.stderr)
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     return run_gui(backend, AppPaths.default(), options)

@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.vm.trialEnded.connect(self._trial_ended)
         self.refresh_button.clicked.connect(self._refresh)
         self.discard_button.clicked.connect(self.vm.discard)
-        self.apply_button.clicked.connect(self._confirm_apply)
+        self.apply_button.clicked.connect(self._apply_clicked)
         self.restore_button.clicked.connect(self._restore)
         self.details_button.clicked.connect(self._details)
         if self.sim_vm is not None:
@@ -259,6 +259,9 @@ class MainWindow(QMainWindow):
     def _copy_commands(self) -> None:
         QGuiApplication.clipboard().setText("\n".join(self.vm.pending_commands()) + "\n")
         self.show_message(Message(Level.INFO, "The netsh commands were copied; run them in an administrator prompt."))
+
+    def _apply_clicked(self) -> None:
+        self._confirm_apply()  # a slot of its own: clicked(bool) must not land in the title argument
 
     def _confirm_apply(self, title: str = "Apply these changes?") -> None:
         if not self.vm.has_pending or self.vm.busy:

@@ -347,3 +347,20 @@ def test_escape_or_closing_after_keep_changes_nothing_and_keeps(
     assert ended[0].outcome is Outcome.KEPT
     assert machine(rig).persistent[Family.IPV6].large_mtu is False
     wait.until(lambda: not rig.window.isVisible())
+
+
+def test_the_whole_flow_by_clicking_apply_then_keep(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
+    """Every step by a real click: Apply opens the confirmation, Apply there starts the trial, Keep keeps."""
+    rig = rig_factory()
+    rig.window.panels[Family.IPV4].mtu.click()
+    qtbot.mouseClick(rig.window.apply_button, Qt.MouseButton.LeftButton)
+    dialog = rig.window.apply_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.windowTitle() == "Apply these changes?"
+    wait(rig.vm.trialStarted, lambda: qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton))
+    assert rig.window.keep_dialog is not None
+    keep = rig.window.keep_dialog.keep_button
+    ended = wait(rig.vm.trialEnded, lambda: qtbot.mouseClick(keep, Qt.MouseButton.LeftButton))
+    assert ended[0].outcome is Outcome.KEPT
+    assert machine(rig).persistent[Family.IPV4].large_mtu is False
