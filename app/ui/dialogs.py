@@ -110,6 +110,7 @@ class KeepDialog(QDialog):
         warnings.setVisible(bool(trial.warnings))
         self.keep_button = QPushButton("&Keep changes")
         self.revert_button = QPushButton("&Revert")
+        self.keep_button.setAutoDefault(False)  # focus must never make Keep the Enter key's answer
         self.revert_button.setDefault(True)  # Enter, like Esc, is the safe answer
         self.keep_button.clicked.connect(self.keepRequested)
         self.revert_button.clicked.connect(self.revertRequested)
@@ -123,6 +124,7 @@ class KeepDialog(QDialog):
         layout.addLayout(row)
         self._finished = False
         self._working = False
+        self.revert_button.setFocus()
         self.set_seconds(trial.seconds)
         self.setMinimumWidth(440)
 

@@ -364,3 +364,15 @@ def test_the_whole_flow_by_clicking_apply_then_keep(
     ended = wait(rig.vm.trialEnded, lambda: qtbot.mouseClick(keep, Qt.MouseButton.LeftButton))
     assert ended[0].outcome is Outcome.KEPT
     assert machine(rig).persistent[Family.IPV4].large_mtu is False
+
+
+def test_enter_in_the_keep_dialog_reverts(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    _start_trial(rig, run)
+    dialog = rig.window.keep_dialog
+    assert dialog is not None and dialog.revert_button.isDefault() and not dialog.keep_button.autoDefault()
+    ended = wait(rig.vm.trialEnded, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Return))
+    assert ended[0].outcome is Outcome.REVERTED
+    _assert_reverted(rig)
