@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from app.viewmodels.simulation_vm import SimulationViewModel
 
 TICK_MS = 5
-COUNTDOWN_S, KEEP_AT = 20, 10  # make_rig's countdown ticks every 10 ms: 200 ms, kept after 100 ms
+COUNTDOWN_S, KEEP_AT = (
+    100,
+    50,
+)  # make_rig ticks every 10 ms: 1 s, kept after 0.5 s (apply() returns after its verify read, L)
 
 
 def qt_application() -> QApplication:

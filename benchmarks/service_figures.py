@@ -134,6 +134,7 @@ def _count_changes(folder: Path, runs: int) -> list[WorkCounts]:
         log.write_text("", encoding="utf-8")
         prompts, started, before = launcher.prompts, launcher.launched, len(reader.commands)
         trial = await service.begin(change, seconds=5)
+        await trial.verify()  # what the window and the CLI do during the countdown
         after_apply = len(reader.commands)
         result = await trial.keep()
         after_keep = len(reader.commands)
@@ -204,9 +205,10 @@ def work_per_change(folder: Path, runs: int) -> list[Figure]:
             [c.reads for c in counts],
             Budget(
                 2 * READS_PER_FULL_READ + families,
-                f"{READS_PER_FULL_READ} after apply + {READS_PER_FULL_READ} after keep + {families} by the helper",
+                f"{READS_PER_FULL_READ} to verify the trial + {READS_PER_FULL_READ} after keep"
+                f" + {families} by the helper",
             ),
-            f"app {first.app_reads_after_apply} after apply + {first.app_reads_after_keep} after keep, "
+            f"app {first.app_reads_after_apply} verifying the trial + {first.app_reads_after_keep} after keep, "
             f"helper {first.helper_reads}" + unexpected + ("; counts varied between runs" if varied else ""),
         ),
     ]
