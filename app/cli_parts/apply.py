@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -77,9 +76,7 @@ async def apply_change(
                     print(f"  warning: {m.describe()}", file=out)
                 left = max(1, round(options.trial - (time.monotonic() - started)))
                 keep, why = await ask_keep(left, stdin, out)
-            result = await (trial.keep() if keep else trial.revert())
-            if why:
-                result = dataclasses.replace(result, reason=why)
+            result = await (trial.keep() if keep else trial.revert(why))
         else:
             result = await services.transactions.apply(change, store=options.store)
     except ElevationCancelledError as exc:

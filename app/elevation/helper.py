@@ -173,7 +173,10 @@ class Transaction:
                 note = "" if restored else " Restoring the previous values failed too."
                 self._send(
                     Applied(
-                        False, before, tuple(self.results), f"{family.label}: {result.describe_failure()}.{note}"
+                        False,
+                        before,
+                        tuple(self.results),
+                        f"{family.label}: {result.describe_failure().rstrip('.')}.{note}",
                     ).encode()
                 )
                 return Outcome.FAILED if restored else Outcome.REVERT_FAILED

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from app.domain.commands import show_global
 from app.domain.errors import UnrecognizedOutputError, UnsupportedBuildError
 from app.domain.model import (
+    ExecutionMode,
     Family,
     FamilyState,
     LoopbackSettings,
@@ -17,6 +18,7 @@ from app.domain.model import (
     ReadProblem,
     Setting,
     Store,
+    format_value,
 )
 from app.domain.parser import parse_show_global
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
@@ -64,15 +66,22 @@ class Mismatch:
     def describe(self) -> str:
         if self.actual is None:
             return f"{self.family.label} {self.setting.label}: could not be read back to check"
+        expected, actual = _words(self.setting, self.expected), _words(self.setting, self.actual)
         if self.store is Store.PERSISTENT:
             return (
-                f"{self.family.label} {self.setting.label} was not saved: expected {self.expected}, "
-                f"the saved value is {self.actual} (a restart would bring it back)"
+                f"{self.family.label} {self.setting.label} was not saved: expected {expected}, "
+                f"the saved value is {actual} (a restart would bring it back)"
             )
         return (
-            f"{self.family.label} {self.setting.label} did not stick: expected {self.expected}, "
-            f"the machine shows {self.actual}"
+            f"{self.family.label} {self.setting.label} did not stick: expected {expected}, the machine shows {actual}"
         )
+
+
+def _words(setting: Setting, value: object) -> str:
+    """A value as people read it: on/off for large MTU, the mode's name, the number."""
+    if isinstance(value, bool | int | ExecutionMode):
+        return format_value(setting, value)
+    return str(value)
 
 
 def mismatches(

@@ -98,7 +98,7 @@ class Trial:
     state: MachineState | None = None  # set by verify(): a fresh read while the trial runs
     mismatches: tuple[Mismatch, ...] = ()
     _verify: Callable[[], Awaitable[MachineState]] | None = field(default=None, repr=False)
-    _finish: Callable[[bool], asyncio.Future[TransactionResult]] | None = field(default=None, repr=False)
+    _finish: Callable[[bool, str], asyncio.Future[TransactionResult]] | None = field(default=None, repr=False)
     _decision: asyncio.Future[TransactionResult] | None = field(default=None, repr=False)
 
     async def verify(self) -> tuple[MachineState, tuple[Mismatch, ...]]:
@@ -109,16 +109,17 @@ class Trial:
         return self.state, self.mismatches
 
     async def keep(self) -> TransactionResult:
-        return await self._decide(True)
+        return await self._decide(True, "")
 
-    async def revert(self) -> TransactionResult:
-        return await self._decide(False)
+    async def revert(self, reason: str = "") -> TransactionResult:
+        """Revert; ``reason`` (e.g. "the time ran out") is what the history and the result say."""
+        return await self._decide(False, reason)
 
-    async def _decide(self, keep: bool) -> TransactionResult:
+    async def _decide(self, keep: bool, reason: str) -> TransactionResult:
         """The first decision wins; a later one (Esc after Keep, say) waits for the same result."""
         if self._decision is None:
             assert self._finish is not None
-            self._decision = self._finish(keep)
+            self._decision = self._finish(keep, reason)
         return await asyncio.shield(self._decision)
 
     @property
@@ -277,7 +278,7 @@ class TransactionService:
             tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after) for fc in change.families)
         )
 
-        async def finish(keep: bool) -> TransactionResult:
+        async def finish(keep: bool, why: str) -> TransactionResult:
             assert conn is not None
             try:
                 with contextlib.suppress(OSError, ValueError):
@@ -293,6 +294,8 @@ class TransactionService:
                 after = await read_machine(self.reader)
                 if isinstance(done, Done):
                     outcome, reason, results = done.outcome, done.reason, message.results + done.results
+                    if outcome is Outcome.REVERTED and why and done.reason == "asked":
+                        reason = why  # the app knows why it asked: say that, not just "asked"
                 else:
                     outcome, reason, results = Outcome.FAILED, str(done), message.results
                 want = {
@@ -319,7 +322,7 @@ class TransactionService:
             seconds,
             tuple(notices),
             _verify=lambda: read_machine(reader),
-            _finish=lambda keep: asyncio.ensure_future(finish(keep)),
+            _finish=lambda keep, why: asyncio.ensure_future(finish(keep, why)),
         )
 
     def _result(

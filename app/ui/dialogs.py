@@ -39,7 +39,8 @@ class CommandsView(QWidget):
         self.text = QPlainTextEdit("\n".join(lines))
         self.text.setReadOnly(True)
         self.text.setAccessibleName(title)
-        self.text.setMaximumHeight(90)
+        self.text.setMinimumHeight(110)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # one command per line, as typed
         self.copy = QPushButton("&Copy commands")
         self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText() + "\n"))
         layout = QVBoxLayout(self)
@@ -75,7 +76,7 @@ class ApplyDialog(QDialog):
         self.setAccessibleName(title)
         intro = QLabel("<b>These settings will change:</b>")
         note = QLabel(
-            f"Windows asks once for administrator rights. The new values then run for a {countdown_s}-second "
+            f"Windows may ask once for administrator rights. The new values then run for a {countdown_s}-second "
             "trial: keep them, or they go back to the current values by themselves."
         )
         note.setWordWrap(True)
@@ -135,6 +136,7 @@ class KeepDialog(QDialog):
     def show_warnings(self, warnings: tuple[str, ...]) -> None:
         self.warnings.setText("\n".join(f"\u2022 {line}" for line in warnings))
         self.warnings.setVisible(bool(warnings))
+        self.adjustSize()  # grow to show the whole text
 
     def set_working(self, text: str) -> None:
         self._working = True  # the decision is on its way: Esc and closing change nothing now

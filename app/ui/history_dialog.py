@@ -19,6 +19,13 @@ from PySide6.QtWidgets import (
 
 from app.storage.history import HistoryEntry
 
+_REASONS = {  # the helper's own words, for people
+    "asked": "reverted on request",
+    "deadline": "no decision before the deadline",
+    "channel-dropped": "the app closed during the trial",
+    "bad-message": "the helper received something it did not accept",
+}
+
 
 class HistoryDialog(QDialog):
     revertRequested = Signal(object)  # HistoryEntry
@@ -43,7 +50,7 @@ class HistoryDialog(QDialog):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for row, entry in enumerate(entries):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.started))
-            details = entry.reason if entry.outcome != "kept" else "; ".join(entry.problems)
+            details = _REASONS.get(entry.reason, entry.reason) if entry.outcome != "kept" else "; ".join(entry.problems)
             for column, text in enumerate(
                 (when, entry.outcome or "unfinished", "; ".join(entry.requested.describe()), details)
             ):

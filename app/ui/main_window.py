@@ -153,11 +153,12 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         tools = self.menuBar().addMenu("&Tools")
-        for text, markdown in (("Copy &report for a ticket", False), ("Copy report as &Markdown", True)):
-            action = QAction(text, self)
-            action.setData(markdown)
-            action.triggered.connect(self._copy_report)
-            tools.addAction(action)
+        report_action = QAction("Copy &report for a ticket", self)
+        report_action.triggered.connect(self._copy_report_text)
+        tools.addAction(report_action)
+        markdown_action = QAction("Copy report as &Markdown", self)
+        markdown_action.triggered.connect(self._copy_report_markdown)
+        tools.addAction(markdown_action)
         history_action = QAction("&History of changes\u2026", self, shortcut=QKeySequence("Ctrl+H"))
         history_action.triggered.connect(self._history)
         tools.addAction(history_action)
@@ -233,12 +234,13 @@ class MainWindow(QMainWindow):
             self.banner.setEnabled(idle)
         if vm.busy:
             self.statusBar().setToolTip(vm.busy_text)
+            self.message_label.setStyleSheet("")  # not in the colour of an earlier message
             self.message_label.setText(vm.busy_text)
         elif self.last_message is not None:
             self._show_label(self.last_message)
         elif vm.read_at is not None:
             self.message_label.setText(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
-        self.details_button.setEnabled(bool(self.last_message and self.last_message.details))
+        self.details_button.setEnabled(idle and bool(self.last_message and self.last_message.details))
 
     def _show_label(self, message: Message) -> None:
         colour = _LEVEL_COLOURS[message.level]
@@ -254,6 +256,8 @@ class MainWindow(QMainWindow):
     # --- intent ---------------------------------------------------------------------------------------------
     @asyncSlot()
     async def _refresh(self) -> None:
+        if self.sim_vm is not None:
+            await self.sim_vm.load()  # the simulated machine may have been changed from the command line
         await self.vm.refresh()
 
     def _copy_commands(self) -> None:
@@ -308,9 +312,14 @@ class MainWindow(QMainWindow):
         self.show_message(Message(Level.INFO, "The netsh commands that undo the pending change were copied."))
 
     @asyncSlot()
-    async def _copy_report(self) -> None:
-        sender = self.sender()
-        markdown = isinstance(sender, QAction) and bool(sender.data())
+    async def _copy_report_text(self) -> None:
+        await self._copy_report(markdown=False)
+
+    @asyncSlot()
+    async def _copy_report_markdown(self) -> None:
+        await self._copy_report(markdown=True)  # a slot each: sender() is gone by the time an asyncSlot runs
+
+    async def _copy_report(self, *, markdown: bool) -> None:
         text = await self.helpdesk.report(markdown=markdown)
         QGuiApplication.clipboard().setText(text)
         self.show_message(Message(Level.INFO, "The report was copied; paste it into the ticket.", text))
@@ -396,9 +405,10 @@ class MainWindow(QMainWindow):
 
     def _details(self) -> None:
         if self.last_message and self.last_message.details:
-            box = QMessageBox(
-                QMessageBox.Icon.Information, "Details", self.last_message.text, QMessageBox.StandardButton.Close, self
+            icon = {Level.ERROR: QMessageBox.Icon.Critical, Level.WARNING: QMessageBox.Icon.Warning}.get(
+                self.last_message.level, QMessageBox.Icon.Information
             )
+            box = QMessageBox(icon, "Details", self.last_message.text, QMessageBox.StandardButton.Close, self)
             box.setDetailedText(self.last_message.details)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()

@@ -76,8 +76,16 @@ class HelpDeskViewModel(QObject):
         return list(self._warnings)
 
     # --- presets, defaults, history -----------------------------------------------------------------------
+    def _refuse_while_busy(self) -> bool:
+        if self.main.busy:
+            self.main.message.emit(Message(Level.INFO, f"Please wait: {self.main.busy_text}"))
+            return True
+        return False
+
     def apply_preset(self, preset_id: PresetId | str, families: tuple[Family, ...] = tuple(Family)) -> bool:
         """Fill pending edits with a preset; nothing is applied. False when no family can take it."""
+        if self._refuse_while_busy():
+            return False
         chosen = preset(preset_id)
         filled = False
         for family in families:
@@ -88,6 +96,12 @@ class HelpDeskViewModel(QObject):
         if filled:
             text = f"\u201c{chosen.label}\u201d is filled in: review it, then Apply."
             self.main.message.emit(Message(Level.INFO, text))
+        else:
+            self.main.message.emit(
+                Message(
+                    Level.WARNING, "No preset can be filled in: the current values could not be read (see the tabs)."
+                )
+            )
         return filled
 
     def windows_defaults(self) -> DefaultsEntry | None:
@@ -96,6 +110,8 @@ class HelpDeskViewModel(QObject):
         return lookup(self._defaults, self.scope, build) if build is not None else None
 
     def restore_windows_defaults(self, families: tuple[Family, ...]) -> bool:
+        if not self.main.can_start_from_machine_values(families, "restoring"):
+            return False
         entry = self.windows_defaults()
         if entry is None:
             self.main.message.emit(
@@ -119,6 +135,10 @@ class HelpDeskViewModel(QObject):
         """Fill pending edits with the values an entry replaced (its change's inverse); False when impossible."""
         if entry.outcome != "kept":
             self.main.message.emit(Message(Level.INFO, "Only a kept change can be reverted; this one did not stay."))
+            return False
+        if not self.main.can_start_from_machine_values(
+            tuple(fc.family for fc in entry.requested.families), "reverting a change"
+        ):
             return False
         for fc in entry.requested.inverse().families:
             view = self.main.family_view(fc.family)
@@ -158,6 +178,8 @@ class HelpDeskViewModel(QObject):
 
     async def import_profile(self, path: Path) -> bool:
         """Read a profile into pending edits (nothing is applied); a bad file changes nothing."""
+        if self._refuse_while_busy():
+            return False
 
         def read() -> bytes:
             with open(path, "rb") as handle:
@@ -171,6 +193,17 @@ class HelpDeskViewModel(QObject):
             return False
         except ValidationError as exc:
             self.main.message.emit(Message(Level.ERROR, f"{path.name} was not imported: {exc}. Nothing was changed."))
+            return False
+        if self._refuse_while_busy():  # something started while the file was read
+            return False
+        unreadable = [f.label for f in values if not self.main.family_view(f).editable]
+        if unreadable:
+            self.main.message.emit(
+                Message(
+                    Level.WARNING,
+                    f"{path.name} was not imported: {' and '.join(unreadable)} cannot be changed right now.",
+                )
+            )
             return False
         for family, settings in values.items():
             self.main.set_pending(family, settings)

@@ -194,8 +194,31 @@ class MainViewModel(QObject):
             self._pending = self._state.settings()
             self.changed.emit()
 
+    def can_start_from_machine_values(self, families: tuple[Family, ...], what: str) -> bool:
+        """Restores start from the machine's values: refuse (with a message) while busy, with other pending
+        edits (they would be applied along with it, unnoticed), or when a family cannot be read."""
+        if self.busy:
+            self._post(Level.INFO, f"Please wait: {self._busy_text}")
+            return False
+        if self.has_pending:
+            self._post(
+                Level.WARNING,
+                f"Apply or discard the pending edits first: {what} starts from the machine's current values.",
+            )
+            return False
+        unreadable = [f.label for f in families if not self.family_view(f).editable]
+        if unreadable:
+            self._post(
+                Level.WARNING,
+                f"{' and '.join(unreadable)} cannot be restored: the current values cannot be read (see the tab).",
+            )
+            return False
+        return True
+
     def restore_original(self, families: tuple[Family, ...]) -> bool:
         """Put the original values of ``families`` into pending edits; False (with a message) when unknown."""
+        if not self.can_start_from_machine_values(families, "restoring"):
+            return False
         missing = [f.label for f in families if f not in self._originals]
         if missing:
             self._post(Level.WARNING, f"No original values are known for {', '.join(missing)}.")
@@ -296,7 +319,8 @@ class MainViewModel(QObject):
             await self._take_state(exc.result.state, keep_edits=True)
             self._post(
                 Level.ERROR,
-                f"The change could not be applied: {exc}. The previous values were kept.",
+                f"The change could not be applied: {str(exc).rstrip('.')}. The values shown are the machine's "
+                "values now.",
                 format_runs(exc.result.results),
             )
             return
@@ -343,7 +367,7 @@ class MainViewModel(QObject):
         self.countdown.stop()
         self._set_busy("Keeping the new values\u2026" if keep else "Restoring the previous values\u2026")
         try:
-            result = await (trial.keep() if keep else trial.revert())
+            result = await (trial.keep() if keep else trial.revert(reason or "reverted on request"))
         finally:
             self._trial = None
             self._trial_task = None

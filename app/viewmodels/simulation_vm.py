@@ -48,8 +48,11 @@ class SimulationViewModel(QObject):
         """Change profile fields (build=..., language=..., elevated=..., latency_ms=..., uac=...)."""
         if "uac" in fields and isinstance(fields["uac"], str):
             fields["uac"] = UacAnswer(fields["uac"])
+        # Start from the file, not from what was shown: the command line may have changed other fields since.
+        current = (await asyncio.get_running_loop().run_in_executor(None, self.state.load)).profile
+        self._set(current)
         try:
-            profile = dataclasses.replace(self._profile, **fields)  # type: ignore[arg-type]
+            profile = dataclasses.replace(current, **fields)  # type: ignore[arg-type]
         except (ValidationError, TypeError, ValueError) as exc:
             self.failed.emit(f"That simulated profile is not valid: {exc}")
             return

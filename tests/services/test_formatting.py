@@ -34,3 +34,8 @@ def test_runs_are_listed_with_exit_code_and_output() -> None:
     assert "> netsh interface ipv4 show global\n[exit code 1, 0.25 s]\nThe parameter is incorrect." in text
     assert "[timed out, 15.00 s]\n(no output)" in text
     assert LoopbackSettings(ExecutionMode.INLINE, 1, False).describe() == "inline, 1 worker, large MTU off"
+
+
+def test_mismatches_use_the_words_people_read() -> None:
+    off = Mismatch(Family.IPV6, Setting.LARGE_MTU, False, True)
+    assert off.describe() == "IPv6 large MTU did not stick: expected off, the machine shows on"

@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 import qasync
 
-from app.gui import build_gui
+from app.gui import Gui, build_gui
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, sim_state
 from app.runners.sim_profile import SimProfile
@@ -99,6 +99,7 @@ class Rig:
     services: Services
     paths: AppPaths
     helpdesk: HelpDeskViewModel
+    gui: Gui
 
 
 def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int = 15) -> Rig:
@@ -112,7 +113,15 @@ def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int =
     assert gui.sim_vm is not None
     qtbot.addWidget(gui.window)
     gui.window.show()
-    return Rig(gui.window, gui.vm, gui.sim_vm, state, services, paths, gui.helpdesk)
+    return Rig(gui.window, gui.vm, gui.sim_vm, state, services, paths, gui.helpdesk, gui)
+
+
+async def settle(timeout_s: float = 20.0) -> None:
+    """Wait for every other task on the loop (a test must not end with work in flight: pytest-qt processes
+    Qt events between phases, where qasync would step tasks without a running loop)."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    if others:
+        await asyncio.wait(others, timeout=timeout_s)
 
 
 @pytest.fixture
@@ -132,9 +141,16 @@ def rig_factory(qtbot: Any, tmp_path: Path, run: Callable[[Awaitable[Any]], Any]
     # Delete Qt objects here, on the GUI thread: left to the garbage collector they may be destroyed on one of
     # the loop's worker threads, where Qt cannot stop their timers.
     for rig in rigs:
+        for obj in (rig.vm, rig.sim_vm, rig.helpdesk):
+            obj.blockSignals(True)  # the test is over: nothing may start new work now
+        rig.gui.stop()  # background work (machine facts, the BBR2 check) ends before its objects do
+        run(rig.gui.drained())
+    run(settle())  # slots still running (a refresh a signal started) finish before their objects are deleted
+    for rig in rigs:
         rig.vm.countdown.stop()
         for obj in (rig.vm, rig.sim_vm, rig.helpdesk):
             obj.deleteLater()
     rigs.clear()
+    run(asyncio.sleep(0.01))  # deferred deletes run on the qasync loop (a nested Qt loop has no asyncio loop)
+    run(settle())
     gc.collect()
-    qtbot.wait(0)

@@ -78,8 +78,9 @@ def test_report_has_both_families_pending_and_history(
 def test_copy_report_puts_it_on_the_clipboard(rig_factory: Callable[..., Rig], wait: SignalWaiter) -> None:
     rig = rig_factory()
     QGuiApplication.clipboard().clear()
-    rig.window._copy_report()
+    rig.window._copy_report_markdown()
     wait.until(lambda: "Loopback Tuner" in QGuiApplication.clipboard().text())
+    assert QGuiApplication.clipboard().text().startswith("### Loopback Tuner")  # Markdown, not plain text
     assert rig.window.last_message is not None and "copied" in rig.window.last_message.text
 
 
@@ -167,3 +168,18 @@ def test_netsh_runs_reach_the_support_log(rig_factory: Callable[..., Rig], run: 
     log = (tmp_path / "logs" / LOG_FILE).read_text(encoding="utf-8")
     assert "netsh interface ipv4 show global store=active -> exit 0" in log
     assert "Loopback Execution Mode" in log
+
+
+def test_import_and_presets_wait_while_something_runs(
+    rig_factory: Callable[..., Rig], run: Run, tmp_path: Path
+) -> None:
+    rig = rig_factory()
+    good = tmp_path / "good.json"
+    assert run(rig.helpdesk.export_profile(good, pending=False))
+    messages = messages_of(rig)
+    rig.vm._set_busy("Applying\u2026")
+    assert not run(rig.helpdesk.import_profile(good))
+    assert not rig.helpdesk.apply_preset(PresetId.LATENCY)
+    assert messages[-1].text.startswith("Please wait")
+    rig.vm._set_busy("")
+    assert not rig.vm.has_pending  # nothing was filled in behind the user's back

@@ -14,7 +14,7 @@ from app.domain.model import ExecutionMode, Family, LoopbackSettings, Store
 from app.elevation.protocol import Outcome
 from app.runners.sim_profile import Fault, SimProfile, UacAnswer
 from app.viewmodels.messages import Level, Message
-from tests.ui.conftest import Rig, SignalWaiter
+from tests.ui.conftest import Rig, SignalWaiter, settle
 
 Run = Callable[[Any], Any]
 INITIAL = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
@@ -376,3 +376,27 @@ def test_enter_in_the_keep_dialog_reverts(
     ended = wait(rig.vm.trialEnded, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Return))
     assert ended[0].outcome is Outcome.REVERTED
     _assert_reverted(rig)
+
+
+def test_the_banner_keeps_changes_made_from_the_command_line(rig_factory: Callable[..., Rig], run: Run) -> None:
+    rig = rig_factory()
+    rig.state.set_profile(SimProfile(elevated=True, congestion_provider="bbr2", latency_ms=100))  # e.g. the CLI
+    run(rig.sim_vm.update(build=26100))
+    run(settle())  # the re-read and the BBR2 check the change started
+    profile = rig.state.load().profile
+    assert (profile.build, profile.congestion_provider, profile.latency_ms) == (26100, "bbr2", 100)
+    assert rig.window.banner is not None and rig.window.banner.latency.value() == 100
+
+
+def test_restore_is_refused_with_other_pending_edits_or_unreadable_values(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory()
+    messages: list[Message] = []
+    rig.vm.message.connect(messages.append)
+    rig.vm.set_workers(Family.IPV4, 9)
+    assert not rig.vm.restore_original((Family.IPV6,))
+    assert "pending edits first" in messages[-1].text
+    rig.vm.discard()
+    unreadable = rig_factory(SimProfile(elevated=True, build=17134))
+    unreadable.vm.message.connect(messages.append)
+    assert not unreadable.vm.restore_original((Family.IPV4, Family.IPV6))
+    assert "cannot be restored" in messages[-1].text and "already has" not in messages[-1].text
