@@ -90,7 +90,7 @@ class ApplyDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (intro, _list(summary), note, self.commands, buttons):
             layout.addWidget(widget)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(720)  # a whole netsh command fits on one line
 
 
 class KeepDialog(QDialog):
