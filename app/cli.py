@@ -28,7 +28,6 @@ from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import (
     Change,
     Family,
-    FamilyChange,
     LoopbackSettings,
     MachineState,
     ReadProblem,
@@ -41,7 +40,7 @@ from app.domain.presets import PresetId, preset
 from app.paths import AppPaths
 from app.runners.factory import choose_backend
 from app.runners.sim_profile import KNOWN_BUILDS, Fault, UacAnswer
-from app.services.planning import FamilyUnavailableError
+from app.services.planning import FamilyUnavailableError, plan_targets
 from app.services.recovery import recover_interrupted
 from app.support_log import configure_logging
 from app.wiring import Services, build_services
@@ -203,16 +202,14 @@ def _print_state(state: MachineState, store: Store, out: TextIO) -> None:
 def _plan(state: MachineState, args: argparse.Namespace) -> Change:
     """The change the set/commands options ask for; raises FamilyUnavailableError for an unreadable family."""
     patch = SettingsPatch(args.mode, args.workers, args.large_mtu)
-    items = []
-    for family in tuple(Family) if args.family == "both" else (Family(args.family),):
-        fs = state[family]
-        if fs.settings is None:
-            failure = fs.failure
-            assert failure is not None
-            raise FamilyUnavailableError(family, failure.problem, failure.message)
-        base = preset(args.preset).settings(fs.settings, os.cpu_count()) if args.preset else fs.settings
-        items.append(FamilyChange(family, fs.settings, base.with_patch(patch)))
-    return Change(tuple(items))
+    chosen = preset(args.preset) if args.preset else None
+
+    def target(_family: Family, current: LoopbackSettings) -> LoopbackSettings:
+        base = chosen.settings(current, os.cpu_count()) if chosen else current
+        return base.with_patch(patch)
+
+    families = tuple(Family) if args.family == "both" else (Family(args.family),)
+    return plan_targets(state, families, target)
 
 
 async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:

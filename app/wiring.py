@@ -7,7 +7,7 @@ use: ``show`` and the window's first read never pay for them (make bench measure
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -18,37 +18,17 @@ from app.runners.logging_runner import LoggingRunner
 from app.storage.history import History
 
 if TYPE_CHECKING:
-    from app.elevation.launchers import HelperLauncher, HelperProcess
+    from app.elevation.launchers import HelperLauncher
     from app.services.machine_info import MachineInfoSource
     from app.services.transactions import HelperBackend, TransactionService
 
 
-class _SimulatedLauncher:
-    """Chooses at each launch: no prompt when the simulated session is elevated, else the simulated UAC."""
-
-    def __init__(self, backend: Backend) -> None:
-        from app.elevation.launchers import ProcessLauncher, SimulatedUacLauncher
-
-        self.state = sim_state(backend)
-        self.uac = SimulatedUacLauncher(self.state)
-        self.plain = ProcessLauncher()
-
-    @property
-    def prompts(self) -> int:
-        return self.uac.prompts
-
-    def launch(self, args: Sequence[str], authkey: bytes) -> HelperProcess:
-        if self.state.load().profile.elevated:
-            return self.plain.launch(args, authkey)
-        return self.uac.launch(args, authkey)
-
-
 def make_launcher(backend: Backend, owner_hwnd: Callable[[], int | None] = lambda: None) -> HelperLauncher:
     """The helper launcher for ``backend``: a UAC prompt only where elevation is needed and real."""
-    from app.elevation.launchers import ProcessLauncher
+    from app.elevation.launchers import ProcessLauncher, SimulatedUacLauncher
 
     if backend.kind is BackendKind.SIMULATED:
-        return _SimulatedLauncher(backend)
+        return SimulatedUacLauncher(sim_state(backend))
     if backend.kind is BackendKind.SYSTEM and sys.platform == "win32":
         from app.elevation.launchers import UacLauncher
         from app.platform.windows import default_api, is_elevated

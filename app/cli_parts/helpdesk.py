@@ -14,26 +14,21 @@ from app.cli_parts.reading import originals_store, read_state
 from app.domain.defaults import lookup, parse_defaults
 from app.domain.errors import ValidationError
 from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk
-from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState
+from app.domain.model import Change, Family, LoopbackSettings, MachineState
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.runners.factory import Backend, sim_state
 from app.runners.sim_profile import SimProfile
+from app.services.planning import FamilyUnavailableError, plan_targets
 from app.services.report import ReportInput, build_report
 from app.storage.files import write_atomic
 from app.wiring import Services
 
 
 def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> Change:
-    items = []
-    for family, target in targets.items():
-        current = state[family].settings
-        if current is None:
-            failure = state[family].failure
-            raise UsageError(
-                f"{family.label} cannot be read ({failure.message if failure else 'unknown'}); nothing was changed"
-            )
-        items.append(FamilyChange(family, current, target))
-    return Change(tuple(items))
+    try:
+        return plan_targets(state, targets, lambda family, _current: targets[family])
+    except FamilyUnavailableError as exc:
+        raise UsageError(f"{exc.family.label} cannot be read ({exc.message}); nothing was changed") from None
 
 
 def _families(value: str) -> tuple[Family, ...]:

@@ -111,7 +111,8 @@ class ProcessLauncher:
 
 
 class SimulatedUacLauncher(ProcessLauncher):
-    """The simulated machine's UAC prompt: answers as its profile says, then starts a plain process."""
+    """The simulated machine's UAC: no prompt when its session runs as administrator; otherwise the prompt
+    answers as the profile says, then a plain process starts."""
 
     def __init__(self, state: SimStateFile, program: Sequence[str] | None = None) -> None:
         super().__init__(program)
@@ -123,9 +124,11 @@ class SimulatedUacLauncher(ProcessLauncher):
         return self._prompts
 
     def launch(self, args: Sequence[str], authkey: bytes) -> HelperProcess:
-        self._prompts += 1
-        if self.state.load().profile.uac is UacAnswer.CANCEL:
-            raise ElevationCancelledError()
+        profile = self.state.load().profile
+        if not profile.elevated:
+            self._prompts += 1
+            if profile.uac is UacAnswer.CANCEL:
+                raise ElevationCancelledError()
         return super().launch(args, authkey)
 
 

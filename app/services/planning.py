@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from app.domain.errors import LoopbackTunerError
-from app.domain.model import Change, Family, FamilyChange, MachineState, ReadProblem, SettingsPatch
+from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, ReadProblem, SettingsPatch
 
 
 class FamilyUnavailableError(LoopbackTunerError):
@@ -13,11 +13,14 @@ class FamilyUnavailableError(LoopbackTunerError):
 
     def __init__(self, family: Family, problem: ReadProblem, message: str) -> None:
         super().__init__(f"{family.label}: {message}")
-        self.family, self.problem = family, problem
+        self.family, self.problem, self.message = family, problem, message
 
 
-def plan_change(state: MachineState, families: Iterable[Family], patch: SettingsPatch) -> Change:
-    """The change that applies ``patch`` to each family; raises FamilyUnavailableError for an unreadable one."""
+def plan_targets(
+    state: MachineState, families: Iterable[Family], target: Callable[[Family, LoopbackSettings], LoopbackSettings]
+) -> Change:
+    """The change to ``target(family, current)`` for each family; raises FamilyUnavailableError for an unreadable
+    one (a change is only ever planned from values that were read)."""
     items = []
     for family in families:
         fs = state[family]
@@ -25,5 +28,10 @@ def plan_change(state: MachineState, families: Iterable[Family], patch: Settings
             failure = fs.failure
             assert failure is not None
             raise FamilyUnavailableError(family, failure.problem, failure.message)
-        items.append(FamilyChange(family, fs.settings, fs.settings.with_patch(patch)))
+        items.append(FamilyChange(family, fs.settings, target(family, fs.settings)))
     return Change(tuple(items))
+
+
+def plan_change(state: MachineState, families: Iterable[Family], patch: SettingsPatch) -> Change:
+    """The change that applies ``patch`` to each family; raises FamilyUnavailableError for an unreadable one."""
+    return plan_targets(state, families, lambda _family, current: current.with_patch(patch))

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -85,7 +86,7 @@ class MainViewModel(QObject):
         history: History,
         originals: OriginalsStore,
         *,
-        lock_path: object = None,
+        lock_path: Path | None = None,
         countdown_s: int = DEFAULT_COUNTDOWN_S,
         countdown: Countdown | None = None,
         parent: QObject | None = None,
@@ -268,12 +269,8 @@ class MainViewModel(QObject):
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
         if self._lock_path is not None:
-            from pathlib import Path
-
             loop = asyncio.get_running_loop()
-            entries, notices = await loop.run_in_executor(
-                None, recover_interrupted, self.history, Path(str(self._lock_path))
-            )
+            entries, notices = await loop.run_in_executor(None, recover_interrupted, self.history, self._lock_path)
             for notice in notices:
                 self._post(Level.WARNING, notice)
             for entry in entries:
