@@ -143,7 +143,7 @@ class SimulatedMachine:
             rows += [(_label(lang, label), value) for label, value in _ROWS_NEW_BUILDS]
         width = max(len(label) for label, _ in rows) + 4
         body = "\n".join(f"{label.ljust(width)}: {value}" for label, value in rows)
-        return f"{header}\n\n{title}\n{'-' * 46}\n{body}\n\n"
+        return f"{header}\n\n{title}\n{'-' * 45}\n{body}\n\n"
 
     def _set(self, family: Family, tags: list[str], *, as_admin: bool) -> tuple[int, str] | str:
         if not tags:
