@@ -10,7 +10,6 @@ goes away, or says nothing by the deadline, it restores the values it found.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import re
 import signal
@@ -97,6 +96,14 @@ def _safe_run(run: RunFn, argv: Argv) -> CommandResult:
         return CommandResult(argv, None, "", str(exc))
 
 
+def _guarded_run(run: RunFn, argv: Argv) -> CommandResult:
+    """A restoring run: any exception is a failed run, so one failure never stops the next family's restore."""
+    try:
+        return _safe_run(run, argv)
+    except Exception as exc:
+        return CommandResult(argv, None, "", f"internal error: {exc!r}")
+
+
 class Transaction:
     """The trial, independent of how netsh is run and how the channel is made (tested directly)."""
 
@@ -115,26 +122,28 @@ class Transaction:
         self.deadline_s = deadline_s
         self.deadline = clock() + deadline_s  # restarted when the change is in effect: the app's time starts then
         self.results: list[CommandResult] = []
+        self.undone: Outcome | None = None  # set when an unexpected error made the trial put everything back
 
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, ValueError):  # the app is gone; the transaction still ends safely
             self.conn.send_bytes(data)
 
-    def _restore(self, before: dict[Family, LoopbackSettings], families: list[Family]) -> bool:
+    def _restore(self, before: dict[Family, LoopbackSettings], families: list[Family], store: Store) -> bool:
+        """Put ``store`` of ``families`` back to ``before``; never raises (each failure is a failed run)."""
         ok = True
         for family, patch in self.changes:
             if family in families:
-                result = _safe_run(self.run, set_global(family, _restore_patch(before[family], patch), Store.ACTIVE))
+                result = _guarded_run(self.run, set_global(family, _restore_patch(before[family], patch), store))
                 self.results.append(result)
                 ok = ok and result.ok
         return ok
 
-    def _read_before(self) -> dict[Family, LoopbackSettings] | str:
+    def _read_before(self, store: Store = Store.ACTIVE) -> dict[Family, LoopbackSettings] | str:
         from app.services.reading import reading_from
 
         before = {}
         for family, _ in self.changes:
-            result = _safe_run(self.run, show_global(family, Store.ACTIVE))
+            result = _safe_run(self.run, show_global(family, store))
             reading = reading_from(result)
             if not isinstance(reading, LoopbackSettings):
                 return f"{family.label}: {reading.message}"
@@ -157,48 +166,89 @@ class Transaction:
             return False, RevertReason.BAD_MESSAGE
 
     def execute(self) -> Outcome:
+        """Apply, wait for the decision, keep or revert; returns how it ended.
+
+        Everything after the first ``set`` runs under one try/finally: unless the machine reached its final
+        state (kept, or put back), whatever was touched (active store, and saved store during a keep) is put
+        back before any exception leaves, so a bug here can never leave a trial applied. The exception is then
+        re-raised for ``main`` to report as a failure.
+        """
         before = self._read_before()
         if isinstance(before, str):
             self._send(
                 Applied(False, {}, tuple(self.results), f"could not read the values to restore: {before}").encode()
             )
             return Outcome.FAILED
-        touched: list[Family] = []
+        touched: list[Family] = []  # active store
+        saved_before: dict[Family, LoopbackSettings] = {}  # saved store, during a keep
+        settled = False  # the machine is in its final state: nothing is left to put back
+        try:
+            for family, patch in self.changes:
+                touched.append(family)  # before the run: a failed or killed run may still have changed something
+                result = _safe_run(self.run, set_global(family, patch, Store.ACTIVE))
+                self.results.append(result)
+                if not result.ok:
+                    restored = self._restore(before, touched, Store.ACTIVE)
+                    settled = True
+                    note = "" if restored else " Restoring the previous values failed too."
+                    why = f"{family.label}: {result.describe_failure().rstrip('.')}.{note}"
+                    self._send(Applied(False, before, tuple(self.results), why).encode())
+                    return Outcome.FAILED if restored else Outcome.REVERT_FAILED
+            self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
+            self._send(Applied(True, before, tuple(self.results)).encode())
+            applied_count = len(self.results)
+            keep, reason = self._wait_decision()
+            if keep:
+                outcome, why = self._keep(saved_before)
+            else:
+                assert reason is not None
+                restored = self._restore(before, [f for f, _ in self.changes], Store.ACTIVE)
+                outcome, why = (Outcome.REVERTED if restored else Outcome.REVERT_FAILED), reason.value
+            settled = True
+            self._send(Done(outcome, why, tuple(self.results[applied_count:])).encode())
+            return outcome
+        except BaseException as exc:
+            if not settled:
+                settled = True
+                self._undo_all(before, touched, saved_before, exc)
+            raise
+
+    def _keep(self, saved_before: dict[Family, LoopbackSettings]) -> tuple[Outcome, str]:
+        """Make the trial values persistent when asked to; ``saved_before`` learns each saved store touched."""
+        if self.keep_store is not Store.PERSISTENT:
+            return Outcome.KEPT, "kept"
+        saved = self._read_before(Store.PERSISTENT)  # what a failure during the keep must put back
+        if isinstance(saved, str):
+            return Outcome.KEEP_FAILED, f"the saved values could not be read ({saved}); the change lasts until reboot"
+        outcome, why = Outcome.KEPT, "kept"
         for family, patch in self.changes:
-            result = _safe_run(self.run, set_global(family, patch, Store.ACTIVE))
+            saved_before[family] = saved[family]
+            result = _safe_run(self.run, set_global(family, patch, Store.PERSISTENT))
             self.results.append(result)
-            touched.append(family)  # a failed or killed run may still have changed something
             if not result.ok:
-                restored = self._restore(before, touched)
-                note = "" if restored else " Restoring the previous values failed too."
-                self._send(
-                    Applied(
-                        False,
-                        before,
-                        tuple(self.results),
-                        f"{family.label}: {result.describe_failure().rstrip('.')}.{note}",
-                    ).encode()
-                )
-                return Outcome.FAILED if restored else Outcome.REVERT_FAILED
-        self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
-        self._send(Applied(True, before, tuple(self.results)).encode())
-        applied_count = len(self.results)
-        keep, reason = self._wait_decision()
-        if keep:
-            outcome, why = Outcome.KEPT, "kept"
-            if self.keep_store is Store.PERSISTENT:
-                for family, patch in self.changes:
-                    result = _safe_run(self.run, set_global(family, patch, Store.PERSISTENT))
-                    self.results.append(result)
-                    if not result.ok:
-                        outcome = Outcome.KEEP_FAILED
-                        why = f"saving {family.label} failed ({result.describe_failure()}); it lasts until reboot"
-        else:
-            assert reason is not None
-            restored = self._restore(before, [f for f, _ in self.changes])
-            outcome, why = (Outcome.REVERTED if restored else Outcome.REVERT_FAILED), reason.value
-        self._send(Done(outcome, why, tuple(self.results[applied_count:])).encode())
-        return outcome
+                outcome = Outcome.KEEP_FAILED
+                why = f"saving {family.label} failed ({result.describe_failure()}); it lasts until reboot"
+        return outcome, why
+
+    def _undo_all(
+        self,
+        before: dict[Family, LoopbackSettings],
+        touched: list[Family],
+        saved_before: dict[Family, LoopbackSettings],
+        error: BaseException | None,
+    ) -> None:
+        """After an unexpected error: put back every store touched, then tell the app (if it still listens)."""
+        start = len(self.results)
+        restored = True
+        if saved_before:  # first: writing the saved store may also write the active one (see FACTS.md)
+            restored = self._restore(saved_before, list(saved_before), Store.PERSISTENT)
+        restored = self._restore(before, touched, Store.ACTIVE) and restored
+        outcome = Outcome.REVERTED if restored else Outcome.REVERT_FAILED
+        self.undone = outcome
+        with contextlib.suppress(Exception):  # the error may have been the channel or the encoding itself
+            self._send(Done(outcome, RevertReason.HELPER_ERROR.value, tuple(self.results[start:])).encode())
+        if error is not None:
+            print(f"helper: unexpected error, the previous values were put back: {error!r}", file=sys.stderr)
 
 
 def _helper_runner(options: argparse.Namespace) -> NetshRunner:
@@ -260,7 +310,16 @@ def check_address(address: str, platform: str = sys.platform) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed."""
+    """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed (never anything else)."""
+    try:
+        return _main(argv)
+    except BaseException as exc:  # a bug must never exit 1 ("reverted"): the trial has put back what it touched
+        with contextlib.suppress(Exception):
+            print(f"helper: failed: {exc!r}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the app's terminal must not skip the revert
     try:
@@ -286,11 +345,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
         return EXIT_FAILED
 
-    def run(argv: Argv) -> CommandResult:
-        return asyncio.run(runner.run(argv))
-
     with conn:
+        # The blocking call, straight: no event loop per netsh run in the elevated process.
         outcome = Transaction(
-            run, conn, changes, deadline_s=options.deadline_seconds, keep_store=Store(options.keep_store)
+            runner.run_blocking,
+            conn,
+            changes,
+            deadline_s=options.deadline_seconds,
+            keep_store=Store(options.keep_store),
         ).execute()
     return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)

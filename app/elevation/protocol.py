@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.domain.model import Change, Family, LoopbackSettings
@@ -11,6 +12,8 @@ from app.runners.base import CommandResult
 
 MAX_MESSAGE_BYTES = 256 * 1024
 DECISION_MAX_BYTES = 256  # the helper never accepts more than a decision from the app
+MAX_TEXT_CHARS = 4000  # one netsh output or message in a helper message; longer ones are shortened
+_SHORTENED = "\n[... shortened ...]"
 
 
 class Outcome(enum.StrEnum):
@@ -28,6 +31,7 @@ class RevertReason(enum.StrEnum):
     DEADLINE = "deadline"
     CHANNEL_DROPPED = "channel-dropped"
     BAD_MESSAGE = "bad-message"
+    HELPER_ERROR = "helper-error"  # the helper hit an unexpected error and put the previous values back
 
 
 class ProtocolError(Exception):
@@ -39,6 +43,36 @@ def encode(message: dict[str, object]) -> bytes:
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError("message too large")
     return data
+
+
+def shorten(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, saying so (its start is kept: netsh's first line says why)."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(_SHORTENED))] + _SHORTENED
+
+
+def _shortened(result: CommandResult, limit: int) -> CommandResult:
+    return CommandResult(
+        result.argv, result.exit_code, shorten(result.stdout, limit), shorten(result.stderr, limit),
+        result.duration_s, result.timed_out,
+    )  # fmt: skip
+
+
+def encode_fitting(build: Callable[[int], dict[str, object]]) -> bytes:
+    """Encode ``build(limit)`` with the longest text limit that fits MAX_MESSAGE_BYTES (never raises for size).
+
+    A helper message must always go out whole: a change that cannot be reported is a change that cannot be
+    kept or reverted in an orderly way.
+    """
+    limit = MAX_TEXT_CHARS
+    while True:
+        try:
+            return encode(build(limit))
+        except ProtocolError:
+            if limit == 0:
+                raise
+            limit //= 4
 
 
 def decode(data: bytes) -> dict[str, object]:
@@ -74,13 +108,14 @@ class Applied:
     message: str = ""
 
     def encode(self) -> bytes:
-        return encode(
-            {
+        """The message as sent, its texts shortened until it fits (see encode_fitting)."""
+        return encode_fitting(
+            lambda limit: {
                 "type": "applied",
                 "ok": self.ok,
-                "message": self.message,
+                "message": shorten(self.message, max(limit, 200)),
                 "before": {f.value: s.to_json() for f, s in self.before.items()},
-                "results": [r.to_json() for r in self.results],
+                "results": [_shortened(r, limit).to_json() for r in self.results],
             }
         )
 
@@ -94,12 +129,13 @@ class Done:
     results: tuple[CommandResult, ...]
 
     def encode(self) -> bytes:
-        return encode(
-            {
+        """The message as sent, its texts shortened until it fits (see encode_fitting)."""
+        return encode_fitting(
+            lambda limit: {
                 "type": "done",
                 "outcome": self.outcome.value,
-                "reason": self.reason,
-                "results": [r.to_json() for r in self.results],
+                "reason": shorten(self.reason, max(limit, 200)),
+                "results": [_shortened(r, limit).to_json() for r in self.results],
             }
         )
 

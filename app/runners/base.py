@@ -87,3 +87,7 @@ class NetshRunner(Protocol):
     async def run(self, argv: Argv) -> CommandResult:
         """Run once; raises NetshMissingError only when the program cannot be started at all."""
         ...
+
+    def run_blocking(self, argv: Argv) -> CommandResult:
+        """The same run, blocking the calling thread (the helper, the command line; never the GUI thread)."""
+        ...

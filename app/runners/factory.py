@@ -7,7 +7,8 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from app.domain.errors import ValidationError
 from app.paths import AppPaths
@@ -15,6 +16,9 @@ from app.runners.base import NetshRunner
 from app.runners.sim_store import SimStateFile
 from app.runners.simulated import SimulatedRunner
 from app.runners.subprocess_runner import SubprocessRunner
+
+if TYPE_CHECKING:
+    from app.platform.win32api import Win32Api
 
 ENV_NETSH = "LOOPBACK_TUNER_NETSH"
 
@@ -111,10 +115,30 @@ def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 
             codepage=_windows_codepage(),
             label=f"netsh at {backend.netsh} (custom)",
         )
-    from app.platform.windows import default_api, netsh_path
+    from app.platform.windows import default_api
 
-    api = default_api()
-    return SubprocessRunner([str(netsh_path(api))], timeout_s=timeout_s, codepage=_child_codepage(api))
+    return system_netsh_runner(default_api(), timeout_s=timeout_s)
+
+
+def system_netsh_runner(api: Win32Api, *, timeout_s: float) -> SubprocessRunner:
+    """Windows' own netsh, started by its System32 path with a minimal environment, in System32.
+
+    The helper runs it elevated: nothing of the user's environment (PATH, a planted DLL folder, a working folder
+    the user can write) may reach it. SystemRoot is what Windows programs need to find their own files; PATH is
+    System32 alone (seen from netsh, which is native, so never Sysnative). Whether netsh needs any other variable
+    is UNCONFIRMED; a missing one shows up as a failed or unrecognised read, never as a wrong value.
+    """
+    from app.platform.windows import netsh_path
+
+    root = api.get_system_root()
+    system32 = str(PureWindowsPath(root, "System32"))
+    return SubprocessRunner(
+        [str(netsh_path(api))],
+        timeout_s=timeout_s,
+        codepage=_child_codepage(api),
+        env={"SystemRoot": root, "PATH": system32},
+        cwd=system32,
+    )
 
 
 def _child_codepage(api: object) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from app.domain.commands import Argv, display
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
@@ -20,10 +22,22 @@ class LoggingRunner:
         return self.inner.description
 
     async def run(self, argv: Argv) -> CommandResult:
-        try:
+        with _not_started_logged(argv):
             result = await self.inner.run(argv)
-        except NetshMissingError as exc:
-            logging.getLogger(LOGGER).warning("netsh: %s -> not started: %s", display(argv), exc)
-            raise
         log_results([result])
         return result
+
+    def run_blocking(self, argv: Argv) -> CommandResult:
+        with _not_started_logged(argv):
+            result = self.inner.run_blocking(argv)
+        log_results([result])
+        return result
+
+
+@contextlib.contextmanager
+def _not_started_logged(argv: Argv) -> Iterator[None]:
+    try:
+        yield
+    except NetshMissingError as exc:
+        logging.getLogger(LOGGER).warning("netsh: %s -> not started: %s", display(argv), exc)
+        raise

@@ -39,6 +39,19 @@ class SimulatedRunner:
         code, text = outcome
         return CommandResult(argv, code, text, "", time.monotonic() - started)
 
+    def run_blocking(self, argv: Argv) -> CommandResult:
+        """The same run, blocking (latency and a hang included); for the helper process, never the GUI thread."""
+        started = time.monotonic()
+        profile = self.state.load().profile
+        if profile.latency_ms:
+            time.sleep(profile.latency_ms / 1000)
+        outcome = self.run_now(argv)
+        if isinstance(outcome, str):  # HANG
+            time.sleep(self.timeout_s)
+            return CommandResult(argv, None, "", "", time.monotonic() - started, timed_out=True)
+        code, text = outcome
+        return CommandResult(argv, code, text, "", time.monotonic() - started)
+
     def run_now(self, argv: Argv) -> tuple[int, str] | str:
         """Execute against the state file without latency; returns (exit code, text) or HANG."""
 

@@ -26,6 +26,7 @@ class SubprocessRunner:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         codepage: int | None = None,
         env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
         label: str | None = None,
     ) -> None:
         if not program:
@@ -34,6 +35,7 @@ class SubprocessRunner:
         self._timeout_s = timeout_s
         self._codepage = codepage
         self._env = dict(env) if env is not None else None
+        self._cwd = cwd
         self._label = label or f"netsh at {self._program[0]}"
 
     @property
@@ -43,6 +45,16 @@ class SubprocessRunner:
     @property
     def program(self) -> tuple[str, ...]:
         return self._program
+
+    @property
+    def environment(self) -> dict[str, str] | None:
+        """The child's whole environment, or None to inherit ours."""
+        return dict(self._env) if self._env is not None else None
+
+    @property
+    def working_folder(self) -> str | None:
+        """The child's working folder, or None for ours."""
+        return self._cwd
 
     async def run(self, argv: Argv) -> CommandResult:
         return await asyncio.get_running_loop().run_in_executor(None, self.run_blocking, tuple(argv))
@@ -60,6 +72,7 @@ class SubprocessRunner:
                 shell=False,
                 check=False,
                 env=self._env,
+                cwd=self._cwd,
                 creationflags=flags,
             )
         except subprocess.TimeoutExpired as exc:

@@ -24,6 +24,7 @@ _REASONS = {  # the helper's own words, for people
     "deadline": "no decision before the deadline",
     "channel-dropped": "the app closed during the trial",
     "bad-message": "the helper received something it did not accept",
+    "helper-error": "the helper hit an unexpected error and put the previous values back",
 }
 
 
