@@ -105,10 +105,8 @@ async def cmd_restore(
     families = _families(args.family)
     state = await read_state(services)
     if args.source == "original":
-        store = originals_store(services)
-        originals = load_originals(store).values  # the one decision: machine-wide record, else this user's
-        for notice in store.notices:
-            print(f"note: {notice}", file=sys.stderr)
+        # The one decision: the machine-wide record, else this user's (read_state printed any notice).
+        originals = load_originals(originals_store(services)).values
         missing = [f.label for f in families if f not in originals]
         if missing:
             raise UsageError(f"no original values are known for {', '.join(missing)}")

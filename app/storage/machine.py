@@ -200,6 +200,10 @@ class MachineRecords:
         self.folder, self.guard, self.event_log, self.who, self.clock = folder, guard, event_log, who, clock
         self.notices: list[str] = []
 
+    def _note(self, text: str) -> None:
+        if text not in self.notices:  # the same broken folder is reported once, not at every stage
+            self.notices.append(text)
+
     @property
     def originals_path(self) -> Path:
         return self.folder / MACHINE_ORIGINALS
@@ -241,7 +245,7 @@ class MachineRecords:
             known = self.read_originals()
         except (ValueError, UnicodeDecodeError):
             moved = set_aside(self.originals_path)
-            self.notices.append(f"the machine's original values were unreadable; kept as {moved.name}")
+            self._note(f"the machine's original values were unreadable; kept as {moved.name}")
             known = {}
         missing = {f: s for f, s in before.items() if f not in known}
         if not missing:
@@ -259,12 +263,12 @@ class MachineRecords:
             self.guard.ensure(self.folder)
             _append_line(self.history_path, event.to_json())
         except OSError as exc:
-            self.notices.append(f"the machine history was not written: {exc}")
+            self._note(f"the machine history was not written: {exc}")
         if self.event_log is not None:
             try:
                 self.event_log.write(event)
             except OSError as exc:
-                self.notices.append(f"the event log entry was not written: {exc}")
+                self._note(f"the event log entry was not written: {exc}")
 
     def observer(self, changes: Sequence[tuple[Family, SettingsPatch]]) -> TrialObserver:
         """The helper Transaction's observer: originals on STARTING, a history line per family otherwise."""
@@ -274,7 +278,7 @@ class MachineRecords:
                 try:
                     self.record_originals(before)
                 except OSError as exc:
-                    self.notices.append(f"the machine's original values were not recorded: {exc}")
+                    self._note(f"the machine's original values were not recorded: {exc}")
                 return
             try:
                 who = self.who()

@@ -140,3 +140,20 @@ def test_real_program_data_and_account() -> None:
     folder = Path(w.machine_folder(api))
     assert folder.parent.is_dir() and folder.name == "LoopbackTuner"
     assert w.account_name(api)
+
+
+def test_the_installer_registers_the_source_the_helper_writes_with() -> None:
+    from app.storage.machine import EVENT_IDS
+
+    script = (Path(__file__).resolve().parents[2] / "packaging" / "installer.iss").read_text(encoding="utf-8")
+    section = script.split("[Registry]", 1)[1].split("\n[", 1)[0]
+    key = f'Root: HKLM; Subkey: "SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\{w.EVENT_SOURCE}"'
+    rows = [line for line in section.splitlines() if line.startswith("Root:")]
+    assert rows and all(row.startswith(key + ";") for row in rows)
+    assert any(row.endswith("Flags: uninsdeletekey") for row in rows)  # the uninstaller removes it
+    assert any(
+        'ValueType: expandsz; ValueName: "EventMessageFile"; ValueData: "%SystemRoot%\\System32\\EventCreate.exe"'
+        in row
+        for row in rows
+    )
+    assert all(1 <= event_id <= 1000 for event_id in EVENT_IDS.values())  # EventCreate.exe's message range
