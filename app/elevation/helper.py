@@ -32,7 +32,8 @@ from app.elevation.protocol import (
     parse_decision,
 )
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
-from app.storage.machine import ChangeStage, MachineRecords, TrialObserver, machine_records
+from app.storage.machine import MachineRecords, machine_records
+from app.storage.machine_events import ChangeStage, TrialObserver
 
 EXIT_KEPT, EXIT_REVERTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 MAX_TRIAL_S = 3600

@@ -17,7 +17,8 @@ from pathlib import Path
 from app.domain.errors import ValidationError
 from app.domain.model import Family, LoopbackSettings, MachineState
 from app.storage.files import set_aside, write_json_atomic
-from app.storage.machine import MachineFolderError, MachineRecords
+from app.storage.machine import MachineRecords
+from app.storage.machine_events import MachineFolderError
 
 MAX_BYTES = 64 * 1024
 

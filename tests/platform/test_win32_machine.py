@@ -11,7 +11,8 @@ import pytest
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.platform import win32_machine as w
 from app.runners.sim_machine import SIMULATED_INITIAL
-from app.storage.machine import ChangeStage, MachineEvent, WindowsEventLog, WindowsFolderGuard, machine_records
+from app.storage.machine import WindowsFolderGuard, machine_records
+from app.storage.machine_events import ChangeStage, MachineEvent, WindowsEventLog
 
 WORKER = LoopbackSettings(ExecutionMode.WORKER, 2, False)
 
@@ -143,7 +144,7 @@ def test_real_program_data_and_account() -> None:
 
 
 def test_the_installer_registers_the_source_the_helper_writes_with() -> None:
-    from app.storage.machine import EVENT_IDS
+    from app.storage.machine_events import EVENT_IDS
 
     script = (Path(__file__).resolve().parents[2] / "packaging" / "installer.iss").read_text(encoding="utf-8")
     section = script.split("[Registry]", 1)[1].split("\n[", 1)[0]

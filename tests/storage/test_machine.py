@@ -17,16 +17,8 @@ from app.elevation.helper import Transaction
 from app.elevation.protocol import Outcome, decision_message
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.runners.sim_profile import Fault
-from app.storage.machine import (
-    ChangeStage,
-    JsonLinesEventLog,
-    MachineEvent,
-    MachineFolderError,
-    MachineRecords,
-    PosixFolderGuard,
-    WindowsFolderGuard,
-    machine_records,
-)
+from app.storage.machine import MachineRecords, PosixFolderGuard, WindowsFolderGuard, machine_records
+from app.storage.machine_events import ChangeStage, JsonLinesEventLog, MachineEvent, MachineFolderError
 from app.storage.originals import OriginalsSource, OriginalsStore, load_originals
 from tests.elevation.test_transaction import Netsh
 
