@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings
 
 from app.resources import resource_path
 from app.runners.factory import sim_state
+from app.storage.machine import machine_records_or_none
 from app.storage.originals import OriginalsStore
 from app.ui.main_window import MainWindow
 from app.viewmodels.countdown import Countdown
@@ -75,7 +76,7 @@ def build_gui(
     vm = MainViewModel(
         services.transactions,
         services.history,
-        OriginalsStore(paths.originals(backend.kind.value)),
+        OriginalsStore(paths.originals(backend.kind.value), machine_records_or_none(backend.kind.value, backend.state)),
         lock_path=paths.transaction_lock,
         countdown_s=countdown_s,
         countdown=countdown,

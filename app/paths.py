@@ -50,3 +50,14 @@ class AppPaths:
         """The original-values file for one backend ("netsh", "simulated", "custom")."""
         safe = "".join(c for c in backend_name if c.isalnum()) or "default"
         return self.data / f"original-values-{safe}.json"
+
+
+# The machine-wide records the elevated helper keeps (see app/storage/machine.py).
+MACHINE_ORIGINALS = "machine-originals.json"
+MACHINE_HISTORY = "machine-history.jsonl"
+MACHINE_EVENT_LOG = "event-log.jsonl"  # simulation only: Windows has its Application event log
+
+
+def simulated_machine_folder(state: Path) -> Path:
+    """The simulated machine's machine-wide folder: beside its state file, shared by every user of that state."""
+    return state.parent / "machine"

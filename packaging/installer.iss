@@ -85,6 +85,22 @@ Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs 
 Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Comment: "Inspect and tune Windows' TCP loopback settings"
 Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopicon
 
+[Registry]
+; The event source "Loopback Tuner" in the Application log: the elevated helper writes one entry per
+; change it applies, keeps or reverts (app/storage/machine.py, app/platform/win32_machine.py).
+; No message DLL of our own: EventMessageFile points at Windows' own EventCreate.exe, whose message table
+; holds "%1" for every event ID from 1 to 1000 (the range `eventcreate /id` accepts; `eventcreate /so X`
+; registers a source exactly this way). The helper uses IDs 101-203 and puts the whole sentence in the first
+; insertion string, so Event Viewer shows it without "The description for Event ID ... cannot be found";
+; who, what, before and after follow as their own strings (the event's Details). EventCreate.exe ships with
+; every Windows edition this installer accepts, unlike the .NET Framework's EventLogMessages.dll (absent on
+; some Server Core and container images). REG_EXPAND_SZ, so %SystemRoot% is expanded by the reader.
+; HKLM\SYSTEM is not redirected for 32-bit processes; the uninstaller deletes the whole key.
+Root: HKLM; Subkey: "SYSTEM\CurrentControlSet\Services\EventLog\Application\Loopback Tuner"; Flags: uninsdeletekey
+Root: HKLM; Subkey: "SYSTEM\CurrentControlSet\Services\EventLog\Application\Loopback Tuner"; ValueType: expandsz; ValueName: "EventMessageFile"; ValueData: "%SystemRoot%\System32\EventCreate.exe"
+; EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE
+Root: HKLM; Subkey: "SYSTEM\CurrentControlSet\Services\EventLog\Application\Loopback Tuner"; ValueType: dword; ValueName: "TypesSupported"; ValueData: "7"
+
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
 

@@ -21,6 +21,7 @@ from app.runners.sim_profile import SimProfile
 from app.services.planning import FamilyUnavailableError, plan_targets
 from app.services.report import ReportInput, build_report
 from app.storage.files import write_atomic
+from app.storage.originals import load_originals
 from app.wiring import Services
 
 
@@ -104,12 +105,13 @@ async def cmd_restore(
     families = _families(args.family)
     state = await read_state(services)
     if args.source == "original":
-        originals = originals_store(services).load()
+        # The one decision: the machine-wide record, else this user's (read_state printed any notice).
+        originals = load_originals(originals_store(services)).values
         missing = [f.label for f in families if f not in originals]
         if missing:
             raise UsageError(f"no original values are known for {', '.join(missing)}")
         for family in families:
-            print(f"{family.label} original values, first read {originals[family].date_text}", file=out)
+            print(f"{family.label} original values, {originals[family].provenance}", file=out)
         targets = {f: originals[f].settings for f in families}
     else:
         if defaults_text is None:

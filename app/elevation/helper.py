@@ -31,6 +31,8 @@ from app.elevation.protocol import (
     parse_decision,
 )
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
+from app.storage.machine import MachineRecords, machine_records
+from app.storage.machine_events import ChangeStage, TrialObserver
 
 EXIT_KEPT, EXIT_REVERTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 MAX_TRIAL_S = 3600
@@ -116,8 +118,10 @@ class Transaction:
         deadline_s: float,
         keep_store: Store,
         clock: Callable[[], float] = time.monotonic,
+        observer: TrialObserver | None = None,
     ) -> None:
         self.run, self.conn, self.changes = run, conn, changes
+        self.observer = observer  # the machine-wide records (originals, history, event log); never decides
         self.keep_store, self.clock = keep_store, clock
         self.deadline_s = deadline_s
         self.deadline = clock() + deadline_s  # restarted when the change is in effect: the app's time starts then
@@ -127,6 +131,14 @@ class Transaction:
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, ValueError):  # the app is gone; the transaction still ends safely
             self.conn.send_bytes(data)
+
+    def _notify(self, stage: ChangeStage, before: dict[Family, LoopbackSettings]) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(stage, before)
+        except Exception as exc:  # a record that cannot be written must never stop the trial or its revert
+            print(f"helper: the machine-wide record failed ({type(exc).__name__}: {exc})", file=sys.stderr)
 
     def _restore(self, before: dict[Family, LoopbackSettings], families: list[Family], store: Store) -> bool:
         """Put ``store`` of ``families`` back to ``before``; never raises (each failure is a failed run)."""
@@ -179,6 +191,7 @@ class Transaction:
                 Applied(False, {}, tuple(self.results), f"could not read the values to restore: {before}").encode()
             )
             return Outcome.FAILED
+        self._notify(ChangeStage.STARTING, before)
         touched: list[Family] = []  # active store
         saved_before: dict[Family, LoopbackSettings] = {}  # saved store, during a keep
         settled = False  # the machine is in its final state: nothing is left to put back
@@ -191,10 +204,12 @@ class Transaction:
                     restored = self._restore(before, touched, Store.ACTIVE)
                     settled = True
                     note = "" if restored else " Restoring the previous values failed too."
+                    self._notify(ChangeStage.FAILED if restored else ChangeStage.REVERT_FAILED, before)
                     why = f"{family.label}: {result.describe_failure().rstrip('.')}.{note}"
                     self._send(Applied(False, before, tuple(self.results), why).encode())
                     return Outcome.FAILED if restored else Outcome.REVERT_FAILED
             self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
+            self._notify(ChangeStage.APPLIED, before)
             self._send(Applied(True, before, tuple(self.results)).encode())
             applied_count = len(self.results)
             keep, reason = self._wait_decision()
@@ -205,6 +220,7 @@ class Transaction:
                 restored = self._restore(before, [f for f, _ in self.changes], Store.ACTIVE)
                 outcome, why = (Outcome.REVERTED if restored else Outcome.REVERT_FAILED), reason.value
             settled = True
+            self._notify(ChangeStage(outcome.value), before)
             self._send(Done(outcome, why, tuple(self.results[applied_count:])).encode())
             return outcome
         except BaseException as exc:
@@ -245,6 +261,7 @@ class Transaction:
         restored = self._restore(before, touched, Store.ACTIVE) and restored
         outcome = Outcome.REVERTED if restored else Outcome.REVERT_FAILED
         self.undone = outcome
+        self._notify(ChangeStage(outcome.value), before)
         with contextlib.suppress(Exception):  # the error may have been the channel or the encoding itself
             self._send(Done(outcome, RevertReason.HELPER_ERROR.value, tuple(self.results[start:])).encode())
         if error is not None:
@@ -278,6 +295,17 @@ def _helper_runner(options: argparse.Namespace) -> NetshRunner:
     if not options.netsh or options.state:
         raise HelperUsageError("the custom backend needs --netsh and no --state")
     return make_runner(Backend(BackendKind.CUSTOM, netsh=Path(options.netsh)), timeout_s=options.netsh_timeout)
+
+
+def _machine_records(options: argparse.Namespace) -> MachineRecords | None:
+    """The machine-wide records for the helper's backend (a custom netsh has none); errors leave it None."""
+    from pathlib import Path
+
+    try:
+        return machine_records(options.backend, Path(options.state) if options.state else None)
+    except OSError as exc:
+        print(f"helper: no machine-wide records ({exc})", file=sys.stderr)
+        return None
 
 
 def _connect(address: str, authkey: bytes, timeout_s: float = 30.0) -> Connection:
@@ -345,6 +373,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
         return EXIT_FAILED
 
+    records = _machine_records(options)
     with conn:
         # The blocking call, straight: no event loop per netsh run in the elevated process.
         outcome = Transaction(
@@ -353,5 +382,8 @@ def _main(argv: Sequence[str] | None) -> int:
             changes,
             deadline_s=options.deadline_seconds,
             keep_store=Store(options.keep_store),
+            observer=records.observer(changes) if records else None,
         ).execute()
+    for notice in records.notices if records else ():
+        print(f"helper: note: {notice}", file=sys.stderr)
     return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)

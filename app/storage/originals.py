@@ -1,36 +1,66 @@
-"""The machine's original values: saved once, on the first successful read, and never overwritten silently."""
+"""The machine's original values: the machine-wide record when there is one, else this user's first read.
+
+The per-user record is saved once, on the first successful read, and never overwritten silently. The
+machine-wide record (app/storage/machine.py) is written by the elevated helper before the first change ever
+made on the machine, so it wins: a second user, or a user who first ran the app after someone else's
+change, would otherwise call that change "original". :func:`load_originals` decides this for both faces.
+"""
 
 from __future__ import annotations
 
+import enum
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.domain.errors import ValidationError
 from app.domain.model import Family, LoopbackSettings, MachineState
 from app.storage.files import set_aside, write_json_atomic
+from app.storage.machine import MachineRecords
+from app.storage.machine_events import MachineFolderError
 
 MAX_BYTES = 64 * 1024
 
 
+class OriginalsSource(enum.StrEnum):
+    MACHINE = "machine"  # recorded by the elevated helper before the first change on this machine
+    USER = "user"  # this user's first successful read
+
+
 @dataclass(frozen=True)
 class OriginalValues:
-    """One family's values as first read, and when."""
+    """One family's values as first read (or recorded for the machine), and when."""
 
     settings: LoopbackSettings
     saved_at: float
+    source: OriginalsSource = OriginalsSource.USER
 
     @property
     def date_text(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
 
+    @property
+    def provenance(self) -> str:
+        """One short line for both faces: where these values come from."""
+        if self.source is OriginalsSource.MACHINE:
+            return f"recorded for this machine on {self.date_text}"
+        return f"recorded by this user on {self.date_text}"
+
+
+@dataclass(frozen=True)
+class Originals:
+    """The originals Restore offers, per family, each with its source."""
+
+    values: dict[Family, OriginalValues] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+
 
 class OriginalsStore:
     """Per-user file of the first values read for each family (per backend, so a simulation never mixes in)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, machine: MachineRecords | None = None) -> None:
+        self.path, self.machine = path, machine
         self.notices: list[str] = []
 
     def load(self) -> dict[Family, OriginalValues]:
@@ -83,3 +113,29 @@ class OriginalsStore:
             except OSError as exc:
                 self.notices.append(f"The original values could not be saved ({exc.strerror or exc}).")
         return originals
+
+
+def _machine_originals(machine: MachineRecords) -> tuple[dict[Family, OriginalValues], str | None]:
+    try:
+        recorded = machine.read_originals()
+    except MachineFolderError:
+        return {}, (
+            f"The machine-wide original values in {machine.folder} were not used: that folder can be changed "
+            "by users who are not administrators. This user's own first-read values are shown instead."
+        )
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return {}, f"The machine-wide original values could not be read ({exc}); this user's are shown instead."
+    return {f: OriginalValues(s, at, OriginalsSource.MACHINE) for f, (s, at) in recorded.items()}, None
+
+
+def load_originals(store: OriginalsStore, state: MachineState | None = None) -> Originals:
+    """The originals Restore uses: per family the machine-wide record when it exists and its folder passes
+    the check, else this user's. With ``state``, this user's first read is saved first (as before)."""
+    user = store.remember(state) if state is not None else store.load()
+    values = dict(user)
+    if store.machine is not None:
+        machine, notice = _machine_originals(store.machine)
+        values.update(machine)
+        if notice:
+            store.notices.append(notice)
+    return Originals(values, tuple(store.notices))

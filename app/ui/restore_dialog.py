@@ -33,7 +33,7 @@ class RestoreDialog(QDialog):
         source_box = QGroupBox("Restore to")
         source_layout = QVBoxLayout(source_box)
         self.original = QRadioButton("&Original values on this machine")
-        lines = [f"{f.label}: {o.settings.describe()} (first read {o.date_text})" for f, o in sorted(originals.items())]
+        lines = [f"{f.label}: {o.settings.describe()} ({o.provenance})" for f, o in sorted(originals.items())]
         original_text = QLabel("<br>".join(lines) or "Not known yet: they are saved on the first successful read.")
         self.defaults = QRadioButton("&Windows defaults for this build")
         if defaults is not None:

@@ -34,7 +34,7 @@ from app.services.transactions import (
     Trial,
 )
 from app.storage.history import History
-from app.storage.originals import OriginalsStore, OriginalValues
+from app.storage.originals import OriginalsStore, OriginalValues, load_originals
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import report_failure
@@ -259,7 +259,8 @@ class MainViewModel(QObject):
         }
         self.changed.emit()
         # The first successful read is saved as the original values: file I/O, so off the GUI thread.
-        self._originals = await asyncio.get_running_loop().run_in_executor(None, self.originals_store.remember, state)
+        originals = await asyncio.get_running_loop().run_in_executor(None, load_originals, self.originals_store, state)
+        self._originals = originals.values
         for notice in self.originals_store.notices:
             self._post(Level.WARNING, notice)
         self.originals_store.notices.clear()

@@ -158,3 +158,66 @@ def test_an_unfinished_transaction_is_reported_once(run_cli: RunCli, make_state:
     second = cli(run_cli, state, "show", "--json")
     assert "did not finish" not in second.stderr
     assert "interrupted" in cli(run_cli, state, "history").stdout
+
+
+def _as_user(home: Path) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "LOOPBACK_TUNER_HOME": str(home)}
+
+
+def test_a_second_user_restores_the_machine_wide_originals(
+    run_cli: RunCli, make_state: MakeState, tmp_path: Path
+) -> None:
+    state = make_state(elevated=True)
+    first = cli(run_cli, state, "set", "--family", "ipv4", "--mode", "worker", "--workers", "3")
+    assert first.returncode == 0, first.stderr  # through the helper: it records the before-values for the machine
+    machine = state.path.parent / "machine"
+    recorded = json.loads((machine / "machine-originals.json").read_text())
+    assert LoopbackSettings.from_json(recorded["ipv4"]["settings"]) == SIMULATED_INITIAL
+    history = [json.loads(line) for line in (machine / "machine-history.jsonl").read_text().splitlines()]
+    assert [h["outcome"] for h in history] == ["applied", "kept"] and history[0]["family"] == "ipv4"
+    events = [json.loads(line) for line in (machine / "event-log.jsonl").read_text().splitlines()]
+    assert [e["event_id"] for e in events] == [101, 102]
+    # A second change does not overwrite the machine's originals.
+    assert cli(run_cli, state, "set", "--family", "ipv4", "--mode", "inline").returncode == 0
+    assert json.loads((machine / "machine-originals.json").read_text()) == recorded
+    # Another user (own per-user folder) first reads the machine now: their own "first read" is the changed value.
+    other = _as_user(tmp_path / "bob")
+    done = run_cli("--state", str(state.path), "restore", "original", "--family", "ipv4", "--yes", env=other)
+    assert done.returncode == 0, done.stderr
+    assert "IPv4 original values, recorded for this machine on " in done.stdout
+    assert active(state)[Family.IPV4] == SIMULATED_INITIAL
+
+
+def test_restore_says_when_it_uses_this_users_originals(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    assert cli(run_cli, state, "show").returncode == 0  # no change was ever made: no machine-wide record
+    done = cli(run_cli, state, "restore", "original", "--family", "ipv6", input="")
+    assert done.returncode == 0 and "IPv6 original values, recorded by this user on " in done.stdout
+
+
+def test_a_machine_folder_others_can_write_is_not_used(run_cli: RunCli, make_state: MakeState, tmp_path: Path) -> None:
+    import sys
+
+    import pytest
+
+    if sys.platform == "win32":
+        pytest.skip("the simulated folder check is POSIX ownership")
+    state = make_state(elevated=True)
+    assert cli(run_cli, state, "show").returncode == 0  # this user's first read: the real originals
+    machine = state.path.parent / "machine"
+    machine.mkdir(mode=0o777)
+    machine.chmod(0o777)
+    planted = LoopbackSettings(ExecutionMode.WORKER, 16, False)
+    (machine / "machine-originals.json").write_text(
+        json.dumps({"ipv4": {"settings": planted.to_json(), "saved_at": 1.0}})
+    )
+    done = cli(run_cli, state, "set", "--family", "ipv4", "--workers", "5")
+    assert done.returncode == 0, done.stderr  # the change still works; the folder is not written
+    assert sorted(p.name for p in machine.iterdir()) == ["machine-originals.json"]
+    assert "not used" in done.stderr
+    done = cli(run_cli, state, "restore", "original", "--family", "ipv4", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "were not used" in done.stderr and "recorded by this user on" in done.stdout
+    assert active(state)[Family.IPV4] == SIMULATED_INITIAL  # never the planted values

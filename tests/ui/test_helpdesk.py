@@ -183,3 +183,27 @@ def test_import_and_presets_wait_while_something_runs(
     assert messages[-1].text.startswith("Please wait")
     rig.vm._set_busy("")
     assert not rig.vm.has_pending  # nothing was filled in behind the user's back
+
+
+def test_restore_dialog_shows_the_machine_wide_originals_and_says_so(rig_factory: Callable[..., Rig], run: Run) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from app.storage.machine import machine_records
+    from app.storage.originals import OriginalsSource
+
+    rig = rig_factory()
+    assert rig.vm.originals[Family.IPV4].source is OriginalsSource.USER  # no change was ever made here
+    dialog = RestoreDialog(rig.vm.originals, None, 22631, "", rig.window)
+    assert any("recorded by this user on" in label.text() for label in dialog.findChildren(QLabel))
+    earlier = LoopbackSettings(ExecutionMode.WORKER, 2, False)
+    records = machine_records("simulated", rig.state.path)  # what the helper wrote before the first change
+    assert records is not None
+    records.record_originals({Family.IPV4: earlier})
+    run(rig.vm.refresh())
+    original = rig.vm.originals[Family.IPV4]
+    assert (original.settings, original.source) == (earlier, OriginalsSource.MACHINE)
+    assert rig.vm.originals[Family.IPV6].source is OriginalsSource.USER
+    dialog = RestoreDialog(rig.vm.originals, None, 22631, "", rig.window)
+    texts = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "IPv4: " + earlier.describe() + " (recorded for this machine on " in texts
+    assert "recorded by this user on" in texts
