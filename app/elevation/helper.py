@@ -34,6 +34,7 @@ from app.elevation.protocol import (
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
 
 EXIT_KEPT, EXIT_REVERTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_BUSY = 6  # another trial holds the machine: refused before reading anything, nothing sent, nothing changed
 MAX_TRIAL_S = 3600
 DEFAULT_NETSH_TIMEOUT_S = 15.0
 NETSH_TIMEOUT_RANGE_S = (0.1, 300.0)  # each netsh run; a hung one is killed and the previous values restored
@@ -259,8 +260,35 @@ def check_address(address: str, platform: str = sys.platform) -> str:
     return address
 
 
+def _take_machine(options: argparse.Namespace, held: contextlib.ExitStack) -> int | None:
+    """Take the one-trial-per-machine lock before anything is read; None when taken, else the exit code."""
+    from app.elevation.machine_lock import BUSY_MESSAGE, machine_lock_for
+
+    try:
+        lock = machine_lock_for(options.backend, options.state, options.netsh)
+        taken = lock.acquire()
+    except (OSError, ValueError) as exc:
+        print(f"helper: the machine lock could not be taken ({exc}); nothing changed", file=sys.stderr)
+        return EXIT_FAILED
+    if not taken:
+        print(f"helper: refused: {BUSY_MESSAGE}; nothing read, nothing changed", file=sys.stderr)
+        return EXIT_BUSY
+    held.callback(lock.release)
+    if lock.abandoned:
+        print(
+            "helper: a previous helper ended without releasing the machine lock (it died); lock taken over",
+            file=sys.stderr,
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed."""
+    """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed, 6 another trial runs."""
+    with contextlib.ExitStack() as held:  # the machine lock, once taken, is released at exit whatever happens
+        return _main(argv, held)
+
+
+def _main(argv: Sequence[str] | None, held: contextlib.ExitStack) -> int:
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the app's terminal must not skip the revert
     try:
@@ -280,6 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HelperUsageError, ValidationError, ValueError) as exc:
         print(f"helper: refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    refusal = _take_machine(options, held)
+    if refusal is not None:
+        return refusal
     try:
         conn = _connect(options.address, authkey)
     except Exception as exc:  # AuthenticationError, timeouts: nothing was changed
