@@ -23,7 +23,7 @@ from app.cli_parts.common import (
     report_corrupt_state,
 )
 from app.cli_parts.reading import read_state
-from app.cli_parts.recovery import global_arguments, print_recovery
+from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
 from app.domain.commands import commands_for, display
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import (
@@ -256,7 +256,9 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.helpdesk import cmd_history
 
         return cmd_history(services, out)
-    recovery = await recover_interrupted(services.history, paths.transaction_lock, services.reader)
+    recovery = await recover_interrupted(
+        services.history, paths.transaction_lock, services.reader, lambda: helper_machine_lock(backend)
+    )
     print_recovery(recovery, global_arguments(args), sys.stderr)
     if args.command == "show":
         report_corrupt_state(backend)

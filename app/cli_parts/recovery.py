@@ -7,6 +7,8 @@ from typing import TextIO
 
 from app.domain.commands import commands_for, display
 from app.domain.model import ExecutionMode, FamilyChange, Setting, Store
+from app.elevation.machine_lock import MachineLock, machine_lock_for_helper
+from app.runners.factory import Backend
 from app.services.recovery import Finding, Recovered, Recovery
 
 PROGRAM = "loopback-tuner-cli"
@@ -20,6 +22,13 @@ def global_arguments(args: argparse.Namespace) -> list[str]:
         if value:
             out += [f"--{option}", str(value)]
     return out
+
+
+def helper_machine_lock(backend: Backend) -> MachineLock:
+    """The machine lock a helper for ``backend`` would hold (raises ValueError where there is none)."""
+    from app.wiring import helper_backend
+
+    return machine_lock_for_helper(helper_backend(backend).args)
 
 
 def _option_values(fc: FamilyChange) -> list[str]:
@@ -65,6 +74,12 @@ def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
             print("note: or, in an administrator prompt:", file=err)
             for netsh in commands_for(found.restore, found.restore_store):
                 print(f"  {display(netsh)}", file=err)
+        elif found.finding is Finding.HELPER_RUNNING:
+            print(
+                f"note: a trial started earlier is still being finished by its helper (it reverts unless it was "
+                f"kept); it is checked at the next start: {what}",
+                file=err,
+            )
         elif found.finding is Finding.REVERTED:
             print(
                 f"note: a trial started earlier did not finish; its helper reverted it (checked: the values from "

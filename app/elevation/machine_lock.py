@@ -8,6 +8,7 @@ dropped by the OS when the holder dies, so a crashed helper never blocks the nex
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,9 +59,14 @@ class MutexMachineLock:
         self._mutex = Win32Mutex(CtypesMutexApi() if api is None else api)
 
     def acquire(self) -> bool:
-        from app.platform.win32_mutex import MutexTake
+        from app.platform.win32_mutex import ERROR_ACCESS_DENIED, MutexError, MutexTake
 
-        take = self._mutex.take()
+        try:
+            take = self._mutex.take()
+        except MutexError as exc:
+            if exc.errno == ERROR_ACCESS_DENIED:  # it exists (someone holds a handle) with a DACL that keeps us out
+                return False
+            raise
         self.abandoned = take is MutexTake.ABANDONED
         return take is not MutexTake.BUSY
 
@@ -87,3 +93,9 @@ def machine_lock_for(backend: str, state: str | None, netsh: str | None, platfor
         program = Path(netsh)
         return FileMachineLock(program.with_name(program.name + ".trial.lock"))
     raise ValueError(f"no machine lock for the {backend} backend on {platform}")
+
+
+def machine_lock_for_helper(args: Sequence[str], platform: str = sys.platform) -> MachineLock:
+    """The lock a helper started with these backend arguments (option/value pairs) takes: the app checks that one."""
+    options = dict(zip(args[::2], args[1::2], strict=False))
+    return machine_lock_for(options.get("--backend", ""), options.get("--state"), options.get("--netsh"), platform)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
+from app.elevation.machine_lock import MachineLock
 from app.runners.base import NetshRunner
 from app.services.reading import read_machine
 from app.storage.files import InterProcessLock, LockBusyError
@@ -25,6 +28,7 @@ class Finding(enum.Enum):
     REVERTED = "reverted"  # the values from before the trial are back
     CHANGED_SINCE = "changed-since"  # neither: something else changed them, or a revert stopped half-way
     UNCHECKED = "unchecked"  # an old record without the trial's store, or the machine could not be read
+    HELPER_RUNNING = "helper-running"  # a helper still holds the machine (it reverts unless kept): not judged yet
 
 
 # What the history says (for people reading it; callers use the Finding).
@@ -88,15 +92,31 @@ def judge(entry: HistoryEntry, state: MachineState | None) -> Recovered:
     return Recovered(entry, Finding.CHANGED_SINCE, Change())
 
 
+async def _take(machine: Callable[[], MachineLock] | None) -> MachineLock | Literal[False] | None:
+    """The taken lock; False when a helper holds it; None when there is none, or it cannot be checked."""
+    if machine is None:
+        return None
+    try:
+        lock = machine()
+        return lock if await asyncio.to_thread(lock.acquire) else False
+    except (OSError, ValueError):  # e.g. no lock for this backend here: recovery still checks the values
+        return None
+
+
 def _unfinished(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     return [e for e in entries if e.outcome is None]
 
 
-async def recover_interrupted(history: History, lock_path: Path, reader: NetshRunner) -> Recovery:
+async def recover_interrupted(
+    history: History, lock_path: Path, reader: NetshRunner, machine: Callable[[], MachineLock] | None = None
+) -> Recovery:
     """Check and record every unfinished trial, unless another instance is still running one.
 
     Under the transaction lock the history is loaded again (another instance may have recorded them since
-    the first look) and the machine is read before anything is written. File work runs off the calling thread.
+    the first look) and the machine is read before anything is written. ``machine`` makes the lock a helper
+    holds for its whole life: while a helper (of a killed app, say) still holds it, its values may be half-reverted,
+    so nothing is judged (HELPER_RUNNING, not recorded); it is held during the read, so no trial starts meanwhile.
+    File work runs off the calling thread.
     """
     entries, notices = await asyncio.to_thread(history.load)
     if not _unfinished(entries):
@@ -112,8 +132,15 @@ async def recover_interrupted(history: History, lock_path: Path, reader: NetshRu
         unfinished = _unfinished(entries)
         if not unfinished:
             return Recovery((), tuple(notices))
-        checkable = [e for e in unfinished if e.store is not None]
-        state = await read_machine(reader) if checkable else None
+        held = await _take(machine)
+        if held is False:
+            return Recovery(tuple(Recovered(e, Finding.HELPER_RUNNING, Change()) for e in unfinished), tuple(notices))
+        try:
+            checkable = [e for e in unfinished if e.store is not None]
+            state = await read_machine(reader) if checkable else None
+        finally:
+            if held:
+                await asyncio.to_thread(held.release)
         found = tuple(judge(entry, state) for entry in unfinished)
         for item in found:
             notice = await asyncio.to_thread(history.record_finished, item.entry.id, INTERRUPTED, REASONS[item.finding])

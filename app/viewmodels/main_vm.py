@@ -23,6 +23,7 @@ from app.domain.model import (
     SettingsPatch,
 )
 from app.elevation.launchers import ElevationCancelledError
+from app.elevation.machine_lock import machine_lock_for_helper
 from app.elevation.protocol import Outcome
 from app.services.formatting import command_lines, format_runs, outcome_text
 from app.services.recovery import Finding, Recovered, recover_interrupted
@@ -269,7 +270,12 @@ class MainViewModel(QObject):
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
         if self._lock_path is not None:
-            recovery = await recover_interrupted(self.history, self._lock_path, self.transactions.reader)
+            recovery = await recover_interrupted(
+                self.history,
+                self._lock_path,
+                self.transactions.reader,
+                lambda: machine_lock_for_helper(self.transactions.backend.args),
+            )
             for notice in recovery.notices:
                 self._post(Level.WARNING, notice)
             for found in recovery.found:
@@ -293,6 +299,13 @@ class MainViewModel(QObject):
                     if staged
                     else "Set the values from before it (in the details) and choose Apply to put them back."
                 ),
+                summary,
+            )
+        elif found.finding is Finding.HELPER_RUNNING:
+            self._post(
+                Level.WARNING,
+                "A trial started earlier is still being finished by its helper (it reverts unless it was kept): "
+                "read the values again in a moment; it is checked at the next start.",
                 summary,
             )
         elif found.finding is Finding.REVERTED:

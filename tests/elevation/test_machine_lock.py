@@ -16,10 +16,12 @@ from app.elevation.machine_lock import (
     FileMachineLock,
     MutexMachineLock,
     machine_lock_for,
+    machine_lock_for_helper,
     sim_machine_lock_path,
 )
 from app.paths import AppPaths
 from app.platform.win32_mutex import (
+    ERROR_ACCESS_DENIED,
     TRIAL_MUTEX_NAME,
     WAIT_ABANDONED,
     WAIT_FAILED,
@@ -197,3 +199,20 @@ def test_the_command_line_exits_6_when_another_trial_holds_the_machine(run_cli: 
     assert done.returncode == CLI_EXIT_BUSY == 6
     assert "a change is being tried or reverted right now" in done.stderr
     assert machine_values(state) == (dict.fromkeys(Family, SIMULATED_INITIAL), dict.fromkeys(Family, SIMULATED_INITIAL))
+
+
+def test_a_mutex_we_may_not_open_means_another_holds_it() -> None:
+    api = FakeMutexApi(handle=None, error=ERROR_ACCESS_DENIED)  # made by an elevated helper, whose DACL keeps us out
+    assert MutexMachineLock(api).acquire() is False
+    assert api.calls == [("CreateMutexW", TRIAL_MUTEX_NAME), ("GetLastError",)]
+
+
+def test_the_app_checks_the_lock_its_helper_would_take(tmp_path: Path) -> None:
+    from app.runners.factory import Backend, BackendKind
+    from app.wiring import helper_backend
+
+    state = tmp_path / "machine.json"
+    lock = machine_lock_for_helper(helper_backend(Backend(BackendKind.SIMULATED, state=state)).args)
+    assert isinstance(lock, FileMachineLock) and lock.path == sim_machine_lock_path(state)
+    with pytest.raises(ValueError):  # the helper refuses the system backend off Windows; so is there no lock
+        machine_lock_for_helper(("--backend", "system"), platform="linux")

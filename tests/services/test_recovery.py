@@ -12,6 +12,7 @@ import pytest
 
 from app.cli_parts.recovery import restore_commands
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
+from app.elevation.machine_lock import FileMachineLock, sim_machine_lock_path
 from app.paths import AppPaths
 from app.runners.base import CommandResult
 from app.runners.factory import Backend, BackendKind, make_runner
@@ -228,6 +229,73 @@ def test_the_window_stages_the_recorded_values_as_pending_edits(
     vm.deleteLater()
 
 
-@pytest.mark.parametrize("finding", list(Finding))
+@pytest.mark.parametrize("finding", [f for f in Finding if f is not Finding.HELPER_RUNNING])
 def test_every_finding_has_its_history_reason(finding: Finding) -> None:
     assert REASONS[finding].startswith("the app ended during the trial; ")
+
+
+def machine_lock(state: SimStateFile) -> Callable[[], FileMachineLock]:
+    return lambda: FileMachineLock(sim_machine_lock_path(state.path))
+
+
+def test_nothing_is_judged_while_a_helper_still_holds_the_machine(make_state: MakeState, paths: AppPaths) -> None:
+    state = make_state()
+    History(paths.history).record_started(CHANGE, "simulated", Store.ACTIVE)
+    put(state, {Family.IPV4: INLINE}, {})  # mid-revert, as far as anyone can tell
+    helper = FileMachineLock(sim_machine_lock_path(state.path))
+    assert helper.acquire()
+    reader = make_runner(Backend(BackendKind.SIMULATED, state=state.path))
+    try:
+        recovery = asyncio.run(
+            recover_interrupted(History(paths.history), paths.transaction_lock, reader, machine_lock(state))
+        )
+    finally:
+        helper.release()
+    assert [f.finding for f in recovery.found] == [Finding.HELPER_RUNNING]
+    assert finished_reasons(paths) == [(None, "")]  # left for the next start
+    put(state, {Family.IPV4: SIMULATED_INITIAL}, {})  # the helper finished its revert
+    recovery = asyncio.run(
+        recover_interrupted(History(paths.history), paths.transaction_lock, reader, machine_lock(state))
+    )
+    assert [f.finding for f in recovery.found] == [Finding.REVERTED]
+
+
+def test_no_trial_can_start_while_recovery_reads_the_machine(make_state: MakeState, paths: AppPaths) -> None:
+    state = make_state()
+    History(paths.history).record_started(CHANGE, "simulated", Store.ACTIVE)
+    inner = make_runner(Backend(BackendKind.SIMULATED, state=state.path))
+    a_helper_could_start: list[bool] = []
+
+    class Reader:
+        description = inner.description
+
+        async def run(self, argv: Any) -> CommandResult:
+            probe = FileMachineLock(sim_machine_lock_path(state.path))
+            a_helper_could_start.append(probe.acquire())
+            probe.release()
+            return await inner.run(argv)
+
+    recovery = asyncio.run(
+        recover_interrupted(History(paths.history), paths.transaction_lock, Reader(), machine_lock(state))  # type: ignore[arg-type]
+    )
+    assert [f.finding for f in recovery.found] == [Finding.REVERTED]
+    assert a_helper_could_start and not any(a_helper_could_start)
+    after = FileMachineLock(sim_machine_lock_path(state.path))
+    assert after.acquire()  # released afterwards
+    after.release()
+
+
+def test_the_command_line_says_a_helper_is_still_at_work(
+    run_cli: RunCli, make_state: MakeState, paths: AppPaths
+) -> None:
+    state = make_state()
+    History(paths.history).record_started(CHANGE, "simulated", Store.ACTIVE)
+    helper = FileMachineLock(sim_machine_lock_path(state.path))
+    assert helper.acquire()
+    try:
+        shown = run_cli("--state", str(state.path), "show")
+    finally:
+        helper.release()
+    assert shown.returncode == 0 and "still being finished by its helper" in shown.stderr
+    again = run_cli("--state", str(state.path), "show")
+    assert "its helper reverted it (checked" in again.stderr
