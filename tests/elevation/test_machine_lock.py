@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,7 @@ from app.platform.win32_mutex import (
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.services import transactions
 from app.services.transactions import TransactionBusyError
-from tests.conftest import MakeState, RunCli, machine_values
+from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, MakeState, RunCli, machine_values
 from tests.services.test_transactions import CHANGE, Rig
 
 HANDLE = 0x1F4
@@ -216,3 +218,35 @@ def test_the_app_checks_the_lock_its_helper_would_take(tmp_path: Path) -> None:
     assert isinstance(lock, FileMachineLock) and lock.path == sim_machine_lock_path(state)
     with pytest.raises(ValueError):  # the helper refuses the system backend off Windows; so is there no lock
         machine_lock_for_helper(("--backend", "system"), platform="linux")
+
+
+HOLD_MUTEX = """
+import sys
+from app.elevation.machine_lock import MutexMachineLock
+lock = MutexMachineLock()
+print("held" if lock.acquire() else "busy", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.mark.windows
+@pytest.mark.skipif(sys.platform != "win32", reason="the global mutex exists only on Windows")
+def test_the_real_mutex_admits_one_process_and_a_killed_holder_leaves_it_abandoned() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD_MUTEX], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        assert MutexMachineLock().acquire() is False  # another process holds it
+        child.kill()  # no release: Windows marks the mutex abandoned
+        child.wait(SUBPROCESS_TIMEOUT_S)
+        lock = MutexMachineLock()
+        assert lock.acquire() is True and lock.abandoned is True
+        lock.release()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(SUBPROCESS_TIMEOUT_S)
+        for stream in (child.stdin, child.stdout):
+            if stream is not None:
+                stream.close()
