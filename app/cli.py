@@ -23,6 +23,7 @@ from app.cli_parts.common import (
     report_corrupt_state,
 )
 from app.cli_parts.reading import read_state
+from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
 from app.domain.commands import commands_for, display
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import (
@@ -255,15 +256,10 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.helpdesk import cmd_history
 
         return cmd_history(services, out)
-    entries, notices = recover_interrupted(services.history, paths.transaction_lock)
-    for notice in notices:
-        print(f"note: {notice}", file=sys.stderr)
-    for entry in entries:
-        print(
-            f"note: a change started earlier did not finish (the program ended before it was confirmed; an "
-            f"unconfirmed trial is reverted by its helper; check the values): {entry.summary()}",
-            file=sys.stderr,
-        )
+    recovery = await recover_interrupted(
+        services.history, paths.transaction_lock, services.reader, lambda: helper_machine_lock(backend)
+    )
+    print_recovery(recovery, global_arguments(args), sys.stderr)
     if args.command == "show":
         report_corrupt_state(backend)
         state = await read_state(services)

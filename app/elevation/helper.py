@@ -35,6 +35,7 @@ from app.storage.machine import MachineRecords, machine_records
 from app.storage.machine_events import ChangeStage, TrialObserver
 
 EXIT_KEPT, EXIT_REVERTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_BUSY = 6  # another trial holds the machine: refused before reading anything, nothing sent, nothing changed
 MAX_TRIAL_S = 3600
 DEFAULT_NETSH_TIMEOUT_S = 15.0
 NETSH_TIMEOUT_RANGE_S = (0.1, 300.0)  # each netsh run; a hung one is killed and the previous values restored
@@ -337,17 +338,43 @@ def check_address(address: str, platform: str = sys.platform) -> str:
     return address
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed (never anything else)."""
+def _take_machine(options: argparse.Namespace, held: contextlib.ExitStack) -> int | None:
+    """Take the one-trial-per-machine lock before anything is read; None when taken, else the exit code."""
+    from app.elevation.machine_lock import BUSY_MESSAGE, machine_lock_for
+
     try:
-        return _main(argv)
+        lock = machine_lock_for(options.backend, options.state, options.netsh)
+        taken = lock.acquire()
+    except (OSError, ValueError) as exc:
+        print(f"helper: the machine lock could not be taken ({exc}); nothing changed", file=sys.stderr)
+        return EXIT_FAILED
+    if not taken:
+        print(f"helper: refused: {BUSY_MESSAGE}; nothing read, nothing changed", file=sys.stderr)
+        return EXIT_BUSY
+    held.callback(lock.release)
+    if lock.abandoned:
+        print(
+            "helper: a previous helper ended without releasing the machine lock (it died); lock taken over",
+            file=sys.stderr,
+        )
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed, 6 another trial runs.
+
+    Nothing else: an unexpected error is "failed" (the trial has put back what it touched), never 1.
+    """
+    try:
+        with contextlib.ExitStack() as held:  # the machine lock, once taken, is released at exit whatever happens
+            return _main(argv, held)
     except BaseException as exc:  # a bug must never exit 1 ("reverted"): the trial has put back what it touched
         with contextlib.suppress(Exception):
             print(f"helper: failed: {exc!r}", file=sys.stderr)
         return EXIT_FAILED
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None, held: contextlib.ExitStack) -> int:
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the app's terminal must not skip the revert
     try:
@@ -367,6 +394,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except (HelperUsageError, ValidationError, ValueError) as exc:
         print(f"helper: refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    refusal = _take_machine(options, held)
+    if refusal is not None:
+        return refusal
     try:
         conn = _connect(options.address, authkey)
     except Exception as exc:  # AuthenticationError, timeouts: nothing was changed

@@ -1,35 +1,152 @@
-"""Finds transactions that never finished (the app was closed or killed mid-trial) and records them."""
+"""Finds transactions that never finished (the app was closed or killed mid-trial), checks the machine, records them.
+
+Nothing is assumed: the machine is read first and compared with the values the "started" record kept. A trial
+whose values are still in effect is reported as such, with the change that puts the recorded values back.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
+from app.elevation.machine_lock import MachineLock
+from app.runners.base import NetshRunner
+from app.services.reading import read_machine
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import INTERRUPTED, History, HistoryEntry
 
 
-def recover_interrupted(history: History, lock_path: Path) -> tuple[list[HistoryEntry], list[str]]:
-    """Unfinished entries, marked "interrupted", unless another instance is still running a transaction.
+class Finding(enum.Enum):
+    """What the machine shows compared with an unfinished trial's recorded values."""
 
-    Returns the entries and any notices (a corrupt history set aside, a write that failed).
+    STILL_APPLIED = "still-applied"  # the trial's values are still in effect
+    REVERTED = "reverted"  # the values from before the trial are back
+    CHANGED_SINCE = "changed-since"  # neither: something else changed them, or a revert stopped half-way
+    UNCHECKED = "unchecked"  # an old record without the trial's store, or the machine could not be read
+    HELPER_RUNNING = "helper-running"  # a helper still holds the machine (it reverts unless kept): not judged yet
+
+
+# What the history says (for people reading it; callers use the Finding).
+REASONS = {
+    Finding.STILL_APPLIED: "the app ended during the trial; the trial's values are still in effect (checked)",
+    Finding.REVERTED: "the app ended during the trial; reverted by its helper (checked)",
+    Finding.CHANGED_SINCE: "the app ended during the trial; changed since (values differ from both)",
+    Finding.UNCHECKED: "the app ended during the trial; the values could not be checked",
+}
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """One unfinished trial, what the machine showed, and the change that would put the recorded values back."""
+
+    entry: HistoryEntry
+    finding: Finding
+    restore: Change  # STILL_APPLIED only (else empty): from the trial's values back to the recorded ones
+    restore_store: Store = Store.ACTIVE  # persistent only when the trial's values were also saved
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        return tuple(fc.family for fc in self.entry.requested.families)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Every unfinished trial found this time, and notices (a corrupt history set aside, a failed write)."""
+
+    found: tuple[Recovered, ...] = ()
+    notices: tuple[str, ...] = ()
+
+
+def _shows(reading: object, fc: FamilyChange, values: LoopbackSettings) -> bool:
+    """Whether ``reading`` has ``values`` in every setting the trial touched."""
+    if not isinstance(reading, LoopbackSettings):
+        return False
+    return all(reading.value(setting) == values.value(setting) for setting, _ in fc.patch.items())
+
+
+def judge(entry: HistoryEntry, state: MachineState | None) -> Recovered:
+    """Compare the machine with an unfinished trial's recorded before- and after-values (pure)."""
+    families = entry.requested.families
+    if entry.store is None or state is None or not families:
+        return Recovered(entry, Finding.UNCHECKED, Change())
+    actives = []
+    for fc in families:
+        fs = state.families.get(fc.family)
+        if fs is None or fs.settings is None:
+            return Recovered(entry, Finding.UNCHECKED, Change())
+        actives.append(fs.active)
+    if all(_shows(r, fc, fc.after) for r, fc in zip(actives, families, strict=True)):
+        saved = entry.store is Store.PERSISTENT and all(
+            _shows(state[fc.family].persistent, fc, fc.after) for fc in families
+        )
+        return Recovered(
+            entry, Finding.STILL_APPLIED, entry.requested.inverse(), Store.PERSISTENT if saved else Store.ACTIVE
+        )
+    if all(_shows(r, fc, fc.before) for r, fc in zip(actives, families, strict=True)):
+        return Recovered(entry, Finding.REVERTED, Change())
+    return Recovered(entry, Finding.CHANGED_SINCE, Change())
+
+
+async def _take(machine: Callable[[], MachineLock] | None) -> MachineLock | Literal[False] | None:
+    """The taken lock; False when a helper holds it; None when there is none, or it cannot be checked."""
+    if machine is None:
+        return None
+    try:
+        lock = machine()
+        return lock if await asyncio.to_thread(lock.acquire) else False
+    except (OSError, ValueError):  # e.g. no lock for this backend here: recovery still checks the values
+        return None
+
+
+def _unfinished(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    return [e for e in entries if e.outcome is None]
+
+
+async def recover_interrupted(
+    history: History, lock_path: Path, reader: NetshRunner, machine: Callable[[], MachineLock] | None = None
+) -> Recovery:
+    """Check and record every unfinished trial, unless another instance is still running one.
+
+    Under the transaction lock the history is loaded again (another instance may have recorded them since
+    the first look) and the machine is read before anything is written. ``machine`` makes the lock a helper
+    holds for its whole life: while a helper (of a killed app, say) still holds it, its values may be half-reverted,
+    so nothing is judged (HELPER_RUNNING, not recorded); it is held during the read, so no trial starts meanwhile.
+    File work runs off the calling thread.
     """
-    entries, notices = history.load()
-    unfinished = [e for e in entries if e.outcome is None]
-    if not unfinished:
-        return [], notices
+    entries, notices = await asyncio.to_thread(history.load)
+    if not _unfinished(entries):
+        return Recovery((), tuple(notices))
     lock = InterProcessLock(lock_path)
     try:
-        lock.acquire()
+        await asyncio.to_thread(lock.acquire)
     except LockBusyError:
-        return [], notices  # a trial is running in another window: its entry is not ours to judge
+        return Recovery((), tuple(notices))  # a trial is running in another window: its entry is not ours to judge
     try:
-        for entry in unfinished:
-            notice = history.record_finished(
-                entry.id, INTERRUPTED, "the app ended during the trial; the helper reverts unconfirmed changes"
-            )
-            entry.outcome = INTERRUPTED
+        entries, more = await asyncio.to_thread(history.load)
+        notices += [n for n in more if n not in notices]
+        unfinished = _unfinished(entries)
+        if not unfinished:
+            return Recovery((), tuple(notices))
+        held = await _take(machine)
+        if held is False:
+            return Recovery(tuple(Recovered(e, Finding.HELPER_RUNNING, Change()) for e in unfinished), tuple(notices))
+        try:
+            checkable = [e for e in unfinished if e.store is not None]
+            state = await read_machine(reader) if checkable else None
+        finally:
+            if held:
+                await asyncio.to_thread(held.release)
+        found = tuple(judge(entry, state) for entry in unfinished)
+        for item in found:
+            notice = await asyncio.to_thread(history.record_finished, item.entry.id, INTERRUPTED, REASONS[item.finding])
+            item.entry.outcome, item.entry.reason = INTERRUPTED, REASONS[item.finding]
             if notice and notice not in notices:
                 notices.append(notice)
     finally:
         lock.release()
-    return unfinished, notices
+    return Recovery(found, tuple(notices))

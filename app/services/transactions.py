@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
+from app.elevation.machine_lock import BUSY_MESSAGE
 from app.elevation.protocol import (
     Applied,
     Done,
@@ -43,6 +44,10 @@ GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this m
 NETSH_TIMEOUT_S = 15.0  # the helper's limit for each netsh run
 CONNECT_TIMEOUT_S = 120.0  # how long a UAC prompt may stay open before we give up on the helper
 APPLY_TIMEOUT_S = 120.0
+
+
+HELPER_EXIT_BUSY = 6  # app.elevation.helper.EXIT_BUSY (not imported: the helper module is the elevated side's)
+MACHINE_BUSY = f"Another trial holds this machine: {BUSY_MESSAGE}. Nothing was changed; try again when it ends."
 
 
 class TransactionBusyError(LoopbackTunerError):
@@ -206,7 +211,7 @@ class TransactionService:
         from multiprocessing.connection import Listener
 
         loop = asyncio.get_running_loop()
-        ident, notice = await loop.run_in_executor(None, self.history.record_started, change, self.backend.name)
+        ident, notice = await loop.run_in_executor(None, self.history.record_started, change, self.backend.name, store)
         notices = [n for n in (notice,) if n]
         authkey = secrets.token_bytes(32)
         try:
@@ -241,7 +246,7 @@ class TransactionService:
         except LoopbackTunerError as exc:
             if conn is not None:
                 conn.close()
-            if isinstance(exc, HelperError):  # else the history would show a transaction that never finished
+            if isinstance(exc, HelperError | TransactionBusyError):  # else it would look unfinished
                 await self._finish_history(ident, "failed", str(exc), notices)
             raise
         except Exception as exc:  # anything unexpected: record it, so the next start does not claim a revert
@@ -391,6 +396,8 @@ class TransactionService:
         code = exited.result() if exited.done() else None
         if code is None:
             raise HelperError("The helper did not report back in time; nothing was changed.")
+        if code == HELPER_EXIT_BUSY:  # another trial holds the machine: the helper read and changed nothing
+            raise TransactionBusyError(MACHINE_BUSY)
         raise HelperError(
             f"The helper stopped before it could apply the change (exit code {code}); nothing was changed."
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -50,11 +51,15 @@ def set_aside(path: Path) -> Path:
     return target
 
 
+_WINDOWS = sys.platform == "win32"  # a module attribute, so tests can run the Windows branch with a fake msvcrt
+
+
 def _try_lock(handle: IO[bytes]) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
+    if _WINDOWS:
+        msvcrt = importlib.import_module("msvcrt")  # by name: the tests fake it off Windows
 
         try:
+            handle.seek(0)  # msvcrt.locking locks from the current position: "a+b" opens at the end of the file
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
@@ -69,8 +74,8 @@ def _try_lock(handle: IO[bytes]) -> bool:
 
 
 def _unlock(handle: IO[bytes]) -> None:
-    if sys.platform == "win32":
-        import msvcrt
+    if _WINDOWS:
+        msvcrt = importlib.import_module("msvcrt")
 
         with contextlib.suppress(OSError):
             handle.seek(0)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.domain.errors import ValidationError
-from app.domain.model import Change
-from app.storage.files import set_aside, write_atomic
+from app.domain.model import Change, Store
+from app.storage.files import InterProcessLock, LockBusyError, set_aside, write_atomic
 
 MAX_HISTORY_BYTES = 4 * 1024 * 1024
+LOCK_TIMEOUT_S = 10.0  # a holder appends one line or rewrites a repaired file: milliseconds
 INTERRUPTED = "interrupted"
 
 
@@ -34,6 +35,7 @@ class HistoryEntry:
     finished: float | None = None
     after: dict[str, object] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    store: Store | None = None  # the trial's target store; None in records written before it was kept
 
     def summary(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
@@ -50,20 +52,49 @@ def _user() -> str:
 
 
 class History:
-    """Reads and appends the history file; every write failure becomes a message, never an exception."""
+    """Reads and appends the history file; every write failure becomes a message, never an exception.
+
+    Appends and repairs hold an inter-process lock beside the file, so a repair never drops a line another
+    process appended, and two processes never repair the same file twice.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = InterProcessLock(path.with_name(path.name + ".lock"))
 
     def load(self) -> tuple[list[HistoryEntry], list[str]]:
         """All entries, oldest first, and notices for the user (a corrupt file is set aside and rebuilt)."""
-        notices: list[str] = []
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return [], notices
+            return [], []
         except OSError as exc:
             return [], [f"The history could not be read ({exc.strerror})."]
+        entries, good_lines, bad = self._parse(raw)
+        if not bad:
+            return entries, []
+        try:
+            with self._lock.hold(timeout_s=LOCK_TIMEOUT_S):
+                # Re-read under the lock: another process may have repaired it or appended since.
+                try:
+                    raw = self.path.read_bytes()
+                except FileNotFoundError:
+                    return [], []
+                entries, good_lines, bad = self._parse(raw)
+                if not bad:
+                    return entries, []
+                moved = set_aside(self.path)
+                write_atomic(self.path, "".join(line + "\n" for line in good_lines))
+        except (OSError, LockBusyError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "another program is writing it"
+            return entries, [f"The history file has unreadable lines and could not be repaired ({why})."]
+        return entries, [
+            f"The history file had {bad} unreadable line(s); the file was kept as {moved.name} "
+            f"and the readable entries were carried over."
+        ]
+
+    def _parse(self, raw: bytes) -> tuple[list[HistoryEntry], list[str], int]:
+        """The entries, the lines they came from, and how many lines were unreadable."""
         entries: dict[str, HistoryEntry] = {}
         bad = 0
         good_lines: list[str] = []
@@ -78,17 +109,7 @@ class History:
                 good_lines.append(line)
             except (ValueError, KeyError, TypeError, ValidationError):
                 bad += 1
-        if bad:
-            try:
-                moved = set_aside(self.path)
-                write_atomic(self.path, "".join(line + "\n" for line in good_lines))
-                notices.append(
-                    f"The history file had {bad} unreadable line(s); the file was kept as {moved.name} "
-                    f"and the readable entries were carried over."
-                )
-            except OSError as exc:
-                notices.append(f"The history file has unreadable lines and could not be repaired ({exc.strerror}).")
-        return list(entries.values()), notices
+        return list(entries.values()), good_lines, bad
 
     @staticmethod
     def _apply(entries: dict[str, HistoryEntry], record: object) -> None:
@@ -101,8 +122,17 @@ class History:
             started, user, machine, backend = record["time"], record["user"], record["machine"], record["backend"]
             if not isinstance(started, int | float) or not all(isinstance(x, str) for x in (user, machine, backend)):
                 raise ValueError("bad started record")
+            store = record.get("store")  # absent in older files: the entry then cannot be checked
+            if store is not None and store not in {s.value for s in Store}:
+                raise ValueError("bad store")
             entries[ident] = HistoryEntry(
-                ident, float(started), user, machine, backend, Change.from_json(record["requested"])
+                ident,
+                float(started),
+                user,
+                machine,
+                backend,
+                Change.from_json(record["requested"]),
+                store=None if store is None else Store(store),
             )
         elif event == "finished":
             entry = entries[ident]
@@ -124,21 +154,27 @@ class History:
     def _append(self, record: dict[str, object]) -> None:
         """Append one JSON line and flush it to disk; raises OSError (e.g. the disk is full)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8", newline="\n") as handle:
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._lock.hold(timeout_s=LOCK_TIMEOUT_S), open(self.path, "a", encoding="utf-8", newline="\n") as f:
+            f.write(json.dumps(record, sort_keys=True) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
 
     def _write(self, record: dict[str, object]) -> str | None:
         """Append ``record``; a failure becomes a notice for the user, never an exception."""
         try:
             self._append(record)
+        except LockBusyError:
+            return "The history could not be written (another program kept it busy); the change itself is not affected."
         except OSError as exc:
             return f"The history could not be written ({exc.strerror or exc}); the change itself is not affected."
         return None
 
-    def record_started(self, change: Change, backend: str) -> tuple[str, str | None]:
-        """Append a "started" record; returns its id and a notice if writing failed."""
+    def record_started(self, change: Change, backend: str, store: Store | None = None) -> tuple[str, str | None]:
+        """Append a "started" record; returns its id and a notice if writing failed.
+
+        ``change`` holds each family's values before and after; with the trial's target ``store`` they let a
+        later start check an unfinished trial against the machine.
+        """
         ident = uuid.uuid4().hex
         notice = self._write(
             {
@@ -149,6 +185,7 @@ class History:
                 "machine": platform.node() or "unknown",
                 "backend": backend,
                 "requested": change.to_json(),
+                **({} if store is None else {"store": store.value}),
             }
         )
         return ident, notice

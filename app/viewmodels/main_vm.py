@@ -23,9 +23,10 @@ from app.domain.model import (
     SettingsPatch,
 )
 from app.elevation.launchers import ElevationCancelledError
+from app.elevation.machine_lock import machine_lock_for_helper
 from app.elevation.protocol import Outcome
 from app.services.formatting import command_lines, format_runs, outcome_text
-from app.services.recovery import recover_interrupted
+from app.services.recovery import Finding, Recovered, recover_interrupted
 from app.services.transactions import (
     ApplyFailedError,
     TransactionBusyError,
@@ -270,18 +271,65 @@ class MainViewModel(QObject):
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
         if self._lock_path is not None:
-            loop = asyncio.get_running_loop()
-            entries, notices = await loop.run_in_executor(None, recover_interrupted, self.history, self._lock_path)
-            for notice in notices:
+            recovery = await recover_interrupted(
+                self.history,
+                self._lock_path,
+                self.transactions.reader,
+                lambda: machine_lock_for_helper(self.transactions.backend.args),
+            )
+            for notice in recovery.notices:
                 self._post(Level.WARNING, notice)
-            for entry in entries:
-                self._post(
-                    Level.WARNING,
-                    "A change started earlier did not finish: the app ended before it was confirmed. An "
-                    "unconfirmed trial is reverted by its helper; the values shown are the machine's values now, "
-                    "so check them.",
-                    entry.summary(),
-                )
+            for found in recovery.found:
+                self._report_recovered(found)
+
+    def _report_recovered(self, found: Recovered) -> None:
+        """Say what the check found; a trial still in effect gets its earlier values staged as pending edits."""
+        summary = found.entry.summary()
+        if found.finding is Finding.STILL_APPLIED:
+            for fc in found.restore.families:
+                current = self._pending.get(fc.family)
+                if current is not None:
+                    self.set_pending(fc.family, current.with_patch(fc.patch))
+            staged = self.pending_change() == found.restore
+            self._post(
+                Level.WARNING,
+                "A trial started earlier did not finish, and its values are still in effect. "
+                + (
+                    "The values from before it are ready as pending edits: choose Apply to put them back, or "
+                    "Discard to keep the values in effect."
+                    if staged
+                    else "Set the values from before it (in the details) and choose Apply to put them back."
+                ),
+                summary,
+            )
+        elif found.finding is Finding.HELPER_RUNNING:
+            self._post(
+                Level.WARNING,
+                "A trial started earlier is still being finished by its helper (it reverts unless it was kept): "
+                "read the values again in a moment; it is checked at the next start.",
+                summary,
+            )
+        elif found.finding is Finding.REVERTED:
+            self._post(
+                Level.INFO,
+                "A trial started earlier did not finish; its helper reverted it (checked: the values from before "
+                "it are in effect).",
+                summary,
+            )
+        elif found.finding is Finding.CHANGED_SINCE:
+            self._post(
+                Level.WARNING,
+                "A trial started earlier did not finish, and the values now differ from both the trial's and the "
+                "earlier ones (changed since): check the values shown.",
+                summary,
+            )
+        else:
+            self._post(
+                Level.WARNING,
+                "A change started earlier did not finish and could not be checked; the values shown are the "
+                "machine's values now, so check them.",
+                summary,
+            )
 
     async def refresh(self) -> None:
         if self.busy:

@@ -91,3 +91,50 @@ def test_lock_is_held_across_processes_and_dropped_when_the_holder_dies(tmp_path
         for stream in (child.stdin, child.stdout):
             if stream is not None:
                 stream.close()
+
+
+class FakeMsvcrt:
+    """Stands in for msvcrt: records the file position each locking() call starts from (the range it locks)."""
+
+    LK_UNLCK, LK_NBLCK = 0, 2
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, int]] = []  # (mode, position, bytes)
+        self.locked: set[int] = set()
+
+    def locking(self, fd: int, mode: int, nbytes: int) -> None:
+        position = os.lseek(fd, 0, os.SEEK_CUR)
+        self.calls.append((mode, position, nbytes))
+        if mode == self.LK_NBLCK:
+            if position in self.locked:
+                raise OSError(errno.EACCES, "locked")
+            self.locked.add(position)
+        else:
+            self.locked.discard(position)
+
+
+def test_the_windows_lock_locks_byte_zero_not_the_end_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.storage import files
+
+    fake = FakeMsvcrt()
+    monkeypatch.setattr(files, "_WINDOWS", True)
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    path = tmp_path / "t.lock"
+    path.write_bytes(b"left by an older version")  # "a+b" opens at the end: byte 24, not 0
+    lock = InterProcessLock(path)
+    lock.acquire()
+    path.write_bytes(b"longer text written by someone else meanwhile")
+    with pytest.raises(LockBusyError):  # the same byte, wherever the file's end now is
+        InterProcessLock(path).acquire()
+    lock.release()
+    with InterProcessLock(path).hold():
+        pass
+    assert fake.calls == [
+        (FakeMsvcrt.LK_NBLCK, 0, 1),
+        (FakeMsvcrt.LK_NBLCK, 0, 1),
+        (FakeMsvcrt.LK_UNLCK, 0, 1),
+        (FakeMsvcrt.LK_NBLCK, 0, 1),
+        (FakeMsvcrt.LK_UNLCK, 0, 1),
+    ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings
+from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
 from app.storage.history import MAX_HISTORY_BYTES, History
 
 BASE = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
@@ -105,3 +106,54 @@ def test_an_unwritable_folder_becomes_a_notice(tmp_path: Path) -> None:
     blocker.write_text("")
     _, notice = History(blocker / "history.jsonl").record_started(CHANGE, "simulated")
     assert notice is not None and "could not be written" in notice
+
+
+def after_first_read(path: Path, action: Callable[[], object]) -> Path:
+    """``path``, but the first ``read_bytes`` runs ``action`` after reading: another process acting in between."""
+    done: list[bool] = []
+
+    class Hooked(type(path)):  # type: ignore[misc]
+        def read_bytes(self) -> bytes:
+            data = super().read_bytes()
+            if not done:
+                done.append(True)
+                action()
+            return data
+
+    return Hooked(path)
+
+
+def test_a_repair_rereads_under_the_lock_and_keeps_what_another_process_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    ident, _ = History(path).record_started(CHANGE, "simulated")
+    with open(path, "ab") as handle:
+        handle.write(b"{torn line\n")
+
+    def another_process() -> None:  # between our read and our repair: it repairs, then a trial finishes
+        _, notices = History(path).load()
+        assert notices and "1 unreadable line(s)" in notices[0]
+        History(path).record_finished(ident, "kept")
+
+    entries, notices = History(after_first_read(path, another_process)).load()
+    assert [e.outcome for e in entries] == ["kept"] and notices == []  # the repair was the other one's to report
+    assert len(list(tmp_path.glob("history.jsonl.corrupt-*"))) == 1  # repaired once, not twice
+    assert [e.outcome for e in History(path).load()[0]] == ["kept"]  # the other process's record survives
+
+
+def test_the_started_record_keeps_the_trials_store_and_older_records_still_load(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.jsonl")
+    history.record_started(CHANGE, "simulated", Store.ACTIVE)
+    old = {"event": "started", "id": "old", "time": 1.0, "user": "u", "machine": "m", "backend": "netsh"}
+    with open(history.path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({**old, "requested": CHANGE.to_json()}) + "\n")
+    entries, notices = history.load()
+    assert notices == []
+    assert [(e.store, e.requested) for e in entries] == [(Store.ACTIVE, CHANGE), (None, CHANGE)]
+
+
+def test_a_started_record_with_an_unknown_store_is_unreadable(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.jsonl")
+    record = {"event": "started", "id": "x", "time": 1.0, "user": "u", "machine": "m", "backend": "netsh"}
+    history.path.write_text(json.dumps({**record, "requested": CHANGE.to_json(), "store": "cloud"}) + "\n")
+    entries, notices = history.load()
+    assert entries == [] and len(notices) == 1

@@ -1,0 +1,100 @@
+"""The command line's notes about trials an earlier run left unfinished, and the command that puts values back."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from app.domain.commands import commands_for, display
+from app.domain.model import ExecutionMode, FamilyChange, Setting, Store
+from app.elevation.machine_lock import MachineLock, machine_lock_for_helper
+from app.runners.factory import Backend
+from app.services.recovery import Finding, Recovered, Recovery
+
+PROGRAM = "loopback-tuner-cli"
+
+
+def global_arguments(args: argparse.Namespace) -> list[str]:
+    """The backend options this run was given, so a printed command acts on the same machine."""
+    out: list[str] = []
+    for option in ("backend", "netsh", "state"):
+        value = getattr(args, option, None)
+        if value:
+            out += [f"--{option}", str(value)]
+    return out
+
+
+def helper_machine_lock(backend: Backend) -> MachineLock:
+    """The machine lock a helper for ``backend`` would hold (raises ValueError where there is none)."""
+    from app.wiring import helper_backend
+
+    return machine_lock_for_helper(helper_backend(backend).args)
+
+
+def _option_values(fc: FamilyChange) -> list[str]:
+    values: list[str] = []
+    for setting, value in fc.patch.items():
+        if setting is Setting.EXECUTION_MODE:
+            assert isinstance(value, ExecutionMode)
+            values += ["--mode", value.value]
+        elif setting is Setting.WORKER_COUNT:
+            values += ["--workers", str(value)]
+        else:
+            values += ["--large-mtu", "on" if value else "off"]
+    return values
+
+
+def restore_commands(found: Recovered, prefix: list[str]) -> list[list[str]]:
+    """``set`` command lines (this CLI's syntax) that put the recorded values back; one when both families agree."""
+    families = found.restore.families
+    store = ["--store", found.restore_store.value]
+    options = [_option_values(fc) for fc in families]
+    if len(families) == 2 and options[0] == options[1]:
+        return [[*prefix, "set", "--family", "both", *options[0], *store]]
+    return [
+        [*prefix, "set", "--family", fc.family.value, *opts, *store] for fc, opts in zip(families, options, strict=True)
+    ]
+
+
+def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
+    """One note per notice and per unfinished trial (stderr: stdout may be JSON)."""
+    for notice in recovery.notices:
+        print(f"note: {notice}", file=err)
+    for found in recovery.found:
+        what = found.entry.summary()
+        if found.finding is Finding.STILL_APPLIED:
+            where = "active and saved" if found.restore_store is Store.PERSISTENT else "active until reboot"
+            print(
+                f"note: a trial started earlier did not finish and its values are still in effect ({where}): {what}",
+                file=err,
+            )
+            print("note: to put the values from before it back, run:", file=err)
+            for line in restore_commands(found, prefix):
+                print(f"  {display(line, PROGRAM)}", file=err)
+            print("note: or, in an administrator prompt:", file=err)
+            for netsh in commands_for(found.restore, found.restore_store):
+                print(f"  {display(netsh)}", file=err)
+        elif found.finding is Finding.HELPER_RUNNING:
+            print(
+                f"note: a trial started earlier is still being finished by its helper (it reverts unless it was "
+                f"kept); it is checked at the next start: {what}",
+                file=err,
+            )
+        elif found.finding is Finding.REVERTED:
+            print(
+                f"note: a trial started earlier did not finish; its helper reverted it (checked: the values from "
+                f"before it are in effect): {what}",
+                file=err,
+            )
+        elif found.finding is Finding.CHANGED_SINCE:
+            print(
+                f"note: a trial started earlier did not finish, and the values now differ from both the trial's and "
+                f"the earlier ones (changed since); check them: {what}",
+                file=err,
+            )
+        else:
+            print(
+                f"note: a change started earlier did not finish and could not be checked (an older record, or the "
+                f"values could not be read); check the values: {what}",
+                file=err,
+            )
