@@ -144,7 +144,7 @@ def open_listener(authkey: bytes, transport: ChannelTransport | None = None) -> 
     """Create the app's end at a fresh address; raises ChannelOpenError."""
     try:
         endpoint = (transport or default_transport()).listen()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: the token's logon SID is not one
         raise ChannelOpenError(str(exc)) from exc
     return AppListener(endpoint.address, authkey, endpoint)
 

@@ -356,8 +356,12 @@ class TransactionService:
         from app.elevation.channel import ChannelError, ChannelStoppedError, ChannelTimeoutError, accept_helper
 
         loop = asyncio.get_running_loop()
+        try:
+            helper_pid = process.pid
+        except (OSError, ValueError) as exc:  # Windows could not tell: let nobody in
+            raise HelperError(f"The helper's process id is unknown ({exc}); nothing was changed.") from None
         stop = threading.Event()
-        accept = functools.partial(accept_helper, listener, process.pid, timeout_s=self.connect_timeout_s, stop=stop)
+        accept = functools.partial(accept_helper, listener, helper_pid, timeout_s=self.connect_timeout_s, stop=stop)
         accepting = loop.run_in_executor(None, accept)
         exited = loop.run_in_executor(None, process.wait, self.connect_timeout_s)
         waiting: set[asyncio.Future[Any]] = {accepting, exited}

@@ -264,6 +264,29 @@ def test_waking_the_accept_when_the_helper_exits_never_runs_on_the_event_loop_th
     assert all(thread is not loop_thread for kind, thread in seen if kind == "accept")
 
 
+def test_a_helper_whose_pid_cannot_be_read_is_not_let_in(make_state: MakeState, paths: AppPaths) -> None:
+    from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings
+
+    class NoPid(FinishedProcess):
+        @property
+        def pid(self) -> int:  # type: ignore[override]
+            raise OSError("GetProcessId failed (error 6)")
+
+    class Launcher(ExitsAtOnce):
+        def launch(self, args: Sequence[str], authkey: bytes) -> HelperProcess:
+            return NoPid()
+
+    built, _ = service(make_state, paths, Launcher())
+    change = Change((FamilyChange(Family.IPV4, SIMULATED_INITIAL, LoopbackSettings(ExecutionMode.ADAPTIVE, 8, True)),))
+
+    async def scenario() -> None:
+        with pytest.raises(HelperError, match="process id is unknown"):
+            await built.begin(change, seconds=30)
+
+    asyncio.run(scenario())
+    assert [e.outcome for e in History(paths.history).load()[0]] == [Outcome.FAILED.value]
+
+
 def test_an_oversize_helper_message_is_refused_and_the_helper_reverts(
     make_state: MakeState, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,3 +324,44 @@ def test_an_oversize_helper_message_is_refused_and_the_helper_reverts(
     assert processes[0].wait(60) == 1  # EXIT_REVERTED: the app stopped answering, so the helper put it back
     assert machine_values(state) == (dict.fromkeys(Family, SIMULATED_INITIAL), dict.fromkeys(Family, SIMULATED_INITIAL))
     assert [e.outcome for e in History(paths.history).load()[0]] == [Outcome.FAILED.value]
+
+
+# --- the helper's --app-pid ---
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "", "1.5", "+7", "4294967296", "٣"])
+def test_the_helper_refuses_an_app_pid_that_is_not_a_process_id(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.elevation import helper
+
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    argv = [
+        *("--backend", "simulated", "--state", "/nonexistent/state.json", "--address", "/nonexistent/socket"),
+        *("--deadline-seconds", "30", "--keep-store", "persistent", "--change", "ipv4:loopbackworkercount=8"),
+        *("--authkey", "ab" * 32),
+    ]
+    assert helper.main(argv) == helper.EXIT_USAGE  # missing
+    assert "--app-pid" in capsys.readouterr().err
+    assert helper.main([*argv, "--app-pid", value]) == helper.EXIT_USAGE
+    assert capsys.readouterr().err.startswith("helper: refused:")
+
+
+def test_the_helper_hands_its_app_pid_to_the_channel(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from app.elevation import helper
+
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    seen: list[tuple[str, bytes, int]] = []
+
+    def fake_connect(address: str, authkey: bytes, app_pid: int, **options: Any) -> Connection:
+        seen.append((address, authkey, app_pid))
+        raise PeerMismatchError("not the app")
+
+    monkeypatch.setattr(channel, "connect_to_app", fake_connect)
+    argv = [
+        *("--backend", "simulated", "--state", str(tmp_path / "s.json"), "--address", "/nonexistent/socket"),
+        *("--deadline-seconds", "30", "--keep-store", "persistent", "--change", "ipv4:loopbackworkercount=8"),
+        *("--authkey", "ab" * 32, "--app-pid", "4242"),
+    ]
+    assert helper.main(argv) == helper.EXIT_FAILED
+    assert seen == [("/nonexistent/socket", bytes.fromhex("ab" * 32), 4242)]

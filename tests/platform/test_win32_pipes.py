@@ -300,3 +300,13 @@ def test_a_real_pipe_connects_and_both_ends_see_this_process() -> None:
         api.close_handle(handle)
     finally:
         server.close()
+
+
+def test_a_closed_elevated_process_has_no_pid() -> None:
+    api = FakePipeApi()
+    win32 = type("Closing", (), {"close_handle": lambda self, handle: None})()
+    process = ElevatedProcess(win32, 0x1234, pid_of=api.get_process_id)  # type: ignore[arg-type]
+    process.close()
+    with pytest.raises(ValueError):
+        _ = process.pid
+    assert api.calls == []
