@@ -310,3 +310,27 @@ def test_a_closed_elevated_process_has_no_pid() -> None:
     with pytest.raises(ValueError):
         _ = process.pid
     assert api.calls == []
+
+
+@pytest.mark.windows
+@on_windows
+def test_a_real_pipe_channel_authenticates_this_process_both_ways() -> None:
+    listener = open_listener(KEY, PipeTransport())
+    out: list[object] = []
+
+    def helper() -> None:
+        try:
+            out.append(connect_to_app(listener.address, KEY, os.getpid(), timeout_s=10, transport=PipeTransport()))
+        except BaseException as exc:
+            out.append(exc)
+
+    thread = threading.Thread(target=helper)
+    thread.start()
+    conn = accept_helper(listener, os.getpid(), timeout_s=10, stop=threading.Event())
+    thread.join(10)
+    helper_end = out[0]
+    assert not isinstance(helper_end, BaseException), helper_end
+    helper_end.send_bytes(b"hello")  # type: ignore[attr-defined]  (a PipeConnection)
+    assert conn.recv_bytes(16) == b"hello"
+    conn.close()
+    helper_end.close()  # type: ignore[attr-defined]
