@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Client, Connection
+from multiprocessing.connection import Connection
 
 from app.domain.commands import Argv, parse_set_global, set_global, show_global
 from app.domain.errors import ValidationError
@@ -52,12 +51,21 @@ class _Parser(argparse.ArgumentParser):
         raise HelperUsageError(message)
 
 
+def _process_id(text: str) -> int:
+    """A process id: a positive integer below 2**32; raises ArgumentTypeError (argparse refuses it)."""
+    value = int(text) if text.isascii() and text.isdigit() else 0
+    if not 0 < value < 2**32:
+        raise argparse.ArgumentTypeError(f"not a process id: {text!r}")
+    return value
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="loopback-tuner helper", add_help=False)
     p.add_argument("--backend", choices=("system", "simulated", "custom"), required=True)
     p.add_argument("--state")
     p.add_argument("--netsh")
     p.add_argument("--address", required=True)
+    p.add_argument("--app-pid", type=_process_id, required=True)  # only that process may hold the channel
     p.add_argument("--authkey")
     p.add_argument("--authkey-stdin", action="store_true")
     p.add_argument("--deadline-seconds", type=int, required=True)
@@ -309,18 +317,11 @@ def _machine_records(options: argparse.Namespace) -> MachineRecords | None:
         return None
 
 
-def _connect(address: str, authkey: bytes, timeout_s: float = 30.0) -> Connection:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return Client(address, authkey=authkey)
-        except (FileNotFoundError, ConnectionRefusedError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def _connect(address: str, authkey: bytes, app_pid: int, timeout_s: float = 30.0) -> Connection:
+    """Reach the app (process ``app_pid``, our user) and authenticate; raises ChannelError, OSError."""
+    from app.elevation.channel import connect_to_app
 
-
-_PIPE = re.compile(r"\\\\\.\\pipe\\LoopbackTuner-[0-9a-f]{32}")
+    return connect_to_app(address, authkey, app_pid, timeout_s=timeout_s)
 
 
 def check_address(address: str, platform: str = sys.platform) -> str:
@@ -331,7 +332,9 @@ def check_address(address: str, platform: str = sys.platform) -> str:
     Elsewhere an absolute socket path.
     """
     if platform == "win32":
-        if not _PIPE.fullmatch(address):
+        from app.elevation.channel import PIPE_NAME
+
+        if not PIPE_NAME.fullmatch(address):
             raise HelperUsageError("the channel must be this machine's LoopbackTuner pipe")
     elif not address.startswith("/") or "\0" in address or len(address) > 200:
         raise HelperUsageError("the channel must be an absolute socket path")
@@ -398,7 +401,7 @@ def _main(argv: Sequence[str] | None, held: contextlib.ExitStack) -> int:
     if refusal is not None:
         return refusal
     try:
-        conn = _connect(options.address, authkey)
+        conn = _connect(options.address, authkey, options.app_pid)
     except Exception as exc:  # AuthenticationError, timeouts: nothing was changed
         print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
         return EXIT_FAILED

@@ -26,6 +26,11 @@ class HelperStartError(LoopbackTunerError):
 
 
 class HelperProcess(Protocol):
+    @property
+    def pid(self) -> int:
+        """The helper's process id: the only process the app lets onto the channel."""
+        ...
+
     def wait(self, timeout_s: float | None) -> int | None:
         """Block until the helper exits (its exit code) or ``timeout_s`` passes (None)."""
         ...
@@ -63,6 +68,10 @@ def helper_program() -> list[str]:
 class _Popen:
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def wait(self, timeout_s: float | None) -> int | None:
         try:

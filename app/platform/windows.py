@@ -6,7 +6,7 @@ import ctypes
 import math
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PureWindowsPath
 from types import TracebackType
 from typing import Self
@@ -145,12 +145,24 @@ class ElevatedProcess:
     returns (closing a handle being waited on is undefined behaviour in Win32).
     """
 
-    def __init__(self, api: Win32Api, handle: int) -> None:
+    def __init__(self, api: Win32Api, handle: int, pid_of: Callable[[int], int] | None = None) -> None:
         self._api = api
         self._handle: int | None = handle
         self._lock = threading.Lock()
         self._waiters = 0
         self._close_requested = False
+        self._pid_of = pid_of if pid_of is not None else _process_id
+        self._pid: int | None = None
+
+    @property
+    def pid(self) -> int:
+        """The process id (GetProcessId, asked once); raises ValueError after close(), OSError if Windows fails."""
+        with self._lock:
+            if self._pid is None:
+                if self._handle is None or self._close_requested:
+                    raise ValueError("pid of a closed ElevatedProcess")
+                self._pid = self._pid_of(self._handle)
+            return self._pid
 
     @property
     def closed(self) -> bool:
@@ -208,6 +220,12 @@ class ElevatedProcess:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _process_id(handle: int) -> int:
+    from app.platform.win32_pipes import default_pipe_api
+
+    return default_pipe_api().get_process_id(handle)
 
 
 def _timeout_ms(timeout_s: float | None) -> int:

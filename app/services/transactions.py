@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import sys
+import functools
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from app.domain.model import Change, Family, LoopbackSettings, MachineState, Sto
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
 from app.elevation.machine_lock import BUSY_MESSAGE
 from app.elevation.protocol import (
+    MAX_MESSAGE_BYTES,
     Applied,
     Done,
     Outcome,
@@ -35,7 +37,9 @@ from app.storage.history import History
 from app.support_log import log_results
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection, Listener
+    from multiprocessing.connection import Connection
+
+    from app.elevation.channel import AppListener
 
 # multiprocessing.connection, secrets and tempfile are imported when a change begins: the window only reads until
 # then, and at start-up they would cost about 1.5 MB of memory and a few ms (make bench).
@@ -136,16 +140,6 @@ class Trial:
         return self._decision is not None and self._decision.done()
 
 
-def _new_address() -> tuple[str, Path | None]:
-    import secrets
-    import tempfile
-
-    if sys.platform == "win32":
-        return rf"\\.\pipe\LoopbackTuner-{secrets.token_hex(16)}", None
-    folder = Path(tempfile.mkdtemp(prefix="loopback-tuner-"))  # 0700: only this user can reach the socket
-    return str(folder / "channel"), folder
-
-
 class TransactionService:
     """Runs trials through the helper; one at a time, across instances (a lock file)."""
 
@@ -208,23 +202,25 @@ class TransactionService:
 
     async def _begin(self, change: Change, seconds: float, store: Store) -> Trial:
         import secrets
-        from multiprocessing.connection import Listener
+
+        from app.elevation.channel import ChannelError, open_listener
 
         loop = asyncio.get_running_loop()
         ident, notice = await loop.run_in_executor(None, self.history.record_started, change, self.backend.name, store)
         notices = [n for n in (notice,) if n]
         authkey = secrets.token_bytes(32)
-        try:
-            address, folder = _new_address()
-            listener = Listener(address, authkey=authkey)
-        except OSError as exc:  # nothing started: close the history entry so it is not taken as interrupted
+        try:  # a fresh 0700 socket folder, or on Windows a pipe only this user's session and admins may open
+            listener = await loop.run_in_executor(None, open_listener, authkey)
+        except ChannelError as exc:  # nothing started: close the history entry so it is not taken as interrupted
             await self._finish_history(ident, "failed", f"the channel could not be opened ({exc})", notices)
             raise HelperError(f"The channel to the helper could not be opened ({exc}); nothing was changed.") from exc
         deadline = max(1, round(seconds + self.grace_s))
         args = [
             *self.backend.args,
             "--address",
-            address,
+            listener.address,
+            "--app-pid",
+            str(os.getpid()),
             "--deadline-seconds",
             str(deadline),
             "--keep-store",
@@ -241,7 +237,7 @@ class TransactionService:
                 outcome = "failed" if isinstance(exc, HelperStartError) else "cancelled"
                 await self._finish_history(ident, outcome, str(exc), notices)
                 raise
-            conn = await self._accept(listener, address, authkey, process)
+            conn = await self._accept(listener, process)
             message = await self._receive(conn, APPLY_TIMEOUT_S)
         except LoopbackTunerError as exc:
             if conn is not None:
@@ -255,10 +251,7 @@ class TransactionService:
             await self._finish_history(ident, "failed", f"unexpected error: {exc!r}", notices)
             raise
         finally:
-            listener.close()
-            if folder is not None:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+            listener.close()  # already closed by the accepting thread unless the launch failed
         if not isinstance(message, Applied):
             conn.close()
             await self._finish_history(ident, "failed", "the helper broke the protocol", notices)
@@ -358,41 +351,40 @@ class TransactionService:
         if notice and notice not in notices:
             notices.append(notice)
 
-    async def _accept(self, listener: Listener, address: str, authkey: bytes, process: HelperProcess) -> Connection:
-        """Wait for the helper to connect; unauthenticated callers are ignored. Raises HelperError."""
-        from multiprocessing import AuthenticationError
+    async def _accept(self, listener: AppListener, process: HelperProcess) -> Connection:
+        """Wait for the helper (its pid) to connect and authenticate; others are hung up on. Raises HelperError.
+
+        The accept runs in a worker thread that polls a stop flag: nothing here wakes it from this thread.
+        """
+        import threading
+
+        from app.elevation.channel import ChannelError, ChannelStoppedError, ChannelTimeoutError, accept_helper
 
         loop = asyncio.get_running_loop()
-        stop = False
-
-        def accept() -> Connection | None:
-            while True:
-                try:
-                    conn = listener.accept()
-                except (AuthenticationError, EOFError, ConnectionError):
-                    if stop:
-                        return None
-                    continue  # someone without the key knocked, or hung up mid-handshake: ignore them
-                if stop:
-                    conn.close()
-                    return None
-                return conn
-
+        try:
+            helper_pid = process.pid
+        except (OSError, ValueError) as exc:  # Windows could not tell: let nobody in
+            raise HelperError(f"The helper's process id is unknown ({exc}); nothing was changed.") from None
+        stop = threading.Event()
+        accept = functools.partial(accept_helper, listener, helper_pid, timeout_s=self.connect_timeout_s, stop=stop)
         accepting = loop.run_in_executor(None, accept)
         exited = loop.run_in_executor(None, process.wait, self.connect_timeout_s)
         waiting: set[asyncio.Future[Any]] = {accepting, exited}
-        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if accepting in done:
-            conn = accepting.result()
-            if conn is not None:
-                return conn
-        stop = True
-        with contextlib.suppress(Exception):  # wake the blocked accept() so its thread ends
-            from multiprocessing.connection import Client
-
-            Client(address, authkey=authkey).close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(accepting, 5)
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not accepting.done():
+                stop.set()  # the accepting thread sees it within one slice and closes the listener itself
+                await asyncio.wait({accepting})
+        finally:
+            stop.set()
+        try:
+            return accepting.result()
+        except ChannelStoppedError:
+            pass
+        except ChannelTimeoutError:
+            raise HelperError("The helper did not report back in time; nothing was changed.") from None
+        except ChannelError as exc:
+            raise HelperError(f"The channel to the helper failed ({exc}); nothing was changed.") from None
         code = exited.result() if exited.done() else None
         if code is None:
             raise HelperError("The helper did not report back in time; nothing was changed.")
@@ -407,10 +399,10 @@ class TransactionService:
             if not conn.poll(timeout_s):
                 raise HelperError("The helper stopped answering.")
             try:
-                return parse_helper_message(conn.recv_bytes())
+                return parse_helper_message(conn.recv_bytes(MAX_MESSAGE_BYTES))
             except EOFError:
                 raise HelperError("The helper ended without reporting; re-read to see the machine's values.") from None
-            except (ProtocolError, OSError) as exc:
+            except (ProtocolError, OSError) as exc:  # OSError includes "bad message length": over the limit
                 raise HelperError(f"The helper sent something unexpected ({exc}).") from None
 
         message = await asyncio.get_running_loop().run_in_executor(None, receive)

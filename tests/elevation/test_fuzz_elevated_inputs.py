@@ -105,6 +105,7 @@ VALID = {
     "--authkey": ["ab" * 32, "zz" * 32, "ab", ""],
     "--address": ["/tmp/lt-fuzz/channel", r"\\.\pipe\LoopbackTuner-" + "0" * 32, r"\\host\pipe\x", "relative"],
     "--netsh": ["/bin/true", "netsh.exe"],
+    "--app-pid": ["4242", "0", "-1", "4294967296", "1e3", "٣"],
 }  # fmt: skip
 flags = st.sampled_from([*VALID, "--authkey-stdin", "--help", "-h", "--state"])
 tokens = (
@@ -122,7 +123,7 @@ def sim_state(tmp_path_factory: pytest.TempPathFactory) -> SimStateFile:
 def test_any_helper_command_line_is_refused_or_finds_no_channel_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch, sim_state: SimStateFile, argv: list[str]
 ) -> None:
-    def no_app(address: str, authkey: bytes) -> None:
+    def no_app(address: str, authkey: bytes, app_pid: int) -> None:
         raise ConnectionRefusedError("no app listens here")
 
     monkeypatch.setattr(helper, "_connect", no_app)

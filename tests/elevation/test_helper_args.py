@@ -33,6 +33,8 @@ def args(
         *chosen,
         "--address",
         "/nonexistent/socket",
+        "--app-pid",
+        "4242",
         "--deadline-seconds",
         "30",
         "--keep-store",
@@ -136,7 +138,9 @@ def test_a_valid_command_line_gets_past_the_checks(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The only failure left is the missing channel: proof that the refusals above are about the arguments.
-    monkeypatch.setattr(helper, "_connect", lambda address, key: (_ for _ in ()).throw(FileNotFoundError(address)))
+    monkeypatch.setattr(
+        helper, "_connect", lambda address, key, app_pid: (_ for _ in ()).throw(FileNotFoundError(address))
+    )
     argv = args("--netsh-timeout", "2.5", backend=("--backend", "simulated", "--state", str(tmp_path / "s.json")))
     assert helper.main(argv) == helper.EXIT_FAILED
     assert "nothing changed" in capsys.readouterr().err

@@ -225,7 +225,7 @@ def test_main_reports_an_unexpected_error_as_failed_never_as_reverted(
 ) -> None:
     """Exit code 1 means "reverted"; an error that escaped used to exit 1 through the interpreter."""
     _, helper_end = pipe
-    monkeypatch.setattr(helper, "_connect", lambda address, authkey: helper_end)
+    monkeypatch.setattr(helper, "_connect", lambda address, authkey, app_pid: helper_end)
 
     def explode(self: Transaction) -> Outcome:
         raise InjectedError("a bug")
@@ -233,7 +233,7 @@ def test_main_reports_an_unexpected_error_as_failed_never_as_reverted(
     monkeypatch.setattr(Transaction, "execute", explode)
     args = [
         "--backend", "simulated", "--state", str(tmp_path / "state.json"), "--address", str(tmp_path / "channel"),
-        "--authkey", "ab" * 32, "--deadline-seconds", "30", "--keep-store", "persistent",
+        "--authkey", "ab" * 32, "--app-pid", "4242", "--deadline-seconds", "30", "--keep-store", "persistent",
         "--change", "ipv4:loopbackworkercount=8",
     ]  # fmt: skip
     assert helper.main(args) == EXIT_FAILED
@@ -251,11 +251,11 @@ def test_main_runs_netsh_with_the_blocking_call_and_no_event_loop(
     monkeypatch.setattr(asyncio, "new_event_loop", no_loop)
     state = make_state()
     app_end, helper_end = pipe
-    monkeypatch.setattr(helper, "_connect", lambda address, authkey: helper_end)
+    monkeypatch.setattr(helper, "_connect", lambda address, authkey, app_pid: helper_end)
     app_end.send_bytes(decision_message(True))
     args = [
         "--backend", "simulated", "--state", str(state.path), "--address", "/tmp/lt-unused/channel",
-        "--authkey", "ab" * 32, "--deadline-seconds", "30", "--keep-store", "persistent",
+        "--authkey", "ab" * 32, "--app-pid", "4242", "--deadline-seconds", "30", "--keep-store", "persistent",
         "--change", "ipv4:loopbackworkercount=8",
     ]  # fmt: skip
     assert helper.main(args) == helper.EXIT_KEPT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -37,6 +38,8 @@ def helper_args(state: Path, address: str) -> list[str]:
         str(state),
         "--address",
         address,
+        "--app-pid",
+        str(os.getpid()),  # this test process holds the Listener
         "--deadline-seconds",
         "30",
         "--keep-store",

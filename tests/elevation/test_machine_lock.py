@@ -157,13 +157,22 @@ def test_a_second_helper_is_refused_at_once_and_reads_and_changes_nothing(
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # main ignores Ctrl+C; not in this test process
     state = make_state()
     connected: list[str] = []
-    monkeypatch.setattr(helper, "_connect", lambda address, key: connected.append(address))
+    monkeypatch.setattr(helper, "_connect", lambda address, key, app_pid: connected.append(address))
     holder = FileMachineLock(sim_machine_lock_path(state.path))  # another trial's helper
     assert holder.acquire()
     try:
         code = helper.main(
             [
-                *("--backend", "simulated", "--state", str(state.path), "--address", str(tmp_path / "channel")),
+                *(
+                    "--backend",
+                    "simulated",
+                    "--state",
+                    str(state.path),
+                    "--address",
+                    str(tmp_path / "channel"),
+                    "--app-pid",
+                    "4242",
+                ),
                 *("--deadline-seconds", "30", "--keep-store", "persistent", "--authkey", "ab" * 32),
                 *("--change", "ipv4:loopbackworkercount=8"),
             ]
