@@ -1,0 +1,41 @@
+"""The CLI as the helper, driven over a real authenticated channel: one trial kept, one reverted.
+
+The same driver (packaging/build.py ``run_helper_trial``) runs in ``make package``'s smoke test against the frozen
+executable; here it runs against the source CLI always, and against the frozen one when a bundle was built.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import pytest
+
+from app.domain.model import Family
+from app.runners.sim_machine import SIMULATED_INITIAL
+from tests.conftest import MakeState, machine_values
+from tests.packaging.conftest import REPO, LoadModule
+
+FROZEN_CLI = REPO / "dist" / "loopback-tuner" / ("loopback-tuner-cli" + (".exe" if sys.platform == "win32" else ""))
+
+
+def _keep_then_revert(load_packaging: LoadModule, make_state: MakeState, helper: Sequence[str]) -> None:
+    build = load_packaging("build")
+    state = make_state()
+    assert build.run_helper_trial(helper, state.path, "ipv4:loopbackworkercount=8", keep=True) == (0, "kept")
+    active, persistent = machine_values(state)
+    assert active[Family.IPV4].worker_count == persistent[Family.IPV4].worker_count == 8
+    assert build.run_helper_trial(helper, state.path, "ipv6:loopbackworkercount=2", keep=False) == (1, "reverted")
+    active, persistent = machine_values(state)
+    assert active[Family.IPV6] == persistent[Family.IPV6] == SIMULATED_INITIAL  # the reverted trial left no trace
+    assert active[Family.IPV4].worker_count == 8
+
+
+def test_the_cli_entry_point_runs_the_helper(load_packaging: LoadModule, make_state: MakeState) -> None:
+    helper = [sys.executable, "-I", "-c", "import sys; from app.cli import main; sys.exit(main())", "--elevated-helper"]
+    _keep_then_revert(load_packaging, make_state, helper)
+
+
+@pytest.mark.skipif(not FROZEN_CLI.is_file(), reason="no frozen bundle: run `make package`")
+def test_the_frozen_cli_exe_runs_the_helper(load_packaging: LoadModule, make_state: MakeState) -> None:
+    _keep_then_revert(load_packaging, make_state, [str(FROZEN_CLI), "--elevated-helper"])
