@@ -171,6 +171,15 @@ def smoke_helper(bundle: Path) -> None:
     print("ok: refused with exit code 2, as the helper does for missing arguments")
 
 
+def elevated_windows() -> bool:
+    """Whether this is an elevated Windows session (where the helper runs the system netsh only)."""
+    if not IS_WINDOWS:
+        return False
+    from app.platform.windows import default_api, is_elevated
+
+    return is_elevated(default_api())
+
+
 def run_helper_trial(helper: Sequence[str], state: Path, change: str, keep: bool) -> tuple[int | None, str]:
     """Run one trial through ``helper`` (a program and its flag) over a real authenticated channel.
 
@@ -264,6 +273,9 @@ def _drive(
 def smoke_helper_trial(bundle: Path, state: Path) -> None:
     """The frozen CLI exe's helper entry keeps one trial and reverts the next on the simulated machine."""
     step("smoke test: frozen CLI as the helper (a trial kept, one reverted)")
+    if elevated_windows():
+        print("skipped: this session is elevated, and an elevated helper refuses the simulated machine (by design)")
+        return
     from app.domain.model import Family
     from app.runners.sim_store import SimStateFile
 

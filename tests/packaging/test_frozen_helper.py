@@ -19,6 +19,19 @@ from tests.packaging.conftest import REPO, LoadModule
 FROZEN_CLI = REPO / "dist" / "loopback-tuner" / ("loopback-tuner-cli" + (".exe" if sys.platform == "win32" else ""))
 
 
+def _elevated_windows() -> bool:
+    if sys.platform != "win32":
+        return False
+    from app.platform.windows import default_api, is_elevated
+
+    return is_elevated(default_api())
+
+
+needs_simulation = pytest.mark.skipif(
+    _elevated_windows(), reason="an elevated helper refuses the simulated machine (by design)"
+)
+
+
 def _keep_then_revert(load_packaging: LoadModule, make_state: MakeState, helper: Sequence[str]) -> None:
     build = load_packaging("build")
     state = make_state()
@@ -31,11 +44,13 @@ def _keep_then_revert(load_packaging: LoadModule, make_state: MakeState, helper:
     assert active[Family.IPV4].worker_count == 8
 
 
+@needs_simulation
 def test_the_cli_entry_point_runs_the_helper(load_packaging: LoadModule, make_state: MakeState) -> None:
     helper = [sys.executable, "-I", "-c", "import sys; from app.cli import main; sys.exit(main())", "--elevated-helper"]
     _keep_then_revert(load_packaging, make_state, helper)
 
 
+@needs_simulation
 @pytest.mark.skipif(not FROZEN_CLI.is_file(), reason="no frozen bundle: run `make package`")
 def test_the_frozen_cli_exe_runs_the_helper(load_packaging: LoadModule, make_state: MakeState) -> None:
     _keep_then_revert(load_packaging, make_state, [str(FROZEN_CLI), "--elevated-helper"])
