@@ -6,8 +6,12 @@ executable; here it runs against the source CLI always, and against the frozen o
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import sysconfig
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +58,31 @@ def test_the_cli_entry_point_runs_the_helper(load_packaging: LoadModule, make_st
 @pytest.mark.skipif(not FROZEN_CLI.is_file(), reason="no frozen bundle: run `make package`")
 def test_the_frozen_cli_exe_runs_the_helper(load_packaging: LoadModule, make_state: MakeState) -> None:
     _keep_then_revert(load_packaging, make_state, [str(FROZEN_CLI), "--elevated-helper"])
+
+
+@pytest.mark.skipif(not FROZEN_CLI.is_file(), reason="no frozen bundle: run `make package`")
+def test_the_frozen_exe_ignores_what_moves_an_interpreter(tmp_path: Path) -> None:
+    """What makes ``python -I`` unsafe to elevate (tests/elevation/test_launchers.py) does not reach the frozen
+    build: its bootloader sets the prefix itself and imports no ``site``, and it ignores PYTHON* variables."""
+    user = tmp_path / "user-folder"
+    marker = tmp_path / "ran.txt"
+    plant = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n"
+    (user / "bin").mkdir(parents=True)
+    (user / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n")
+    site_packages = Path(sysconfig.get_path("purelib", "venv", vars={"base": str(user), "platbase": str(user)}))
+    site_packages.mkdir(parents=True)
+    (site_packages / "planted.pth").write_text(plant)
+    (user / "sitecustomize.py").write_text(plant)
+    env = {
+        **os.environ,
+        "PYTHONEXECUTABLE": str(user / "bin" / "python3"),
+        "__PYVENV_LAUNCHER__": str(user / "bin" / "python3"),
+        "PYTHONPATH": str(user),
+        "PYTHONHOME": str(user),
+        "PYTHONSTARTUP": str(user / "sitecustomize.py"),
+    }
+    done = subprocess.run(
+        [str(FROZEN_CLI), "--version"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
