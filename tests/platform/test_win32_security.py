@@ -297,3 +297,11 @@ def test_real_acls_system32_is_admin_only_and_a_temp_folder_is_not(tmp_path: Pat
 
     assert is_admin_only(str(netsh_path(default_api()))) is True
     assert is_admin_only(str(tmp_path)) is False
+
+
+@pytest.mark.windows
+@on_windows
+def test_real_create_admin_only_folder_refuses_under_a_user_folder(tmp_path: Path) -> None:
+    target = tmp_path / "machine-wide"
+    with pytest.raises(OSError):  # created (or refused), but the user owns a folder above it: never trusted
+        create_admin_only_folder(str(target))
