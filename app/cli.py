@@ -38,6 +38,7 @@ from app.domain.model import (
     validate_worker_count,
 )
 from app.domain.presets import PresetId, preset
+from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
 from app.runners.factory import choose_backend
 from app.runners.sim_profile import KNOWN_BUILDS, Fault, UacAnswer
@@ -293,9 +294,13 @@ def _defaults_text() -> str | None:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (see EXIT_CODES)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    helper_code = run_helper_if_asked(args_list)  # either frozen exe may be started as the helper
+    if helper_code is not None:
+        return helper_code
     out = out or sys.stdout
     try:
-        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(args_list)
         return asyncio.run(run(args, out, stdin or sys.stdin))
     except (UsageError, ValidationError) as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)

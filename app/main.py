@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app import APP_NAME, __version__
 from app.domain.errors import ValidationError
+from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
 from app.runners.factory import Backend, choose_backend
 
@@ -75,10 +76,9 @@ def _headless() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["--elevated-helper"]:  # the frozen build's helper entry point: no Qt, no GUI
-        from app.elevation.helper import main as helper_main
-
-        return helper_main(args_list[1:])
+    helper_code = run_helper_if_asked(args_list)  # the frozen build's helper entry point: no Qt, no GUI
+    if helper_code is not None:
+        return helper_code
     options = _parser().parse_args(args_list)
     if not 5 <= options.countdown <= 120:
         print("loopback-tuner: error: --countdown must be 5 to 120 seconds", file=sys.stderr)

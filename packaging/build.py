@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 
 from make_icon import make_icon
@@ -31,8 +35,8 @@ BUNDLE_NAME = "loopback-tuner"
 IS_WINDOWS = sys.platform == "win32"
 EXE_SUFFIX = ".exe" if IS_WINDOWS else ""
 TIMEOUT = 120  # seconds for one run of a frozen executable
-# Modules the frozen GUI must carry for the elevated helper (imported lazily, so listed in the spec).
-HELPER_MODULES = ("app.helper", "multiprocessing.connection", "json", "hmac", "secrets")
+# Modules both frozen executables must carry for the elevated helper (imported lazily, so listed in the spec).
+HELPER_MODULES = ("app.elevation.entry", "app.helper", "multiprocessing.connection", "json", "hmac", "secrets")
 SIGNING_VARIABLES = ("SIGN_CERT_PATH", "SIGN_CERT_THUMBPRINT")
 
 
@@ -118,21 +122,23 @@ def sign(files: Sequence[Path]) -> None:
 
 
 def check_bundle_contents(bundle: Path) -> None:
-    """The GUI carries the helper's modules and the CLI carries no Qt (read from the executables' archives)."""
+    """Both executables carry the helper's modules (the GUI is the one launchers start, the CLI answers the
+    flag too) and the CLI carries no Qt (read from the executables' archives)."""
     step("bundle contents")
     readers = importlib.import_module("PyInstaller.archive.readers")  # PyInstaller ships no type stubs
     pkg_archive_contents: Callable[[str], list[str]] = readers.pkg_archive_contents
     gui = set(pkg_archive_contents(str(bundle / f"loopback-tuner{EXE_SUFFIX}")))
     cli = set(pkg_archive_contents(str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}")))
-    missing = [name for name in HELPER_MODULES if name not in gui]
-    if missing:
-        raise StepError(f"the GUI executable lacks the helper's modules: {', '.join(missing)}")
+    for label, contents in (("GUI", gui), ("CLI", cli)):
+        missing = [name for name in HELPER_MODULES if name not in contents]
+        if missing:
+            raise StepError(f"the {label} executable lacks the helper's modules: {', '.join(missing)}")
     qt_in_cli = sorted(name for name in cli if name.split(".")[0] in ("PySide6", "shiboken6", "qasync"))
     if qt_in_cli:
         raise StepError(f"the CLI executable carries Qt modules: {', '.join(qt_in_cli[:5])}")
     if not (bundle / "_internal" / "resources" / "icon.svg").is_file():
         raise StepError("resources/ is not bundled (_internal/resources/icon.svg missing)")
-    print(f"ok: GUI has {', '.join(HELPER_MODULES)}; CLI has no Qt; resources bundled")
+    print(f"ok: GUI and CLI have {', '.join(HELPER_MODULES)}; CLI has no Qt; resources bundled")
 
 
 def smoke_cli(bundle: Path, state: Path) -> None:
@@ -163,6 +169,132 @@ def smoke_helper(bundle: Path) -> None:
             f"frozen GUI `--elevated-helper` without arguments: exit {completed.returncode}, not 2\n{output}"
         )
     print("ok: refused with exit code 2, as the helper does for missing arguments")
+
+
+def elevated_windows() -> bool:
+    """Whether this is an elevated Windows session (where the helper runs the system netsh only)."""
+    if not IS_WINDOWS:
+        return False
+    from app.platform.windows import default_api, is_elevated
+
+    return is_elevated(default_api())
+
+
+def run_helper_trial(helper: Sequence[str], state: Path, change: str, keep: bool) -> tuple[int | None, str]:
+    """Run one trial through ``helper`` (a program and its flag) over a real authenticated channel.
+
+    The helper applies ``change`` to the simulated machine in ``state``, reports it, gets "keep" or "revert",
+    reports the end. Returns (its exit code, or None if it did not exit; the outcome it reported).
+    Raises StepError if the channel or a message is not what the helper must send.
+    """
+    key = secrets.token_bytes(32)
+    folder = Path(tempfile.mkdtemp(prefix="lt-"))  # short: Unix socket paths are limited to ~100 bytes
+    # The helper accepts only the channel names the app makes: a local pipe on Windows, a socket path elsewhere.
+    address = rf"\\.\pipe\LoopbackTuner-{secrets.token_hex(16)}" if IS_WINDOWS else str(folder / "channel")
+    argv = [
+        *helper, "--backend", "simulated", "--state", str(state), "--address", address, "--deadline-seconds", "60",
+        "--keep-store", "persistent", "--change", change, "--authkey-stdin",
+    ]  # fmt: skip
+    accepted: list[Connection | BaseException] = []
+    try:
+        with Listener(address, authkey=key) as listener:
+
+            def accept() -> None:
+                try:
+                    accepted.append(listener.accept())
+                except Exception as error:  # AuthenticationError, EOFError, OSError: the caller reports it
+                    accepted.append(error)
+
+            thread = threading.Thread(target=accept, daemon=True)
+            thread.start()
+            process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO
+            )
+
+            def unblock_accept_if_gone() -> None:  # a helper that dies before connecting must not cost TIMEOUT
+                process.wait()
+                if not accepted:
+                    with contextlib.suppress(Exception):
+                        Client(address, authkey=bytes(32)).close()  # refused: accept() returns with an error
+
+            threading.Thread(target=unblock_accept_if_gone, daemon=True).start()
+            try:
+                return _drive(process, key, thread, accepted, change, keep, " ".join(helper))
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait(TIMEOUT)
+                assert process.stderr is not None
+                process.stderr.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drive(
+    process: subprocess.Popen[bytes],
+    key: bytes,
+    thread: threading.Thread,
+    accepted: list[Connection | BaseException],
+    change: str,
+    keep: bool,
+    what: str,
+) -> tuple[int | None, str]:
+    """Hand the helper its key, take its connection, answer keep or revert; see run_helper_trial."""
+    from app.elevation.protocol import Applied, Done, decision_message, parse_helper_message
+
+    assert process.stdin is not None and process.stderr is not None
+    process.stdin.write(key.hex().encode() + b"\n")
+    process.stdin.close()
+    thread.join(TIMEOUT)
+    if not accepted or not isinstance(accepted[0], Connection):
+        process.kill()
+        err = process.stderr.read().decode(errors="replace")
+        why = "it exited before connecting" if process.poll() is not None else "no connection"
+        raise StepError(f"helper {what}: {why}; exit {process.wait(TIMEOUT)}\n{_tail(err)}")
+    with accepted[0] as conn:
+        if not conn.poll(TIMEOUT):
+            raise StepError(f"helper {what} sent nothing after connecting")
+        applied = parse_helper_message(conn.recv_bytes())
+        if not isinstance(applied, Applied) or not applied.ok:
+            raise StepError(f"helper {what} did not apply {change}: {applied}")
+        conn.send_bytes(decision_message(keep))
+        if not conn.poll(TIMEOUT):
+            raise StepError(f"helper {what} sent no end of the trial")
+        done = parse_helper_message(conn.recv_bytes())
+        if not isinstance(done, Done):
+            raise StepError(f"helper {what}'s last message was not its end: {done}")
+    try:
+        code: int | None = process.wait(TIMEOUT)
+    except subprocess.TimeoutExpired:
+        code = None
+    return code, done.outcome.value
+
+
+def smoke_helper_trial(bundle: Path, state: Path) -> None:
+    """The frozen CLI exe's helper entry keeps one trial and reverts the next on the simulated machine."""
+    step("smoke test: frozen CLI as the helper (a trial kept, one reverted)")
+    if elevated_windows():
+        print("skipped: this session is elevated, and an elevated helper refuses the simulated machine (by design)")
+        return
+    from app.domain.model import Family
+    from app.runners.sim_store import SimStateFile
+
+    helper = [str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}"), "--elevated-helper"]
+    machine = SimStateFile(state)
+    kept = run_helper_trial(helper, state, "ipv4:loopbackworkercount=8", keep=True)
+    after_keep = machine.load()
+    reverted = run_helper_trial(helper, state, "ipv4:loopbackworkercount=2", keep=False)
+    after_revert = machine.load()
+    want = ((0, "kept"), (1, "reverted"))
+    counts = [
+        (m.active[Family.IPV4].worker_count, m.persistent[Family.IPV4].worker_count) for m in (after_keep, after_revert)
+    ]
+    if (kept, reverted) != want or counts != [(8, 8), (8, 8)]:
+        raise StepError(
+            f"frozen helper trials: kept {kept}, reverted {reverted} (want {want}); IPv4 worker count "
+            f"(active, persistent) after each {counts}, want [(8, 8), (8, 8)]"
+        )
+    print("ok: kept (exit 0, IPv4 workers 8 active and persistent), then reverted (exit 1, still 8)")
 
 
 def _gui_env() -> dict[str, str]:
@@ -265,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir = Path(tmp)
                 smoke_cli(bundle, workdir / "state.json")
                 smoke_helper(bundle)
+                smoke_helper_trial(bundle, workdir / "helper-state.json")
                 smoke_gui(bundle, workdir / "state.json", workdir / "shot.png")
                 report_metrics(bundle, workdir, max(1, args.runs))
         if args.installer:

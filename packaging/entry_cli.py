@@ -1,4 +1,5 @@
-"""Frozen entry point of loopback-tuner-cli(.exe): the command-line interface, which never imports Qt."""
+"""Frozen entry point of loopback-tuner-cli(.exe): the command line (never imports Qt); it also answers
+--elevated-helper, as the GUI exe does."""
 
 import sys
 

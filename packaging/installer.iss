@@ -13,7 +13,10 @@
 ; Security: the app installs per machine into Program Files (PrivilegesRequired=admin, no per-user
 ; override). Only administrators can write there, which matters because loopback-tuner.exe is the
 ; program that gets started elevated (--elevated-helper): a per-user install would let any process
-; of that user replace what later runs as administrator.
+; of that user replace what later runs as administrator. The app checks this before every UAC prompt by
+; the ACLs of the exe, its folder and each folder above (app/platform/win32_security.py is_admin_only),
+; and will not elevate from a folder others can change (e.g. one picked on the directory page under C:\,
+; where Authenticated Users may modify new folders).
 ;
 ; User data: history and settings live in %LOCALAPPDATA%\LoopbackTuner\ (per user). Neither the
 ; installer nor the uninstaller touches that folder, so uninstalling or upgrading keeps the history.

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import os
+import ntpath
+import posixpath
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.domain.errors import LoopbackTunerError
+from app.elevation.entry import HELPER_FLAG
 from app.runners.sim_profile import UacAnswer
 from app.runners.sim_store import SimStateFile
+
+if TYPE_CHECKING:
+    from app.platform.win32_security import SecurityApi
 
 
 class ElevationCancelledError(LoopbackTunerError):
@@ -51,14 +56,25 @@ class HelperLauncher(Protocol):
         ...
 
 
-def helper_program() -> list[str]:
-    """How to start this program's helper: the frozen exe's flag, or ``python -I -m app.helper``.
+GUI_EXE_STEM = "loopback-tuner"  # the windowed exe: it never opens a console window, so it is the helper
 
-    ``-I`` (isolated mode) makes Python ignore PYTHON* variables and the user's site-packages, which a normal
-    user could set to make an elevated interpreter load their code.
+
+def frozen_helper_exe(executable: str, *, windows: bool = sys.platform == "win32") -> str:
+    """The frozen GUI exe beside ``executable`` (either frozen exe), resolved once (links followed)."""
+    if windows:
+        return ntpath.realpath(ntpath.join(ntpath.dirname(ntpath.realpath(executable)), GUI_EXE_STEM + ".exe"))
+    return posixpath.realpath(posixpath.join(posixpath.dirname(posixpath.realpath(executable)), GUI_EXE_STEM))
+
+
+def helper_program() -> list[str]:
+    """How to start this program's helper without UAC: the frozen GUI exe's flag, or ``python -I -m app.helper``.
+
+    ``-I`` (isolated mode) makes Python ignore PYTHON* variables and the user's site-packages; it does not stop
+    every variable that moves ``sys.prefix`` (see UacLauncher), which is why this is only used for a process
+    that gets no more rights than the app's own.
     """
     if getattr(sys, "frozen", False):
-        return [sys.executable, "--elevated-helper"]
+        return [frozen_helper_exe(sys.executable), HELPER_FLAG]
     python = Path(sys.executable)
     if sys.platform == "win32" and (python.with_name("pythonw.exe")).exists():
         python = python.with_name("pythonw.exe")  # no console window for the helper
@@ -141,57 +157,73 @@ class SimulatedUacLauncher(ProcessLauncher):
         return super().launch(args, authkey)
 
 
-def _code_locations(program: Sequence[str]) -> list[str]:
-    locations = [os.path.realpath(program[0])]
-    if not getattr(sys, "frozen", False):
-        import app
+ADMIN_TERMINAL_MESSAGE = (
+    "Changing these settings needs administrator rights, and only the installed Loopback Tuner asks Windows for "
+    "them: open a terminal as administrator and run the same command there."
+)
+UNPROTECTED_INSTALL_MESSAGE = (
+    "Loopback Tuner runs from {folder}, a folder that users other than administrators can change, so it will not "
+    "ask for administrator rights: install it with its installer, or start it from an administrator terminal."
+)
 
-        locations.append(os.path.realpath(os.path.dirname(app.__file__)))
-    return locations
+
+class AdminTerminalRequiredError(HelperStartError):
+    """This copy is not one Windows may elevate (not frozen, or not in an administrators-only folder): the user
+    starts an administrator terminal instead. The message is one line. A HelperStartError, so the CLI exits 5
+    (EXIT_ELEVATION) and the history records the attempt as failed."""
 
 
 class UacLauncher:
-    """Windows: ShellExecuteExW "runas" owned by the app's window; one prompt per transaction."""
+    """Windows: ShellExecuteExW "runas" owned by the app's window; one prompt per transaction.
+
+    Only the frozen, installed build is ever elevated: an interpreter cannot be made safe to elevate
+    (``PYTHONEXECUTABLE`` and ``__PYVENV_LAUNCHER__`` move ``sys.prefix`` to a folder the user controls even
+    under ``-I``, and a ``.pth`` there runs), so a source or pip install raises AdminTerminalRequiredError. The
+    frozen exe is resolved once, its ACLs (and its folder's, up to the drive root) are checked on that string,
+    and exactly that string is started.
+    """
 
     def __init__(
         self,
         owner_hwnd: Callable[[], int | None] = lambda: None,
-        program: Sequence[str] | None = None,
         api: object | None = None,
-        code_locations: Sequence[str] | None = None,
+        security: SecurityApi | None = None,
     ) -> None:
         from app.platform.windows import ElevatedLauncher, default_api
 
         self._api = api if api is not None else default_api()
         self._launcher = ElevatedLauncher(self._api)  # type: ignore[arg-type]
-        self.program = list(program) if program is not None else helper_program()
+        self._security = security
         self.owner_hwnd = owner_hwnd
         self._prompts = 0
-        # What the elevated process would load: the program, and from a source checkout the app package too.
-        self.code_locations = list(code_locations) if code_locations is not None else _code_locations(self.program)
+        # Resolved here, once: the ACL check and ShellExecuteExW see this same string.
+        self.program: str | None = (
+            frozen_helper_exe(sys.executable, windows=True) if getattr(sys, "frozen", False) else None
+        )
 
     @property
     def prompts(self) -> int:
         return self._prompts
 
     def launch(self, args: Sequence[str], authkey: bytes) -> HelperProcess:
+        from app.platform.win32_security import default_security_api, is_admin_only
         from app.platform.windows import ElevationCancelledError as Win32Cancelled
-        from app.platform.windows import ElevationFailedError, is_protected_location
+        from app.platform.windows import ElevationFailedError
 
-        root = self._api.get_system_root()  # type: ignore[attr-defined]
-        unprotected = [p for p in self.code_locations if not is_protected_location(p, root)]
-        if unprotected:  # never elevate code that a normal user could have changed
-            raise HelperStartError(
-                f"Loopback Tuner runs from {unprotected[0]}, a folder normal users can change, so it will not "
-                "ask for administrator rights to run that code. Install Loopback Tuner (it goes to Program "
-                "Files), or start this session as administrator."
-            )
+        exe = self.program
+        if exe is None:
+            raise AdminTerminalRequiredError(ADMIN_TERMINAL_MESSAGE)
+        folder = ntpath.dirname(exe)
+        security = self._security if self._security is not None else default_security_api()
+        # The exe itself, and its folder (nothing may be added beside it: DLLs are looked for there first).
+        if not (is_admin_only(exe, security) and is_admin_only(folder, security)):
+            raise AdminTerminalRequiredError(UNPROTECTED_INSTALL_MESSAGE.format(folder=folder))
         self._prompts += 1
         # ShellExecuteEx cannot hand over stdin; an elevated process's command line is not readable by
         # processes of other users, and a same-user process could read the key from the app's own memory anyway.
-        params = [*self.program[1:], *args, "--authkey", authkey.hex()]
+        params = [HELPER_FLAG, *args, "--authkey", authkey.hex()]
         try:
-            return self._launcher.launch(self.program[0], params, owner_hwnd=self.owner_hwnd())
+            return self._launcher.launch(exe, params, owner_hwnd=self.owner_hwnd())
         except Win32Cancelled:
             raise ElevationCancelledError() from None
         except ElevationFailedError as exc:

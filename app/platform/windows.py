@@ -89,21 +89,6 @@ def system_tool_path(api: Win32Api, *parts: str, python_is_64bit: bool | None = 
     return PureWindowsPath(api.get_system_root(), folder, *parts)
 
 
-def is_protected_location(path: str, system_root: str) -> bool:
-    """Whether ``path`` lies under Program Files (or Program Files (x86)), which normal users cannot change.
-
-    Program Files is taken on the Windows folder's drive (the environment, which a user controls, is not asked).
-    The Windows folder itself does not count (Windows\\Temp is writable by users), nor does anything else, e.g.
-    a checkout or a venv in the user's profile.
-    """
-    candidate = PureWindowsPath(path)
-    if not candidate.is_absolute() or ".." in candidate.parts:
-        return False
-    drive = PureWindowsPath(system_root).drive + "\\"
-    bases = (PureWindowsPath(drive, "Program Files"), PureWindowsPath(drive, "Program Files (x86)"))
-    return any(candidate.is_relative_to(base) and candidate != base for base in bases)
-
-
 def _quote_argument(argument: str) -> str:
     if "\0" in argument:
         raise ValueError(f"a Windows command-line argument cannot contain NUL: {argument!r}")
