@@ -192,7 +192,8 @@ def run_helper_trial(helper: Sequence[str], state: Path, change: str, keep: bool
     # The helper accepts only the channel names the app makes: a local pipe on Windows, a socket path elsewhere.
     address = rf"\\.\pipe\LoopbackTuner-{secrets.token_hex(16)}" if IS_WINDOWS else str(folder / "channel")
     argv = [
-        *helper, "--backend", "simulated", "--state", str(state), "--address", address, "--deadline-seconds", "60",
+        *helper, "--backend", "simulated", "--state", str(state), "--address", address, "--app-pid", str(os.getpid()),
+        "--deadline-seconds", "60",
         "--keep-store", "persistent", "--change", change, "--authkey-stdin",
     ]  # fmt: skip
     accepted: list[Connection | BaseException] = []
