@@ -180,10 +180,10 @@ def elevated_windows() -> bool:
     return is_elevated(default_api())
 
 
-def run_helper_trial(helper: Sequence[str], state: Path, change: str, keep: bool) -> tuple[int | None, str]:
+def run_helper_trial(helper: Sequence[str], backend: Sequence[str], change: str, keep: bool) -> tuple[int | None, str]:
     """Run one trial through ``helper`` (a program and its flag) over a real authenticated channel.
 
-    The helper applies ``change`` to the simulated machine in ``state``, reports it, gets "keep" or "revert",
+    The helper applies ``change`` through ``backend`` (its --backend arguments), reports it, gets "keep" or "revert",
     reports the end. Returns (its exit code, or None if it did not exit; the outcome it reported).
     Raises StepError if the channel or a message is not what the helper must send.
     """
@@ -192,8 +192,7 @@ def run_helper_trial(helper: Sequence[str], state: Path, change: str, keep: bool
     # The helper accepts only the channel names the app makes: a local pipe on Windows, a socket path elsewhere.
     address = rf"\\.\pipe\LoopbackTuner-{secrets.token_hex(16)}" if IS_WINDOWS else str(folder / "channel")
     argv = [
-        *helper, "--backend", "simulated", "--state", str(state), "--address", address, "--app-pid", str(os.getpid()),
-        "--deadline-seconds", "60",
+        *helper, *backend, "--address", address, "--app-pid", str(os.getpid()), "--deadline-seconds", "60",
         "--keep-store", "persistent", "--change", change, "--authkey-stdin",
     ]  # fmt: skip
     accepted: list[Connection | BaseException] = []
@@ -272,19 +271,24 @@ def _drive(
 
 
 def smoke_helper_trial(bundle: Path, state: Path) -> None:
-    """The frozen CLI exe's helper entry keeps one trial and reverts the next on the simulated machine."""
+    """The frozen CLI exe's helper entry keeps one trial and reverts the next.
+
+    On the simulated machine; in an elevated Windows session (the Windows workflow), where an elevated helper
+    refuses the simulated machine by design, on the real netsh instead, leaving the machine as it was.
+    """
     step("smoke test: frozen CLI as the helper (a trial kept, one reverted)")
+    helper = [str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}"), "--elevated-helper"]
     if elevated_windows():
-        print("skipped: this session is elevated, and an elevated helper refuses the simulated machine (by design)")
+        _real_helper_trial(helper)
         return
     from app.domain.model import Family
     from app.runners.sim_store import SimStateFile
 
-    helper = [str(bundle / f"loopback-tuner-cli{EXE_SUFFIX}"), "--elevated-helper"]
+    backend = ["--backend", "simulated", "--state", str(state)]
     machine = SimStateFile(state)
-    kept = run_helper_trial(helper, state, "ipv4:loopbackworkercount=8", keep=True)
+    kept = run_helper_trial(helper, backend, "ipv4:loopbackworkercount=8", keep=True)
     after_keep = machine.load()
-    reverted = run_helper_trial(helper, state, "ipv4:loopbackworkercount=2", keep=False)
+    reverted = run_helper_trial(helper, backend, "ipv4:loopbackworkercount=2", keep=False)
     after_revert = machine.load()
     want = ((0, "kept"), (1, "reverted"))
     counts = [
@@ -296,6 +300,41 @@ def smoke_helper_trial(bundle: Path, state: Path) -> None:
             f"(active, persistent) after each {counts}, want [(8, 8), (8, 8)]"
         )
     print("ok: kept (exit 0, IPv4 workers 8 active and persistent), then reverted (exit 1, still 8)")
+
+
+def _real_ipv4_workers() -> tuple[int, int]:
+    """The real machine's IPv4 worker count (active, saved), read with the app's own parser."""
+    from app.domain.commands import show_global
+    from app.domain.model import Family, LoopbackSettings, Store
+    from app.runners.factory import Backend, BackendKind, make_runner
+    from app.services.reading import reading_from
+
+    runner = make_runner(Backend(BackendKind.SYSTEM))
+    counts = []
+    for store in (Store.ACTIVE, Store.PERSISTENT):
+        reading = reading_from(runner.run_blocking(show_global(Family.IPV4, store)))
+        if not isinstance(reading, LoopbackSettings):
+            raise StepError(f"the real netsh could not be read ({store.value}): {reading.message}")
+        counts.append(reading.worker_count)
+    return counts[0], counts[1]
+
+
+def _real_helper_trial(helper: Sequence[str]) -> None:
+    """On the real machine: a trial of another worker count is reverted; the saved value is kept as it is."""
+    before = _real_ipv4_workers()
+    other = 3 if before[0] == 2 else 2
+    reverted = run_helper_trial(helper, ["--backend", "system"], f"ipv4:loopbackworkercount={other}", keep=False)
+    after_revert = _real_ipv4_workers()
+    kept: tuple[int | None, str] = (0, "kept")
+    if before[0] == before[1]:  # keeping the saved value changes nothing; otherwise an active-only value would go
+        kept = run_helper_trial(helper, ["--backend", "system"], f"ipv4:loopbackworkercount={before[1]}", keep=True)
+    after_keep = _real_ipv4_workers()
+    if (reverted, kept) != ((1, "reverted"), (0, "kept")) or after_revert != before or after_keep != before:
+        raise StepError(
+            f"frozen helper on the real netsh: reverted {reverted}, kept {kept}; IPv4 worker count (active, saved) "
+            f"before {before}, after the revert {after_revert}, after the keep {after_keep}"
+        )
+    print(f"ok (real netsh): a trial of {other} workers reverted, the saved {before[1]} kept; the machine is as it was")
 
 
 def _gui_env() -> dict[str, str]:

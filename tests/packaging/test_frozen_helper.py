@@ -39,10 +39,11 @@ needs_simulation = pytest.mark.skipif(
 def _keep_then_revert(load_packaging: LoadModule, make_state: MakeState, helper: Sequence[str]) -> None:
     build = load_packaging("build")
     state = make_state()
-    assert build.run_helper_trial(helper, state.path, "ipv4:loopbackworkercount=8", keep=True) == (0, "kept")
+    backend = ["--backend", "simulated", "--state", str(state.path)]
+    assert build.run_helper_trial(helper, backend, "ipv4:loopbackworkercount=8", keep=True) == (0, "kept")
     active, persistent = machine_values(state)
     assert active[Family.IPV4].worker_count == persistent[Family.IPV4].worker_count == 8
-    assert build.run_helper_trial(helper, state.path, "ipv6:loopbackworkercount=2", keep=False) == (1, "reverted")
+    assert build.run_helper_trial(helper, backend, "ipv6:loopbackworkercount=2", keep=False) == (1, "reverted")
     active, persistent = machine_values(state)
     assert active[Family.IPV6] == persistent[Family.IPV6] == SIMULATED_INITIAL  # the reverted trial left no trace
     assert active[Family.IPV4].worker_count == 8
