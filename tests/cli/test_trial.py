@@ -16,8 +16,9 @@ from app.domain.model import Family, LoopbackSettings
 from app.paths import AppPaths
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.runners.sim_store import SimStateFile
-from app.storage.history import History
-from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, cli_command, machine_values, read_until
+from app.services.recovery import REASONS, Finding
+from app.storage.history import INTERRUPTED, History
+from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, RunCli, cli_command, machine_values, read_until
 
 PROMPT = "Keep these settings?"
 EIGHT = LoopbackSettings(SIMULATED_INITIAL.execution_mode, 8, SIMULATED_INITIAL.large_mtu)
@@ -191,3 +192,29 @@ def test_a_frozen_app_is_reverted_at_the_helpers_deadline(tmp_path: Path, state:
     finally:
         process.kill()
         process.communicate(timeout=SUBPROCESS_TIMEOUT_S)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the helper through /proc (Linux)")
+def test_a_reboot_mid_trial_leaves_the_saved_values_and_the_next_start_checks_and_says_so(
+    start: Start, state: SimStateFile, paths: AppPaths, run_cli: RunCli
+) -> None:
+    process = start(30)
+    (helper,) = _children(process.pid)
+    os.kill(helper, signal.SIGKILL)  # a restart ends every process: the helper, then the app, without a word
+    process.send_signal(signal.SIGKILL)
+    process.wait(SUBPROCESS_TIMEOUT_S)
+    state.reboot()  # ...and drops what was only active
+    assert machine_values(state) == (INITIAL, INITIAL)
+    assert outcomes(paths) == [None]
+    result = run_cli("--state", str(state.path), "show")  # the next start checks the machine first
+    assert result.returncode == 0
+    assert "did not finish" in result.stderr and "reverted" in result.stderr, result.stderr
+    (entry,) = History(paths.history).load()[0]
+    assert (entry.outcome, entry.reason) == (INTERRUPTED, REASONS[Finding.REVERTED])
