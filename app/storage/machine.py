@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.domain.errors import ValidationError
 from app.domain.model import Family, LoopbackSettings, SettingsPatch
 from app.paths import MACHINE_EVENT_LOG, MACHINE_HISTORY, MACHINE_ORIGINALS, simulated_machine_folder
 from app.storage.files import set_aside, write_json_atomic
@@ -37,6 +36,22 @@ if TYPE_CHECKING:
     from app.platform.win32_machine import MachineApi
 
 MAX_BYTES = 64 * 1024
+
+
+def parse_originals(raw: bytes) -> dict[Family, tuple[LoopbackSettings, float]]:
+    """An original-values file (machine-wide or per user: one format): each family's settings and when they
+    were recorded. Raises ValueError (ValidationError, UnicodeDecodeError included) for anything else."""
+    if len(raw) > MAX_BYTES:
+        raise ValueError("file too large")
+    data = json.loads(raw.decode("utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    out = {}
+    for key, value in data.items():
+        if not isinstance(value, dict) or not isinstance(value.get("saved_at"), int | float):
+            raise ValueError(f"bad entry {key!r}")
+        out[Family(key)] = (LoopbackSettings.from_json(value.get("settings")), float(value["saved_at"]))
+    return out
 
 
 class PosixFolderGuard:
@@ -117,20 +132,7 @@ class MachineRecords:
             raw = self.originals_path.read_bytes()
         except FileNotFoundError:
             return {}
-        if len(raw) > MAX_BYTES:
-            raise ValueError("file too large")
-        data = json.loads(raw.decode("utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not an object")
-        out = {}
-        for key, value in data.items():
-            if not isinstance(value, dict) or not isinstance(value.get("saved_at"), int | float):
-                raise ValueError(f"bad entry {key!r}")
-            try:
-                out[Family(key)] = (LoopbackSettings.from_json(value.get("settings")), float(value["saved_at"]))
-            except ValidationError as exc:
-                raise ValueError(str(exc)) from None
-        return out
+        return parse_originals(raw)
 
     def record_originals(self, before: Mapping[Family, LoopbackSettings]) -> None:
         """Record each family's before-values unless recorded already (never overwritten); raises OSError."""

@@ -9,18 +9,14 @@ change, would otherwise call that change "original". :func:`load_originals` deci
 from __future__ import annotations
 
 import enum
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.errors import ValidationError
 from app.domain.model import Family, LoopbackSettings, MachineState
 from app.storage.files import set_aside, write_json_atomic
-from app.storage.machine import MachineRecords
+from app.storage.machine import MachineRecords, parse_originals
 from app.storage.machine_events import MachineFolderError
-
-MAX_BYTES = 64 * 1024
 
 
 class OriginalsSource(enum.StrEnum):
@@ -72,20 +68,8 @@ class OriginalsStore:
             self.notices.append(f"The original values could not be read ({exc.strerror}).")
             return {}
         try:
-            if len(raw) > MAX_BYTES:
-                raise ValueError("file too large")
-            data = json.loads(raw.decode("utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-            out = {}
-            for key, value in data.items():
-                if not isinstance(value, dict) or not isinstance(value.get("saved_at"), int | float):
-                    raise ValueError(f"bad entry {key!r}")
-                out[Family(key)] = OriginalValues(
-                    LoopbackSettings.from_json(value.get("settings")), float(value["saved_at"])
-                )
-            return out
-        except (ValueError, ValidationError, UnicodeDecodeError) as exc:
+            return {family: OriginalValues(settings, at) for family, (settings, at) in parse_originals(raw).items()}
+        except ValueError as exc:  # ValidationError and UnicodeDecodeError are ValueErrors too
             try:
                 moved = set_aside(self.path).name
             except OSError:

@@ -20,7 +20,7 @@ from app.domain.errors import ValidationError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
 from app.domain.profile_file import FORMAT, VERSION, dump_profile, load_profile
 from app.elevation import helper
-from app.elevation.helper import EXIT_FAILED, EXIT_USAGE, Transaction
+from app.elevation.helper import EXIT_FAILED, EXIT_USAGE
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Done,
@@ -31,6 +31,7 @@ from app.elevation.protocol import (
     parse_decision,
     parse_helper_message,
 )
+from app.elevation.trial import Transaction
 from app.runners.base import CommandResult
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.runners.sim_store import SimStateFile

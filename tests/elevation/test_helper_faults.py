@@ -16,7 +16,7 @@ import pytest
 from app.domain.commands import Argv
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
 from app.elevation import helper
-from app.elevation.helper import EXIT_FAILED, Transaction
+from app.elevation.helper import EXIT_FAILED
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Applied,
@@ -26,6 +26,7 @@ from app.elevation.protocol import (
     decision_message,
     parse_helper_message,
 )
+from app.elevation.trial import Transaction
 from app.runners.base import CommandResult
 from app.runners.sim_machine import SIMULATED_INITIAL
 from tests.conftest import MakeState, machine_values

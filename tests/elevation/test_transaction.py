@@ -15,7 +15,6 @@ import pytest
 
 from app.domain.commands import Argv
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
-from app.elevation.helper import Transaction
 from app.elevation.protocol import (
     DECISION_MAX_BYTES,
     Applied,
@@ -25,6 +24,7 @@ from app.elevation.protocol import (
     decision_message,
     parse_helper_message,
 )
+from app.elevation.trial import Transaction
 from app.runners.base import CommandResult, NetshMissingError
 from app.runners.sim_machine import SIMULATED_INITIAL, SimulatedMachine
 from app.runners.sim_profile import Fault, SimProfile

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from app.domain.model import ExecutionMode, Family, FamilyState, LoopbackSettings, MachineState, SettingsPatch, Store
-from app.elevation.helper import Transaction
 from app.elevation.protocol import Outcome, decision_message
+from app.elevation.trial import Transaction
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.runners.sim_profile import Fault
 from app.storage.machine import MachineRecords, PosixFolderGuard, WindowsFolderGuard, machine_records

@@ -1,0 +1,215 @@
+"""The trial itself: apply to the active store, wait for the app's decision, keep or put everything back.
+
+Independent of how netsh is run and how the channel is made (tested directly with an in-memory netsh and a
+Pipe); the elevated helper process (app/elevation/helper.py) builds one and runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+from app.domain.commands import Argv, set_global, show_global
+from app.domain.model import Family, LoopbackSettings, SettingsPatch, Store
+from app.elevation.protocol import (
+    DECISION_MAX_BYTES,
+    Applied,
+    Done,
+    Outcome,
+    ProtocolError,
+    RevertReason,
+    parse_decision,
+)
+from app.runners.base import CommandResult, NetshMissingError
+from app.storage.machine_events import ChangeStage, TrialObserver
+
+RunFn = Callable[[Argv], CommandResult]
+
+
+def _restore_patch(before: LoopbackSettings, patch: SettingsPatch) -> SettingsPatch:
+    """The before-values of exactly the fields ``patch`` touches."""
+    return SettingsPatch(
+        before.execution_mode if patch.execution_mode is not None else None,
+        before.worker_count if patch.worker_count is not None else None,
+        before.large_mtu if patch.large_mtu is not None else None,
+    )
+
+
+def _safe_run(run: RunFn, argv: Argv) -> CommandResult:
+    try:
+        return run(argv)
+    except NetshMissingError as exc:
+        return CommandResult(argv, None, "", str(exc))
+
+
+def _guarded_run(run: RunFn, argv: Argv) -> CommandResult:
+    """A restoring run: any exception is a failed run, so one failure never stops the next family's restore."""
+    try:
+        return _safe_run(run, argv)
+    except Exception as exc:
+        return CommandResult(argv, None, "", f"internal error: {exc!r}")
+
+
+class Transaction:
+    """The trial, independent of how netsh is run and how the channel is made (tested directly)."""
+
+    def __init__(
+        self,
+        run: RunFn,
+        conn: Connection,
+        changes: list[tuple[Family, SettingsPatch]],
+        *,
+        deadline_s: float,
+        keep_store: Store,
+        clock: Callable[[], float] = time.monotonic,
+        observer: TrialObserver | None = None,
+    ) -> None:
+        self.run, self.conn, self.changes = run, conn, changes
+        self.observer = observer  # the machine-wide records (originals, history, event log); never decides
+        self.keep_store, self.clock = keep_store, clock
+        self.deadline_s = deadline_s
+        self.deadline = clock() + deadline_s  # restarted when the change is in effect: the app's time starts then
+        self.results: list[CommandResult] = []
+        self.undone: Outcome | None = None  # set when an unexpected error made the trial put everything back
+
+    def _send(self, data: bytes) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the app is gone; the transaction still ends safely
+            self.conn.send_bytes(data)
+
+    def _notify(self, stage: ChangeStage, before: dict[Family, LoopbackSettings]) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(stage, before)
+        except Exception as exc:  # a record that cannot be written must never stop the trial or its revert
+            print(f"helper: the machine-wide record failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+    def _restore(self, before: dict[Family, LoopbackSettings], families: list[Family], store: Store) -> bool:
+        """Put ``store`` of ``families`` back to ``before``; never raises (each failure is a failed run)."""
+        ok = True
+        for family, patch in self.changes:
+            if family in families:
+                result = _guarded_run(self.run, set_global(family, _restore_patch(before[family], patch), store))
+                self.results.append(result)
+                ok = ok and result.ok
+        return ok
+
+    def _read_before(self, store: Store = Store.ACTIVE) -> dict[Family, LoopbackSettings] | str:
+        from app.services.reading import reading_from
+
+        before = {}
+        for family, _ in self.changes:
+            result = _safe_run(self.run, show_global(family, store))
+            reading = reading_from(result)
+            if not isinstance(reading, LoopbackSettings):
+                return f"{family.label}: {reading.message}"
+            before[family] = reading
+        return before
+
+    def _wait_decision(self) -> tuple[bool, RevertReason | None]:
+        remaining = self.deadline - self.clock()
+        try:
+            if remaining <= 0 or not self.conn.poll(remaining):
+                return False, RevertReason.DEADLINE
+            data = self.conn.recv_bytes(DECISION_MAX_BYTES)
+        except EOFError:
+            return False, RevertReason.CHANNEL_DROPPED
+        except OSError:
+            return False, RevertReason.BAD_MESSAGE  # includes a message longer than a decision can be
+        try:
+            return (True, None) if parse_decision(data) else (False, RevertReason.ASKED)
+        except ProtocolError:
+            return False, RevertReason.BAD_MESSAGE
+
+    def execute(self) -> Outcome:
+        """Apply, wait for the decision, keep or revert; returns how it ended.
+
+        Everything after the first ``set`` runs under one try/finally: unless the machine reached its final
+        state (kept, or put back), whatever was touched (active store, and saved store during a keep) is put
+        back before any exception leaves, so a bug here can never leave a trial applied. The exception is then
+        re-raised for ``main`` to report as a failure.
+        """
+        before = self._read_before()
+        if isinstance(before, str):
+            self._send(
+                Applied(False, {}, tuple(self.results), f"could not read the values to restore: {before}").encode()
+            )
+            return Outcome.FAILED
+        self._notify(ChangeStage.STARTING, before)
+        touched: list[Family] = []  # active store
+        saved_before: dict[Family, LoopbackSettings] = {}  # saved store, during a keep
+        settled = False  # the machine is in its final state: nothing is left to put back
+        try:
+            for family, patch in self.changes:
+                touched.append(family)  # before the run: a failed or killed run may still have changed something
+                result = _safe_run(self.run, set_global(family, patch, Store.ACTIVE))
+                self.results.append(result)
+                if not result.ok:
+                    restored = self._restore(before, touched, Store.ACTIVE)
+                    settled = True
+                    note = "" if restored else " Restoring the previous values failed too."
+                    self._notify(ChangeStage.FAILED if restored else ChangeStage.REVERT_FAILED, before)
+                    why = f"{family.label}: {result.describe_failure().rstrip('.')}.{note}"
+                    self._send(Applied(False, before, tuple(self.results), why).encode())
+                    return Outcome.FAILED if restored else Outcome.REVERT_FAILED
+            self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
+            self._notify(ChangeStage.APPLIED, before)
+            self._send(Applied(True, before, tuple(self.results)).encode())
+            applied_count = len(self.results)
+            keep, reason = self._wait_decision()
+            if keep:
+                outcome, why = self._keep(saved_before)
+            else:
+                assert reason is not None
+                restored = self._restore(before, [f for f, _ in self.changes], Store.ACTIVE)
+                outcome, why = (Outcome.REVERTED if restored else Outcome.REVERT_FAILED), reason.value
+            settled = True
+            self._notify(ChangeStage(outcome.value), before)
+            self._send(Done(outcome, why, tuple(self.results[applied_count:])).encode())
+            return outcome
+        except BaseException as exc:
+            if not settled:
+                settled = True
+                self._undo_all(before, touched, saved_before, exc)
+            raise
+
+    def _keep(self, saved_before: dict[Family, LoopbackSettings]) -> tuple[Outcome, str]:
+        """Make the trial values persistent when asked to; ``saved_before`` learns each saved store touched."""
+        if self.keep_store is not Store.PERSISTENT:
+            return Outcome.KEPT, "kept"
+        saved = self._read_before(Store.PERSISTENT)  # what a failure during the keep must put back
+        if isinstance(saved, str):
+            return Outcome.KEEP_FAILED, f"the saved values could not be read ({saved}); the change lasts until reboot"
+        outcome, why = Outcome.KEPT, "kept"
+        for family, patch in self.changes:
+            saved_before[family] = saved[family]
+            result = _safe_run(self.run, set_global(family, patch, Store.PERSISTENT))
+            self.results.append(result)
+            if not result.ok:
+                outcome = Outcome.KEEP_FAILED
+                why = f"saving {family.label} failed ({result.describe_failure()}); it lasts until reboot"
+        return outcome, why
+
+    def _undo_all(
+        self,
+        before: dict[Family, LoopbackSettings],
+        touched: list[Family],
+        saved_before: dict[Family, LoopbackSettings],
+        error: BaseException | None,
+    ) -> None:
+        """After an unexpected error: put back every store touched, then tell the app (if it still listens)."""
+        start = len(self.results)
+        restored = True
+        if saved_before:  # first: writing the saved store may also write the active one (see FACTS.md)
+            restored = self._restore(saved_before, list(saved_before), Store.PERSISTENT)
+        restored = self._restore(before, touched, Store.ACTIVE) and restored
+        outcome = Outcome.REVERTED if restored else Outcome.REVERT_FAILED
+        self.undone = outcome
+        self._notify(ChangeStage(outcome.value), before)
+        with contextlib.suppress(Exception):  # the error may have been the channel or the encoding itself
+            self._send(Done(outcome, RevertReason.HELPER_ERROR.value, tuple(self.results[start:])).encode())
+        if error is not None:
+            print(f"helper: unexpected error, the previous values were put back: {error!r}", file=sys.stderr)
