@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ntpath
+import os
 import posixpath
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from app.domain.errors import LoopbackTunerError
@@ -73,12 +74,51 @@ def helper_program() -> list[str]:
     every variable that moves ``sys.prefix`` (see UacLauncher), which is why this is only used for a process
     that gets no more rights than the app's own.
     """
-    if getattr(sys, "frozen", False):
-        return [frozen_helper_exe(sys.executable), HELPER_FLAG]
-    python = Path(sys.executable)
-    if sys.platform == "win32" and (python.with_name("pythonw.exe")).exists():
-        python = python.with_name("pythonw.exe")  # no console window for the helper
-    return [str(python), "-I", "-m", "app.helper"]
+    return list(helper_command().argv)
+
+
+@dataclass(frozen=True)
+class HelperCommand:
+    """The helper's command line, and what to add to our environment for it (None: nothing)."""
+
+    argv: tuple[str, ...]
+    environment: Mapping[str, str] | None = None
+
+
+def helper_command(
+    *,
+    frozen: bool | None = None,
+    executable: str | None = None,
+    base_executable: str | None = None,
+    windows: bool = sys.platform == "win32",
+    exists: Callable[[str], bool] = os.path.exists,
+) -> HelperCommand:
+    """See helper_program; on Windows in a venv, the base interpreter itself, told which venv it runs in.
+
+    A Windows venv's ``Scripts\\python.exe`` is a redirector that starts the base interpreter as a child
+    process (bpo-34977), so the process that connects to the channel would not be the one launched, and the
+    channel's peer check refuses it. multiprocessing bypasses the redirector the same way (bpo-35797): start
+    ``sys._base_executable`` with ``__PYVENV_LAUNCHER__`` naming the venv's interpreter. This only starts a
+    process with the app's own rights, from the app's own environment: nothing is elevated here.
+    """
+    frozen = getattr(sys, "frozen", False) if frozen is None else frozen
+    executable = sys.executable if executable is None else executable
+    if frozen:
+        return HelperCommand((frozen_helper_exe(executable, windows=windows), HELPER_FLAG))
+    module = ("-I", "-m", "app.helper")
+    if not windows:
+        return HelperCommand((executable, *module))
+    base = getattr(sys, "_base_executable", executable) if base_executable is None else base_executable
+    in_venv = ntpath.normcase(base) != ntpath.normcase(executable)
+    python = base if in_venv else executable
+
+    def windowless(path: str) -> str:  # no console window for the helper
+        candidate = ntpath.join(ntpath.dirname(path), "pythonw.exe")
+        return candidate if exists(candidate) else path
+
+    if not in_venv:
+        return HelperCommand((windowless(python), *module))
+    return HelperCommand((windowless(python), *module), {"__PYVENV_LAUNCHER__": windowless(executable)})
 
 
 class _Popen:
@@ -102,8 +142,12 @@ class _Popen:
 class ProcessLauncher:
     """Starts the helper as an ordinary child with the app's own rights (no prompt); key passed on stdin."""
 
-    def __init__(self, program: Sequence[str] | None = None) -> None:
-        self.program = list(program) if program is not None else helper_program()
+    def __init__(self, program: Sequence[str] | None = None, environment: Mapping[str, str] | None = None) -> None:
+        if program is None:
+            command = helper_command()
+            program, environment = command.argv, command.environment
+        self.program = list(program)
+        self.environment = dict(environment) if environment is not None else None  # added to ours
         self.launched = 0
 
     @property
@@ -117,6 +161,8 @@ class ProcessLauncher:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | 0x08000000  # CREATE_NO_WINDOW
         else:
             kwargs["start_new_session"] = True  # a Ctrl+C or a killed process group must not take it down
+        if self.environment is not None:
+            kwargs["env"] = {**os.environ, **self.environment}
         try:
             process = subprocess.Popen(
                 [*self.program, *args, "--authkey-stdin"],
