@@ -16,12 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 from app.domain.errors import LoopbackTunerError
-
-if TYPE_CHECKING:
-    pass
 
 HANDSHAKE_TIMEOUT_S = 10.0  # each side's limit for the whole challenge exchange once the peer is connected
 ACCEPT_SLICE_S = 0.1  # the accepting thread looks at its stop flag this often
