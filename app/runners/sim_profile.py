@@ -6,9 +6,8 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from app.domain.errors import ValidationError
+from app.domain.model import FIRST_BUILD_WITH_LOOPBACK
 from app.domain.netsh_text import LANGUAGES
-
-FIRST_BUILD_WITH_LOOPBACK = 17763  # Windows 10 1809 / Server 2019
 
 
 class Fault(enum.StrEnum):

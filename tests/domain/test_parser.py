@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.errors import NetshOutputError, UnrecognizedOutputError, UnsupportedBuildError
+from app.domain.errors import NetshOutputError, NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import ExecutionMode, LoopbackSettings
 from app.domain.parser import decode_output, parse_show_global
 from tests.conftest import FIXTURES, SAMPLES, strip_comments
 
 ADA, INL, WRK = ExecutionMode.ADAPTIVE, ExecutionMode.INLINE, ExecutionMode.WORKER
-UNSUPPORTED, UNRECOGNIZED = "unsupported", "unrecognized"
+NO_ROWS, UNRECOGNIZED = "no loopback rows", "unrecognized"
 
 # file -> (code page it is written in, expected settings or kind of failure); see fixtures/netsh/README.md.
 GOLDEN: dict[str, tuple[int, LoopbackSettings | str]] = {
@@ -27,16 +27,18 @@ GOLDEN: dict[str, tuple[int, LoopbackSettings | str]] = {
     "en-US-shuffled.txt": (437, LoopbackSettings(WRK, 12, False)),
     "en-US-unknown-extra-lines.txt": (437, LoopbackSettings(INL, 4, True)),
     "zh-CN-fragment-cp936.txt": (936, UNRECOGNIZED),
-    # Only the header, the title and one loopback label are known in zh-CN: no evidence of a whole table.
+    # Only the header, the title and one loopback label are known in zh-CN: no evidence of a whole table, so
+    # not even "no loopback rows" (the reading layer still calls it unsupported on a build before 17763).
     "zh-CN-pre1809-cp936.txt": (936, UNRECOGNIZED),
-    "en-US-pre1809.txt": (437, UNSUPPORTED),
+    # A whole English table without loopback rows: a fact about the text; "unsupported" needs the build number.
+    "en-US-pre1809.txt": (437, NO_ROWS),
     "empty.txt": (437, UNRECOGNIZED),
     "de-DE-like-unknown-labels-cp850.txt": (850, UNRECOGNIZED),
     "en-US-duplicate-disagree.txt": (437, UNRECOGNIZED),
     "en-US-worker-count-17.txt": (437, UNRECOGNIZED),
     "en-US-mode-fast.txt": (437, UNRECOGNIZED),
 }
-ERRORS = {UNSUPPORTED: UnsupportedBuildError, UNRECOGNIZED: UnrecognizedOutputError}
+ERRORS = {NO_ROWS: NoLoopbackRowsError, UNRECOGNIZED: UnrecognizedOutputError}
 
 
 def golden_text(name: str) -> str:
@@ -88,9 +90,12 @@ def test_zh_cn_fragment_reports_what_it_recognised() -> None:
         parse_show_global(golden_text("zh-CN-fragment-cp936.txt"))
 
 
-def test_pre_1809_message_names_the_build() -> None:
-    with pytest.raises(UnsupportedBuildError, match="1809"):
+def test_a_table_without_loopback_rows_is_a_fact_not_a_verdict_on_the_build() -> None:
+    # The parser cannot know the build: it says what the text lacks and never claims the build is too old.
+    with pytest.raises(NoLoopbackRowsError, match="without any loopback line") as caught:
         parse_show_global(golden_text("en-US-pre1809.txt"))
+    assert isinstance(caught.value, UnrecognizedOutputError)  # a caller that ignores the fact gets "unrecognized"
+    assert "1809" not in str(caught.value) and "build" not in str(caught.value)
 
 
 def test_unknown_language_is_not_called_unsupported() -> None:
@@ -121,8 +126,9 @@ def test_real_samples_are_never_read_as_settings(path: Path) -> None:
     data = strip_comments(path.read_bytes())
     assert data and not data.startswith(b"#")
     for codepage in (65001, 437, 936, None):
-        with pytest.raises((UnsupportedBuildError, UnrecognizedOutputError)):
+        with pytest.raises(UnrecognizedOutputError) as caught:
             parse_show_global(decode_output(data, codepage))
+        assert type(caught.value) is UnrecognizedOutputError  # other commands' output is not a global table
 
 
 def test_real_zh_cn_ipv4_fragment_is_unrecognized_with_large_mtu_seen() -> None:
@@ -267,7 +273,7 @@ def test_any_text_gives_settings_or_a_netsh_output_error(text: str) -> None:
     try:
         result = parse_show_global(text)
     except NetshOutputError as exc:
-        assert isinstance(exc, UnsupportedBuildError | UnrecognizedOutputError)
+        assert isinstance(exc, UnrecognizedOutputError)
         return
     assert isinstance(result, LoopbackSettings)
 
@@ -311,11 +317,11 @@ def test_unsupported_needs_a_whole_table_not_just_a_header(text: str) -> None:
         parse_show_global(text)
 
 
-def test_a_whole_english_table_without_loopback_rows_is_unsupported() -> None:
+def test_a_whole_english_table_without_loopback_rows_reports_no_loopback_rows() -> None:
     text = (
         "Querying active state...\r\n\r\nGeneral Global Parameters\r\n----------\r\n"
         "Default Hop Limit : 128 hops\r\nMinimum Mtu : 576\r\nFlow Label : disabled\r\n"
         "Source Based ECMP : enabled\r\nReassembly Out Of Order Limit : 32\r\n"
     )
-    with pytest.raises(UnsupportedBuildError):
+    with pytest.raises(NoLoopbackRowsError):
         parse_show_global(text)
