@@ -10,6 +10,7 @@ exact argument); :func:`windows_build` holds the logic and never raises: a build
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -49,6 +50,7 @@ def windows_build(api: VersionApi) -> int | None:
     return version.build
 
 
+@functools.cache  # a running Windows does not change its build
 def system_build() -> int | None:
     """This machine's build through ntdll (None off Windows or when ntdll cannot be loaded)."""
     try:

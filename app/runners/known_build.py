@@ -8,7 +8,9 @@ from typing import Protocol, runtime_checkable
 from app.domain.commands import Argv
 from app.runners.base import CommandResult, NetshRunner
 
-BuildSource = Callable[[], int | None]  # the build number now (blocking, cheap), or None when it cannot be known
+# The build number now, or None when it cannot be known. Cheap by contract (a system call, or a small local
+# file): reads ask it on their own thread, before running netsh.
+BuildSource = Callable[[], int | None]
 
 
 @runtime_checkable

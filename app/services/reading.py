@@ -65,12 +65,16 @@ def reading_from(result: CommandResult, build: int | None = None) -> Reading:
         return ReadFailure(ReadProblem.UNRECOGNIZED, str(exc), exc.raw, build)
 
 
-async def windows_build_of(runner: NetshRunner) -> int | None:
-    """The build behind ``runner`` if it can say (see KnowsWindowsBuild), else None; never raises OSError."""
+def windows_build_of(runner: NetshRunner) -> int | None:
+    """The build behind ``runner`` if it can say (see KnowsWindowsBuild), else None; never raises OSError.
+
+    Called on the caller's thread: ``windows_build`` is cheap by contract (RtlGetVersion, or the simulated
+    profile in a small local file), and no extra await comes before the first netsh run.
+    """
     if not isinstance(runner, KnowsWindowsBuild):
         return None
     try:
-        return await asyncio.get_running_loop().run_in_executor(None, runner.windows_build)
+        return runner.windows_build()
     except OSError:
         return None
 
@@ -92,7 +96,7 @@ async def read_machine(runner: NetshRunner, families: tuple[Family, ...] = tuple
 
     The build comes from the runner (``KnowsWindowsBuild``: the profile in simulation, RtlGetVersion on Windows).
     """
-    build = await windows_build_of(runner)
+    build = windows_build_of(runner)
     jobs = [read_one(runner, family, store, build) for family in families for store in (Store.ACTIVE, Store.PERSISTENT)]
     readings = await asyncio.gather(*jobs)
     return MachineState(
