@@ -183,11 +183,20 @@ def test_wrong_code_page_for_cp936_bytes_gives_text_not_an_error() -> None:
 
 
 @given(st.binary(max_size=300), st.sampled_from([None, 437, 850, 936, 65001, 1252, 0, 99999, -1]))
-def test_decode_never_raises(data: bytes, codepage: int | None) -> None:
-    assert isinstance(decode_output(data, codepage), str)
+def test_decode_uses_the_code_page_else_utf8_else_cp437(data: bytes, codepage: int | None) -> None:
+    """Never raises, and the text is exactly what the first encoding that can decode the bytes gives."""
+    text = decode_output(data, codepage)
+    for encoding in ([("utf-8" if codepage == 65001 else f"cp{codepage}")] if codepage else []) + ["utf-8"]:
+        try:
+            expected = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        assert text == expected
+        return
+    assert text == data.decode("cp437") and len(text) == len(data)  # cp437 maps every byte to one character
 
 
-# --- properties: any text gives settings or the parser's own error ---
+# --- properties: any text gives settings read from its own loopback rows, or a typed refusal with the raw text ---
 
 LABELS = {"mtu": "Loopback Large Mtu", "count": "Loopback Worker Count", "mode": "Loopback Execution Mode"}
 VALID = {
@@ -215,6 +224,15 @@ OTHER_LINES = [
     "Loopback Something New : enabled",
 ]
 padding = st.text(alphabet=" \t", max_size=4)
+ENGLISH_TABLE_ROWS = [  # the non-loopback rows FACTS.md names
+    "Default Hop Limit                : 128 hops",
+    "Neighbor Cache Limit             : 256 entries per interface",
+    "Minimum Mtu                      : 576",
+    "Flow Label                       : disabled",
+    "Source Based ECMP                : enabled",
+    "Reassembly Out Of Order Limit    : 32",
+    "Route Policies                   : disabled",
+]
 
 
 def _bool(token: str) -> bool:
@@ -252,6 +270,48 @@ def _normal(key: str, value: str) -> object:
     return value.casefold()
 
 
+# Computed here, apart from the parser: every line split at its first colon, the label's case and runs of white
+# space folded, the value stripped. The parser must agree with these rows, never read anything else.
+KNOWN_LOOPBACK_LABELS = {
+    "loopback large mtu": "mtu",
+    "loopback worker count": "count",
+    "loopback execution mode": "mode",
+    "\u73af\u56de\u5927 mtu": "mtu",  # 环回大 Mtu (zh-CN)
+}
+LOOPBACK_WORDS = ("loopback", "\u73af\u56de")
+
+
+def _label_rows(text: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in text.splitlines():
+        label, colon, value = line.partition(":")
+        if colon and label.strip():
+            rows.append((" ".join(label.split()).casefold(), value.strip()))
+    return rows
+
+
+def assert_settings_from_the_rows_or_a_typed_refusal(text: str) -> None:
+    """The parser's property, for any text: either settings whose every value is what each of the text's own
+    loopback rows says (all three present, none disagreeing), or an UnrecognizedOutputError (NoLoopbackRowsError
+    only when no row mentions loopback) carrying the raw text and a message. Nothing else, never a guess."""
+    rows = _label_rows(text)
+    try:
+        result = parse_show_global(text)
+    except UnrecognizedOutputError as exc:
+        assert exc.raw == text and str(exc)
+        if isinstance(exc, NoLoopbackRowsError):
+            assert not any(word in label for label, _ in rows for word in LOOPBACK_WORDS), text
+        return
+    seen: dict[str, list[str]] = {}
+    for label, value in rows:
+        if label in KNOWN_LOOPBACK_LABELS:
+            seen.setdefault(KNOWN_LOOPBACK_LABELS[label], []).append(value.casefold())
+    assert set(seen) == {"mtu", "count", "mode"}, text
+    assert all(v in (("enabled", "enable") if result.large_mtu else ("disabled", "disable")) for v in seen["mtu"])
+    assert all(v.isascii() and v.isdigit() and int(v) == result.worker_count for v in seen["count"])
+    assert all(v == result.execution_mode.value for v in seen["mode"])
+
+
 @settings(max_examples=300)
 @given(show_global_text())
 def test_settings_only_when_all_three_labels_are_present_and_valid(
@@ -260,6 +320,7 @@ def test_settings_only_when_all_three_labels_are_present_and_valid(
     text, present = case
     complete = set(present) == set(LABELS) and all(valid for values in present.values() for _, valid in values)
     agree = all(len({_normal(k, v) for v, _ in values}) == 1 for k, values in present.items()) if complete else False
+    assert_settings_from_the_rows_or_a_typed_refusal(text)
     try:
         result = parse_show_global(text)
     except NetshOutputError:
@@ -272,13 +333,8 @@ def test_settings_only_when_all_three_labels_are_present_and_valid(
 
 
 @given(st.text())
-def test_any_text_gives_settings_or_a_netsh_output_error(text: str) -> None:
-    try:
-        result = parse_show_global(text)
-    except NetshOutputError as exc:
-        assert isinstance(exc, UnrecognizedOutputError)
-        return
-    assert isinstance(result, LoopbackSettings)
+def test_any_text_gives_settings_from_its_rows_or_a_typed_refusal(text: str) -> None:
+    assert_settings_from_the_rows_or_a_typed_refusal(text)
 
 
 @given(
@@ -288,21 +344,31 @@ def test_any_text_gives_settings_or_a_netsh_output_error(text: str) -> None:
             st.sampled_from(OTHER_LINES + list(LABELS.values())),
             st.builds(
                 lambda label, sep, value: f"{label}{sep}{value}",
-                st.sampled_from(list(LABELS.values())),
+                st.sampled_from([*LABELS.values(), "\u73af\u56de\u5927 Mtu"]),
                 st.sampled_from([":", " : ", "\t:\t"]),
-                st.text(max_size=12),
+                st.one_of(st.text(max_size=12), st.sampled_from([v for vs in VALID.values() for v in vs])),
             ),
         ),
         max_size=12,
     ),
     st.sampled_from(["\n", "\r\n", "\r"]),
 )
-def test_any_mix_of_labels_and_noise_gives_settings_or_a_netsh_output_error(lines: list[str], eol: str) -> None:
-    try:
-        result = parse_show_global(eol.join(lines))
-    except NetshOutputError:
-        return
-    assert isinstance(result, LoopbackSettings)
+def test_any_mix_of_labels_and_noise_gives_settings_from_its_rows_or_a_typed_refusal(
+    lines: list[str], eol: str
+) -> None:
+    assert_settings_from_the_rows_or_a_typed_refusal(eol.join(lines))
+
+
+@given(st.lists(st.sampled_from(ENGLISH_TABLE_ROWS), min_size=1, max_size=8), st.sampled_from(["\n", "\r\n"]))
+def test_tables_without_loopback_rows_are_never_settings_and_keep_their_raw_text(rows: list[str], eol: str) -> None:
+    text = eol.join(["Querying active state...", "", "General Global Parameters", "-" * 45, *rows, ""])
+    with pytest.raises(UnrecognizedOutputError) as caught:
+        parse_show_global(text)
+    assert caught.value.raw == text
+    # "No loopback rows" needs evidence of a whole table: three known rows, one of them from after the loopback rows.
+    labels = {row.partition(":")[0].strip() for row in rows}
+    whole = len(labels) >= 3 and bool(labels & {"Source Based ECMP", "Reassembly Out Of Order Limit"})
+    assert isinstance(caught.value, NoLoopbackRowsError) is whole, text
 
 
 @pytest.mark.parametrize(
