@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
-from app.runners.factory import Backend, BackendKind, make_runner, sim_state
+from app.runners.factory import Backend, BackendKind, make_runner, sim_state, windows_build_source
+from app.runners.known_build import KnownBuildRunner
 from app.runners.logging_runner import LoggingRunner
 from app.storage.history import History
 
@@ -99,4 +100,5 @@ class Services:
 def build_services(
     backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None, *, timeout_s: float = 15.0
 ) -> Services:
-    return Services(backend, paths, LoggingRunner(make_runner(backend, timeout_s=timeout_s)), owner_hwnd, timeout_s)
+    reader = KnownBuildRunner(LoggingRunner(make_runner(backend, timeout_s=timeout_s)), windows_build_source(backend))
+    return Services(backend, paths, reader, owner_hwnd, timeout_s)

@@ -17,9 +17,13 @@ class NetshOutputError(LoopbackTunerError):
         self.raw = raw
 
 
-class UnsupportedBuildError(NetshOutputError):
-    """The output is a ``show global`` table without the loopback lines: Windows before 1809."""
-
-
 class UnrecognizedOutputError(NetshOutputError):
     """The output cannot be mapped to settings with certainty."""
+
+
+class NoLoopbackRowsError(UnrecognizedOutputError):
+    """A whole ``show global`` table in a language we know, without any loopback row: a fact about the text only.
+
+    Whether that means "this build predates the settings" is decided from the build number (the reading layer),
+    never from the text; a caller that does not know the build treats it as unrecognized output (the base class).
+    """

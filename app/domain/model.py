@@ -283,10 +283,13 @@ class Change:
         return cls(tuple(items))
 
 
+FIRST_BUILD_WITH_LOOPBACK = 17763  # Windows 10 1809 / Server 2019: the first build with the loopback settings
+
+
 class ReadProblem(enum.StrEnum):
     """Why a family's settings could not be read."""
 
-    UNSUPPORTED = "unsupported"  # the Windows build predates the loopback settings (before 1809)
+    UNSUPPORTED = "unsupported"  # the Windows build number predates the loopback settings (before 17763)
     UNRECOGNIZED = "unrecognized"  # netsh answered, but not in a form we can map with certainty
     NETSH_FAILED = "netsh-failed"  # netsh exited non-zero or timed out
     NETSH_MISSING = "netsh-missing"  # netsh could not be started at all
@@ -294,11 +297,16 @@ class ReadProblem(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReadFailure:
-    """A family that could not be read, with a message for people and netsh's raw output."""
+    """A family that could not be read, with a message for people and netsh's raw output.
+
+    ``build`` is the Windows build number the decision was made with (None: unknown); an UNSUPPORTED failure
+    always carries the build that is too old.
+    """
 
     problem: ReadProblem
     message: str
     raw: str = ""
+    build: int | None = None
 
 
 Reading = LoopbackSettings | ReadFailure

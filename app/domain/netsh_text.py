@@ -1,4 +1,7 @@
-"""What we know of netsh's ``show global`` text per display language, each entry sourced in FACTS.md."""
+"""What the parser knows of netsh's ``show global`` labels per display language, each entry sourced in FACTS.md.
+
+The simulator has its own literal text (app/runners/sim_output.py) and never reads this table.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,6 @@ class Language:
 
     tag: str
     name: str
-    codepage: int
-    active_header: str
-    title: str | None
     labels: dict[Setting, str]
     # Words that, inside a label, show a line is about loopback even when we cannot map it.
     loopback_words: tuple[str, ...]
@@ -30,9 +30,6 @@ class Language:
 ENGLISH = Language(
     tag="en-US",
     name="English",
-    codepage=437,
-    active_header="Querying active state...",
-    title="General Global Parameters",  # UNCONFIRMED title; the parser never depends on it
     labels={
         Setting.LARGE_MTU: "Loopback Large Mtu",
         Setting.WORKER_COUNT: "Loopback Worker Count",
@@ -51,13 +48,10 @@ ENGLISH = Language(
     after_labels=("Source Based ECMP", "Reassembly Out Of Order Limit"),
 )
 
-# zh-CN: only the header, the title and the large-MTU label are known (samples/win11-ipv4-zh-CN-fragment.txt).
+# zh-CN: only the large-MTU label is known (samples/win11-ipv4-zh-CN-fragment.txt).
 CHINESE_SIMPLIFIED = Language(
     tag="zh-CN",
     name="Chinese (Simplified)",
-    codepage=936,
-    active_header="\u67e5\u8be2\u6d3b\u52a8\u72b6\u6001...",  # 查询活动状态...
-    title="\u5e38\u89c4\u5168\u5c40\u53c2\u6570",  # 常规全局参数
     labels={Setting.LARGE_MTU: "\u73af\u56de\u5927 Mtu"},  # 环回大 Mtu
     loopback_words=("\u73af\u56de",),  # 环回 = loopback
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from app.domain.errors import UnrecognizedOutputError, UnsupportedBuildError, ValidationError
+from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError, ValidationError
 from app.domain.model import ExecutionMode, LoopbackSettings, Setting, validate_worker_count
 from app.domain.netsh_text import LANGUAGES, normalize_label
 
@@ -83,9 +83,10 @@ def _mentions_loopback(labels: list[str]) -> bool:
 def parse_show_global(text: str) -> LoopbackSettings:
     """Read the loopback settings from ``show global`` output.
 
-    Raises UnsupportedBuildError when the output is a table in a language we know without any loopback row
-    (Windows before 1809), and UnrecognizedOutputError, carrying the raw text, for anything that cannot be
-    mapped with certainty: unknown labels or values, duplicates that disagree, a partial set. Never guesses.
+    Raises NoLoopbackRowsError when the output is a whole table in a language we know without any loopback row
+    (a fact about the text: what it means is decided from the build number, by the reading layer), and
+    UnrecognizedOutputError, carrying the raw text, for anything else that cannot be mapped with certainty:
+    unknown labels or values, duplicates that disagree, a partial set. Never guesses.
     """
     rows = _rows(text)
     found: dict[Setting, ExecutionMode | int | bool] = {}
@@ -113,9 +114,8 @@ def parse_show_global(text: str) -> LoopbackSettings:
         if not text.strip():
             raise UnrecognizedOutputError("netsh printed nothing", text)
         if _complete_table_without_loopback(rows):
-            raise UnsupportedBuildError(
-                "This Windows build does not have the loopback settings (they arrived with Windows 10 1809 / "
-                "Server 2019, build 17763)",
+            raise NoLoopbackRowsError(
+                "netsh printed a whole global-parameters table without any loopback line; nothing was guessed",
                 text,
             )
         raise UnrecognizedOutputError(

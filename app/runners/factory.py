@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from app.domain.errors import ValidationError
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
+from app.runners.known_build import BuildSource
 from app.runners.sim_store import SimStateFile
 from app.runners.simulated import SimulatedRunner
 from app.runners.subprocess_runner import SubprocessRunner
@@ -118,6 +119,18 @@ def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 
     from app.platform.windows import default_api
 
     return system_netsh_runner(default_api(), timeout_s=timeout_s)
+
+
+def windows_build_source(backend: Backend) -> BuildSource:
+    """Where the Windows build behind ``backend`` comes from: the profile in simulation, RtlGetVersion on Windows,
+    nowhere for a custom netsh (its machine is unknown, so its output is never called "unsupported")."""
+    if backend.kind is BackendKind.SIMULATED:
+        return SimulatedRunner(sim_state(backend)).windows_build
+    if backend.kind is BackendKind.SYSTEM:
+        from app.platform.win32_version import system_build
+
+        return system_build
+    return lambda: None
 
 
 def system_netsh_runner(api: Win32Api, *, timeout_s: float) -> SubprocessRunner:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, Setting, Store
-from app.domain.netsh_text import ENGLISH, LANGUAGES, Language
+from app.runners.sim_output import FIRST_BUILD_WITH_ROUTE_POLICIES, SIM_LANGUAGES
 from app.runners.sim_profile import Fault, SimProfile
 
 # The simulated machine starts with these. Microsoft publishes no per-build defaults (FACTS.md, "Defaults");
@@ -23,44 +23,6 @@ MSG_UNKNOWN_TAG = "'{tag}' is not a valid argument for this command."
 MSG_NOT_FOUND = "The following command was not found: {command}."  # UNCONFIRMED wording
 MSG_SYNTAX = "The syntax supplied for this command is not valid. Check help for the correct syntax."  # UNCONFIRMED
 HANG = "hang"  # returned instead of output when a fault makes the command never answer
-
-# Rows of the English table around the loopback lines, in the order FACTS.md gives (values illustrative).
-_ROWS_BEFORE = (
-    ("Default Hop Limit", "128 hops"),
-    ("Neighbor Cache Limit", "256 entries per interface"),
-    ("Route Cache Limit", "4096 entries per compartment"),
-    ("Reassembly Limit", "267748640 bytes"),
-    ("ICMP Redirects", "enabled"),
-    ("Source Routing Behavior", "dontforward"),
-    ("Task Offload", "enabled"),
-    ("Dhcp Media Sense", "enabled"),
-    ("Media Sense Logging", "disabled"),
-    ("MLD Level", "all"),
-    ("MLD Version", "version3"),
-    ("Multicast Forwarding", "disabled"),
-    ("Group Forwarded Fragments", "disabled"),
-    ("Randomize Identifiers", "enabled"),
-    ("Address Mask Reply", "disabled"),
-    ("Minimum Mtu", "576"),
-    ("Flow Label", "disabled"),
-)
-_ROWS_AFTER = (("Source Based ECMP", "enabled"), ("Reassembly Out Of Order Limit", "32"))
-_ROWS_NEW_BUILDS = (("Route Policies", "disabled"),)  # "newer builds add Route Policies" (FACTS.md)
-
-
-def _language(tag: str) -> Language:
-    return next(lang for lang in LANGUAGES if lang.tag == tag)
-
-
-def _label(lang: Language, english: str, setting: Setting | None = None) -> str:
-    """The row label in ``lang``; a translation we have not seen is shown as such, never invented."""
-    if lang is ENGLISH:
-        return english
-    if setting is not None and setting in lang.labels:
-        return lang.labels[setting]
-    # Not "(label unknown to Loopback Tuner) ...": that text has the word "loopback" in every row, which made a
-    # table without loopback rows (a pre-1809 build) look like unknown loopback rows instead of "unsupported".
-    return f"(untranslated) {english}"
 
 
 def _match(token: str, words: Sequence[str], minimum: int = 1) -> str | None:
@@ -123,27 +85,17 @@ class SimulatedMachine:
         return 0, self.render_show(family, store)
 
     def render_show(self, family: Family, store: Store) -> str:
-        lang = _language(self.profile.language)
+        """The ``show global`` text, from the simulator's own literal templates (app/runners/sim_output.py)."""
+        text = SIM_LANGUAGES[self.profile.language]
         settings = (self.active if store is Store.ACTIVE else self.persistent)[family]
-        # The persistent header's wording is UNCONFIRMED; the parser never relies on headers.
-        header = lang.active_header if store is Store.ACTIVE or lang is not ENGLISH else "Querying persistent state..."
-        title = lang.title or "General Global Parameters"
-        rows = [(_label(lang, label), value) for label, value in _ROWS_BEFORE]
+        parts = [text.active_header if store is Store.ACTIVE else text.persistent_header, text.before]
         if self.profile.supports_loopback:
-            mtu = "enabled" if settings.large_mtu else "disabled"
-            if lang.tag == "zh-CN":
-                mtu = mtu[:-1]  # the zh-CN capture shows "enable" (samples/win11-ipv4-zh-CN-fragment.txt)
-            rows += [
-                (_label(lang, "Loopback Large Mtu", Setting.LARGE_MTU), mtu),
-                (_label(lang, "Loopback Worker Count", Setting.WORKER_COUNT), str(settings.worker_count)),
-                (_label(lang, "Loopback Execution Mode", Setting.EXECUTION_MODE), settings.execution_mode.value),
-            ]
-        rows += [(_label(lang, label), value) for label, value in _ROWS_AFTER]
-        if self.profile.build >= 22000:
-            rows += [(_label(lang, label), value) for label, value in _ROWS_NEW_BUILDS]
-        width = max(len(label) for label, _ in rows) + 4
-        body = "\n".join(f"{label.ljust(width)}: {value}" for label, value in rows)
-        return f"{header}\n\n{title}\n{'-' * 45}\n{body}\n\n"
+            mtu = text.mtu_on if settings.large_mtu else text.mtu_off
+            parts.append(text.loopback.format(mtu=mtu, count=settings.worker_count, mode=settings.execution_mode.value))
+        parts.append(text.after)
+        if self.profile.build >= FIRST_BUILD_WITH_ROUTE_POLICIES:
+            parts.append(text.new_builds)
+        return "".join(parts) + "\n"
 
     def _set(self, family: Family, tags: list[str], *, as_admin: bool) -> tuple[int, str] | str:
         if not tags:

@@ -6,9 +6,8 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from app.domain.errors import ValidationError
-from app.domain.netsh_text import LANGUAGES
-
-FIRST_BUILD_WITH_LOOPBACK = 17763  # Windows 10 1809 / Server 2019
+from app.domain.model import FIRST_BUILD_WITH_LOOPBACK
+from app.runners.sim_output import SIM_LANGUAGES
 
 
 class Fault(enum.StrEnum):
@@ -67,10 +66,8 @@ class SimProfile:
     def __post_init__(self) -> None:
         if isinstance(self.build, bool) or not isinstance(self.build, int) or not 10240 <= self.build <= 99999:
             raise ValidationError(f"build must be a Windows 10/11 build number, got {self.build!r}")
-        if self.language not in {lang.tag for lang in LANGUAGES}:
-            raise ValidationError(
-                f"language must be one of {', '.join(lang.tag for lang in LANGUAGES)}, got {self.language!r}"
-            )
+        if self.language not in SIM_LANGUAGES:
+            raise ValidationError(f"language must be one of {', '.join(SIM_LANGUAGES)}, got {self.language!r}")
         if not isinstance(self.elevated, bool):
             raise ValidationError("elevated must be true or false")
         if (
@@ -88,7 +85,7 @@ class SimProfile:
 
     @property
     def codepage(self) -> int:
-        return next(lang.codepage for lang in LANGUAGES if lang.tag == self.language)
+        return SIM_LANGUAGES[self.language].codepage
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -52,6 +52,10 @@ class SimulatedRunner:
         code, text = outcome
         return CommandResult(argv, code, text, "", time.monotonic() - started)
 
+    def windows_build(self) -> int | None:
+        """The simulated machine's build, from its profile (read each time: the profile may be changed)."""
+        return self.state.load().profile.build
+
     def run_now(self, argv: Argv) -> tuple[int, str] | str:
         """Execute against the state file without latency; returns (exit code, text) or HANG."""
 

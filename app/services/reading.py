@@ -6,8 +6,9 @@ import asyncio
 from dataclasses import dataclass
 
 from app.domain.commands import show_global
-from app.domain.errors import UnrecognizedOutputError, UnsupportedBuildError
+from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import (
+    FIRST_BUILD_WITH_LOOPBACK,
     ExecutionMode,
     Family,
     FamilyState,
@@ -22,31 +23,81 @@ from app.domain.model import (
 )
 from app.domain.parser import parse_show_global
 from app.runners.base import CommandResult, NetshMissingError, NetshRunner
+from app.runners.known_build import KnowsWindowsBuild
 
 
-def reading_from(result: CommandResult) -> Reading:
-    """Settings from one ``show global`` run, or why not (never raises for netsh's behaviour)."""
+def unsupported_build(build: int | None, raw: str = "") -> ReadFailure | None:
+    """The one place that says "this Windows build does not have the loopback settings": only from a build
+    number known to be older than 17763. An unknown build (None) is never called unsupported."""
+    if build is None or build >= FIRST_BUILD_WITH_LOOPBACK:
+        return None
+    return ReadFailure(
+        ReadProblem.UNSUPPORTED,
+        f"This Windows build ({build}) does not have the loopback settings (they arrived with build "
+        f"{FIRST_BUILD_WITH_LOOPBACK}, Windows 10 1809 / Server 2019)",
+        raw,
+        build,
+    )
+
+
+def reading_from(result: CommandResult, build: int | None = None) -> Reading:
+    """Settings from one ``show global`` run, or why not (never raises for netsh's behaviour).
+
+    ``build`` is the Windows build number (None: unknown). Output without loopback rows is "unrecognized" with
+    the raw text unless the build itself is older than 17763; an old build is "unsupported" whatever netsh said.
+    """
+    too_old = unsupported_build(build, result.output)
+    if too_old is not None:
+        return too_old
     if not result.ok:
-        return ReadFailure(ReadProblem.NETSH_FAILED, result.describe_failure(), result.output)
+        return ReadFailure(ReadProblem.NETSH_FAILED, result.describe_failure(), result.output, build)
     try:
         return parse_show_global(result.stdout)
-    except UnsupportedBuildError as exc:
-        return ReadFailure(ReadProblem.UNSUPPORTED, str(exc), exc.raw)
+    except NoLoopbackRowsError as exc:
+        known = "the Windows build is not known" if build is None else f"build {build} has the loopback settings"
+        return ReadFailure(
+            ReadProblem.UNRECOGNIZED,
+            f"{exc} ({known}, so this output is not in a form this version can read)",
+            exc.raw,
+            build,
+        )
     except UnrecognizedOutputError as exc:
-        return ReadFailure(ReadProblem.UNRECOGNIZED, str(exc), exc.raw)
+        return ReadFailure(ReadProblem.UNRECOGNIZED, str(exc), exc.raw, build)
 
 
-async def read_one(runner: NetshRunner, family: Family, store: Store) -> Reading:
+def windows_build_of(runner: NetshRunner) -> int | None:
+    """The build behind ``runner`` if it can say (see KnowsWindowsBuild), else None; never raises OSError.
+
+    Called on the caller's thread: ``windows_build`` is cheap by contract (RtlGetVersion, or the simulated
+    profile in a small local file), and no extra await comes before the first netsh run.
+    """
+    if not isinstance(runner, KnowsWindowsBuild):
+        return None
+    try:
+        return runner.windows_build()
+    except OSError:
+        return None
+
+
+async def read_one(runner: NetshRunner, family: Family, store: Store, build: int | None = None) -> Reading:
+    """One family and store; a build known to be too old is "unsupported" without running netsh."""
+    too_old = unsupported_build(build)
+    if too_old is not None:
+        return too_old
     try:
         result = await runner.run(show_global(family, store))
     except NetshMissingError as exc:
-        return ReadFailure(ReadProblem.NETSH_MISSING, str(exc))
-    return reading_from(result)
+        return ReadFailure(ReadProblem.NETSH_MISSING, str(exc), "", build)
+    return reading_from(result, build)
 
 
 async def read_machine(runner: NetshRunner, families: tuple[Family, ...] = tuple(Family)) -> MachineState:
-    """Both stores of every family, all at once (four netsh runs in parallel)."""
-    jobs = [read_one(runner, family, store) for family in families for store in (Store.ACTIVE, Store.PERSISTENT)]
+    """Both stores of every family, all at once (four netsh runs in parallel; none on a build before 17763).
+
+    The build comes from the runner (``KnowsWindowsBuild``: the profile in simulation, RtlGetVersion on Windows).
+    """
+    build = windows_build_of(runner)
+    jobs = [read_one(runner, family, store, build) for family in families for store in (Store.ACTIVE, Store.PERSISTENT)]
     readings = await asyncio.gather(*jobs)
     return MachineState(
         {family: FamilyState(family, readings[2 * i], readings[2 * i + 1]) for i, family in enumerate(families)}

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.errors import NetshOutputError, UnrecognizedOutputError, UnsupportedBuildError
+from app.domain.errors import NetshOutputError, NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import ExecutionMode, LoopbackSettings
 from app.domain.parser import decode_output, parse_show_global
 from tests.conftest import FIXTURES, SAMPLES, strip_comments
 
 ADA, INL, WRK = ExecutionMode.ADAPTIVE, ExecutionMode.INLINE, ExecutionMode.WORKER
-UNSUPPORTED, UNRECOGNIZED = "unsupported", "unrecognized"
+NO_ROWS, UNRECOGNIZED = "no loopback rows", "unrecognized"
 
 # file -> (code page it is written in, expected settings or kind of failure); see fixtures/netsh/README.md.
 GOLDEN: dict[str, tuple[int, LoopbackSettings | str]] = {
@@ -27,16 +27,21 @@ GOLDEN: dict[str, tuple[int, LoopbackSettings | str]] = {
     "en-US-shuffled.txt": (437, LoopbackSettings(WRK, 12, False)),
     "en-US-unknown-extra-lines.txt": (437, LoopbackSettings(INL, 4, True)),
     "zh-CN-fragment-cp936.txt": (936, UNRECOGNIZED),
-    # Only the header, the title and one loopback label are known in zh-CN: no evidence of a whole table.
+    # Only the header, the title and one loopback label are known in zh-CN: no evidence of a whole table, so
+    # not even "no loopback rows" (the reading layer still calls it unsupported on a build before 17763).
     "zh-CN-pre1809-cp936.txt": (936, UNRECOGNIZED),
-    "en-US-pre1809.txt": (437, UNSUPPORTED),
+    # A whole English table without loopback rows: a fact about the text; "unsupported" needs the build number.
+    "en-US-pre1809.txt": (437, NO_ROWS),
     "empty.txt": (437, UNRECOGNIZED),
     "de-DE-like-unknown-labels-cp850.txt": (850, UNRECOGNIZED),
     "en-US-duplicate-disagree.txt": (437, UNRECOGNIZED),
     "en-US-worker-count-17.txt": (437, UNRECOGNIZED),
     "en-US-mode-fast.txt": (437, UNRECOGNIZED),
+    # The simulator's expected bytes (derived from FACTS.md, checked byte for byte in tests/runners/test_netsh_sim.py).
+    "sim-en-US-show-global.txt": (437, LoopbackSettings(ADA, 4, True)),
+    "sim-zh-CN-show-global-cp936.txt": (936, UNRECOGNIZED),
 }
-ERRORS = {UNSUPPORTED: UnsupportedBuildError, UNRECOGNIZED: UnrecognizedOutputError}
+ERRORS = {NO_ROWS: NoLoopbackRowsError, UNRECOGNIZED: UnrecognizedOutputError}
 
 
 def golden_text(name: str) -> str:
@@ -88,9 +93,12 @@ def test_zh_cn_fragment_reports_what_it_recognised() -> None:
         parse_show_global(golden_text("zh-CN-fragment-cp936.txt"))
 
 
-def test_pre_1809_message_names_the_build() -> None:
-    with pytest.raises(UnsupportedBuildError, match="1809"):
+def test_a_table_without_loopback_rows_is_a_fact_not_a_verdict_on_the_build() -> None:
+    # The parser cannot know the build: it says what the text lacks and never claims the build is too old.
+    with pytest.raises(NoLoopbackRowsError, match="without any loopback line") as caught:
         parse_show_global(golden_text("en-US-pre1809.txt"))
+    assert isinstance(caught.value, UnrecognizedOutputError)  # a caller that ignores the fact gets "unrecognized"
+    assert "1809" not in str(caught.value) and "build" not in str(caught.value)
 
 
 def test_unknown_language_is_not_called_unsupported() -> None:
@@ -121,8 +129,9 @@ def test_real_samples_are_never_read_as_settings(path: Path) -> None:
     data = strip_comments(path.read_bytes())
     assert data and not data.startswith(b"#")
     for codepage in (65001, 437, 936, None):
-        with pytest.raises((UnsupportedBuildError, UnrecognizedOutputError)):
+        with pytest.raises(UnrecognizedOutputError) as caught:
             parse_show_global(decode_output(data, codepage))
+        assert type(caught.value) is UnrecognizedOutputError  # other commands' output is not a global table
 
 
 def test_real_zh_cn_ipv4_fragment_is_unrecognized_with_large_mtu_seen() -> None:
@@ -174,11 +183,20 @@ def test_wrong_code_page_for_cp936_bytes_gives_text_not_an_error() -> None:
 
 
 @given(st.binary(max_size=300), st.sampled_from([None, 437, 850, 936, 65001, 1252, 0, 99999, -1]))
-def test_decode_never_raises(data: bytes, codepage: int | None) -> None:
-    assert isinstance(decode_output(data, codepage), str)
+def test_decode_uses_the_code_page_else_utf8_else_cp437(data: bytes, codepage: int | None) -> None:
+    """Never raises, and the text is exactly what the first encoding that can decode the bytes gives."""
+    text = decode_output(data, codepage)
+    for encoding in ([("utf-8" if codepage == 65001 else f"cp{codepage}")] if codepage else []) + ["utf-8"]:
+        try:
+            expected = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        assert text == expected
+        return
+    assert text == data.decode("cp437") and len(text) == len(data)  # cp437 maps every byte to one character
 
 
-# --- properties: any text gives settings or the parser's own error ---
+# --- properties: any text gives settings read from its own loopback rows, or a typed refusal with the raw text ---
 
 LABELS = {"mtu": "Loopback Large Mtu", "count": "Loopback Worker Count", "mode": "Loopback Execution Mode"}
 VALID = {
@@ -206,6 +224,15 @@ OTHER_LINES = [
     "Loopback Something New : enabled",
 ]
 padding = st.text(alphabet=" \t", max_size=4)
+ENGLISH_TABLE_ROWS = [  # the non-loopback rows FACTS.md names
+    "Default Hop Limit                : 128 hops",
+    "Neighbor Cache Limit             : 256 entries per interface",
+    "Minimum Mtu                      : 576",
+    "Flow Label                       : disabled",
+    "Source Based ECMP                : enabled",
+    "Reassembly Out Of Order Limit    : 32",
+    "Route Policies                   : disabled",
+]
 
 
 def _bool(token: str) -> bool:
@@ -243,6 +270,48 @@ def _normal(key: str, value: str) -> object:
     return value.casefold()
 
 
+# Computed here, apart from the parser: every line split at its first colon, the label's case and runs of white
+# space folded, the value stripped. The parser must agree with these rows, never read anything else.
+KNOWN_LOOPBACK_LABELS = {
+    "loopback large mtu": "mtu",
+    "loopback worker count": "count",
+    "loopback execution mode": "mode",
+    "\u73af\u56de\u5927 mtu": "mtu",  # 环回大 Mtu (zh-CN)
+}
+LOOPBACK_WORDS = ("loopback", "\u73af\u56de")
+
+
+def _label_rows(text: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in text.splitlines():
+        label, colon, value = line.partition(":")
+        if colon and label.strip():
+            rows.append((" ".join(label.split()).casefold(), value.strip()))
+    return rows
+
+
+def assert_settings_from_the_rows_or_a_typed_refusal(text: str) -> None:
+    """The parser's property, for any text: either settings whose every value is what each of the text's own
+    loopback rows says (all three present, none disagreeing), or an UnrecognizedOutputError (NoLoopbackRowsError
+    only when no row mentions loopback) carrying the raw text and a message. Nothing else, never a guess."""
+    rows = _label_rows(text)
+    try:
+        result = parse_show_global(text)
+    except UnrecognizedOutputError as exc:
+        assert exc.raw == text and str(exc)
+        if isinstance(exc, NoLoopbackRowsError):
+            assert not any(word in label for label, _ in rows for word in LOOPBACK_WORDS), text
+        return
+    seen: dict[str, list[str]] = {}
+    for label, value in rows:
+        if label in KNOWN_LOOPBACK_LABELS:
+            seen.setdefault(KNOWN_LOOPBACK_LABELS[label], []).append(value.casefold())
+    assert set(seen) == {"mtu", "count", "mode"}, text
+    assert all(v in (("enabled", "enable") if result.large_mtu else ("disabled", "disable")) for v in seen["mtu"])
+    assert all(v.isascii() and v.isdigit() and int(v) == result.worker_count for v in seen["count"])
+    assert all(v == result.execution_mode.value for v in seen["mode"])
+
+
 @settings(max_examples=300)
 @given(show_global_text())
 def test_settings_only_when_all_three_labels_are_present_and_valid(
@@ -251,6 +320,7 @@ def test_settings_only_when_all_three_labels_are_present_and_valid(
     text, present = case
     complete = set(present) == set(LABELS) and all(valid for values in present.values() for _, valid in values)
     agree = all(len({_normal(k, v) for v, _ in values}) == 1 for k, values in present.items()) if complete else False
+    assert_settings_from_the_rows_or_a_typed_refusal(text)
     try:
         result = parse_show_global(text)
     except NetshOutputError:
@@ -263,13 +333,8 @@ def test_settings_only_when_all_three_labels_are_present_and_valid(
 
 
 @given(st.text())
-def test_any_text_gives_settings_or_a_netsh_output_error(text: str) -> None:
-    try:
-        result = parse_show_global(text)
-    except NetshOutputError as exc:
-        assert isinstance(exc, UnsupportedBuildError | UnrecognizedOutputError)
-        return
-    assert isinstance(result, LoopbackSettings)
+def test_any_text_gives_settings_from_its_rows_or_a_typed_refusal(text: str) -> None:
+    assert_settings_from_the_rows_or_a_typed_refusal(text)
 
 
 @given(
@@ -279,21 +344,31 @@ def test_any_text_gives_settings_or_a_netsh_output_error(text: str) -> None:
             st.sampled_from(OTHER_LINES + list(LABELS.values())),
             st.builds(
                 lambda label, sep, value: f"{label}{sep}{value}",
-                st.sampled_from(list(LABELS.values())),
+                st.sampled_from([*LABELS.values(), "\u73af\u56de\u5927 Mtu"]),
                 st.sampled_from([":", " : ", "\t:\t"]),
-                st.text(max_size=12),
+                st.one_of(st.text(max_size=12), st.sampled_from([v for vs in VALID.values() for v in vs])),
             ),
         ),
         max_size=12,
     ),
     st.sampled_from(["\n", "\r\n", "\r"]),
 )
-def test_any_mix_of_labels_and_noise_gives_settings_or_a_netsh_output_error(lines: list[str], eol: str) -> None:
-    try:
-        result = parse_show_global(eol.join(lines))
-    except NetshOutputError:
-        return
-    assert isinstance(result, LoopbackSettings)
+def test_any_mix_of_labels_and_noise_gives_settings_from_its_rows_or_a_typed_refusal(
+    lines: list[str], eol: str
+) -> None:
+    assert_settings_from_the_rows_or_a_typed_refusal(eol.join(lines))
+
+
+@given(st.lists(st.sampled_from(ENGLISH_TABLE_ROWS), min_size=1, max_size=8), st.sampled_from(["\n", "\r\n"]))
+def test_tables_without_loopback_rows_are_never_settings_and_keep_their_raw_text(rows: list[str], eol: str) -> None:
+    text = eol.join(["Querying active state...", "", "General Global Parameters", "-" * 45, *rows, ""])
+    with pytest.raises(UnrecognizedOutputError) as caught:
+        parse_show_global(text)
+    assert caught.value.raw == text
+    # "No loopback rows" needs evidence of a whole table: three known rows, one of them from after the loopback rows.
+    labels = {row.partition(":")[0].strip() for row in rows}
+    whole = len(labels) >= 3 and bool(labels & {"Source Based ECMP", "Reassembly Out Of Order Limit"})
+    assert isinstance(caught.value, NoLoopbackRowsError) is whole, text
 
 
 @pytest.mark.parametrize(
@@ -311,11 +386,11 @@ def test_unsupported_needs_a_whole_table_not_just_a_header(text: str) -> None:
         parse_show_global(text)
 
 
-def test_a_whole_english_table_without_loopback_rows_is_unsupported() -> None:
+def test_a_whole_english_table_without_loopback_rows_reports_no_loopback_rows() -> None:
     text = (
         "Querying active state...\r\n\r\nGeneral Global Parameters\r\n----------\r\n"
         "Default Hop Limit : 128 hops\r\nMinimum Mtu : 576\r\nFlow Label : disabled\r\n"
         "Source Based ECMP : enabled\r\nReassembly Out Of Order Limit : 32\r\n"
     )
-    with pytest.raises(UnsupportedBuildError):
+    with pytest.raises(NoLoopbackRowsError):
         parse_show_global(text)

@@ -13,7 +13,7 @@ from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.parser import decode_output, parse_show_global
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.runners.sim_profile import Fault
-from tests.conftest import SUBPROCESS_TIMEOUT_S, MakeState, machine_values
+from tests.conftest import FIXTURES, SUBPROCESS_TIMEOUT_S, MakeState, machine_values
 
 ELEVATION = b"The requested operation requires elevation (Run as administrator)."
 
@@ -169,3 +169,54 @@ def test_state_option_with_equals_sign(make_state: MakeState) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert machine_values(state)[0][Family.IPV4].worker_count == 5
+
+
+# --- the simulator's own text, byte for byte (tests/fixtures/netsh/README.md: derived, not captures) ---
+
+SIM_GOLDEN = {"en-US": "sim-en-US-show-global.txt", "zh-CN": "sim-zh-CN-show-global-cp936.txt"}
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+@pytest.mark.parametrize("language", sorted(SIM_GOLDEN))
+def test_show_global_prints_exactly_the_golden_bytes(make_state: MakeState, language: str, family: str) -> None:
+    state = make_state(language=language)  # build 22631, the simulation's starting values
+    done = netsh_sim(state.path, "interface", family, "show", "global")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (FIXTURES / SIM_GOLDEN[language]).read_bytes()
+
+
+def test_a_pre_1809_build_prints_the_golden_table_without_loopback_rows(make_state: MakeState) -> None:
+    golden = (FIXTURES / SIM_GOLDEN["en-US"]).read_bytes().split(b"\r\n")
+    expected = [line for line in golden if not line.startswith((b"Loopback ", b"Route Policies "))]
+    done = netsh_sim(make_state(build=17134).path, "interface", "ipv4", "show", "global")
+    assert done.returncode == 0 and done.stdout.split(b"\r\n") == expected
+    assert len(golden) - len(expected) == 4
+
+
+def test_the_golden_english_bytes_hold_what_facts_md_says() -> None:
+    # Reviewed against FACTS.md: header, empty line, title, a 45-dash row (the ipv4/ipv6 contexts), then rows in
+    # its order with the loopback labels spelled as netsh does ("Loopback Large Mtu", sic); cp437 and CRLF.
+    lines = (FIXTURES / SIM_GOLDEN["en-US"]).read_bytes().decode("cp437").split("\r\n")
+    assert lines[:4] == ["Querying active state...", "", "General Global Parameters", "-" * 45]
+    labels = [line.partition(":")[0].rstrip() for line in lines[4:] if line]
+    assert labels.index("Flow Label") + 1 == labels.index("Loopback Large Mtu")
+    assert labels[labels.index("Loopback Large Mtu") :][:5] == [
+        "Loopback Large Mtu",
+        "Loopback Worker Count",
+        "Loopback Execution Mode",
+        "Source Based ECMP",
+        "Reassembly Out Of Order Limit",
+    ]
+    assert lines[-2:] == ["", ""]  # the last row ends in CRLF, then netsh's empty line
+
+
+def test_the_golden_zh_cn_bytes_hold_what_the_capture_shows() -> None:
+    lines = (FIXTURES / SIM_GOLDEN["zh-CN"]).read_bytes().decode("cp936").split("\r\n")
+    assert lines[:4] == [
+        "\u67e5\u8be2\u6d3b\u52a8\u72b6\u6001...",
+        "",
+        "\u5e38\u89c4\u5168\u5c40\u53c2\u6570",
+        "-" * 45,
+    ]
+    (mtu,) = [line for line in lines if line.startswith("\u73af\u56de\u5927 Mtu")]  # 环回大 Mtu
+    assert mtu.partition(":")[2] == " enable"  # as printed in samples/win11-ipv4-zh-CN-fragment.txt

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.errors import UnrecognizedOutputError, UnsupportedBuildError, ValidationError
+from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError, ValidationError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.parser import decode_output, parse_show_global
 from app.runners.sim_machine import (
@@ -19,7 +19,7 @@ from app.runners.sim_machine import (
 )
 from app.runners.sim_profile import Fault, SimProfile
 from app.runners.sim_store import SimStateFile
-from tests.conftest import MakeState
+from tests.conftest import FIXTURES, MakeState
 
 ELEVATION = "The requested operation requires elevation (Run as administrator)."
 ADA, INL, WRK = ExecutionMode.ADAPTIVE, ExecutionMode.INLINE, ExecutionMode.WORKER
@@ -216,7 +216,7 @@ def test_pre_1809_build_rejects_the_loopback_tags_and_shows_no_loopback_rows() -
         )
     code, text = answered(machine.execute(["interface", "ipv6", "show", "global"]))
     assert code == 0 and "Loopback" not in text
-    with pytest.raises(UnsupportedBuildError):
+    with pytest.raises(NoLoopbackRowsError):  # a fact about the text; "unsupported" comes from the build alone
         parse_show_global(text)
 
 
@@ -408,3 +408,32 @@ def test_execute_never_raises(argv: list[str], as_admin: bool) -> None:
     assert code in (0, 1) and isinstance(text, str) and text
     # Whatever happened, the machine still holds valid settings.
     assert all(isinstance(s, LoopbackSettings) for s in (*machine.active.values(), *machine.persistent.values()))
+
+
+# --- the simulator's text is its own, checked byte for byte against the golden files ---
+
+
+@pytest.mark.parametrize(
+    ("language", "golden"), [("en-US", "sim-en-US-show-global.txt"), ("zh-CN", "sim-zh-CN-show-global-cp936.txt")]
+)
+def test_the_in_process_output_is_the_golden_bytes(language: str, golden: str) -> None:
+    machine = SimulatedMachine(SimProfile(language=language))
+    for family in ("ipv4", "ipv6"):
+        code, text = answered(machine.execute(["interface", family, "show", "global"]))
+        data = text.replace("\n", "\r\n").encode(f"cp{machine.profile.codepage}")  # as netsh_sim writes it
+        assert code == 0 and data == (FIXTURES / golden).read_bytes()
+
+
+def test_the_simulator_never_reads_the_parsers_label_table() -> None:
+    import ast
+    from pathlib import Path
+
+    import app.runners
+
+    folder = Path(app.runners.__file__).parent
+    for name in ("sim_machine.py", "sim_output.py", "sim_profile.py", "sim_store.py", "netsh_sim.py"):
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names
+        }
+        assert "app.domain.netsh_text" not in imported and "app.domain.parser" not in imported, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 
@@ -92,7 +93,7 @@ ARGV = show_global(Family.IPV4)
 @pytest.mark.parametrize(
     ("fixture", "problem"),
     [
-        ("en-US-pre1809.txt", ReadProblem.UNSUPPORTED),
+        ("en-US-pre1809.txt", ReadProblem.UNRECOGNIZED),  # no rows, build unknown: never "unsupported"
         ("en-US-mode-fast.txt", ReadProblem.UNRECOGNIZED),
         ("empty.txt", ReadProblem.UNRECOGNIZED),
     ],
@@ -102,6 +103,77 @@ def test_parser_failures_become_read_failures(fixture: str, problem: ReadProblem
     reading = _read(CommandResult(ARGV, 0, text))
     assert isinstance(reading, ReadFailure) and reading.problem is problem
     assert reading.raw == text and reading.message
+
+
+# --- "unsupported" comes from the build number alone (issue 18) ---
+
+NO_ROWS = {  # tables without any loopback row: a whole English one, and the zh-CN header and title
+    "en-US-pre1809.txt": (FIXTURES / "en-US-pre1809.txt").read_text(encoding="cp437"),
+    "zh-CN-pre1809-cp936.txt": (FIXTURES / "zh-CN-pre1809-cp936.txt").read_text(encoding="cp936"),
+}
+
+
+class BuildRunner(FakeRunner):
+    """A FakeRunner that knows the Windows build behind it (as the wired reader does)."""
+
+    def __init__(self, build: int | None, output: str = GOOD) -> None:
+        super().__init__(output, latency=0)
+        self.build = build
+
+    def windows_build(self) -> int | None:
+        return self.build
+
+
+@pytest.mark.parametrize("fixture", sorted(NO_ROWS))
+@pytest.mark.parametrize("build", [17134, 10240, 17762])
+def test_a_build_before_17763_is_unsupported_and_says_which(fixture: str, build: int) -> None:
+    reading = reading_from(CommandResult(ARGV, 0, NO_ROWS[fixture]), build)
+    assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.UNSUPPORTED
+    assert reading.build == build and f"({build})" in reading.message and "17763" in reading.message
+
+
+@pytest.mark.parametrize("fixture", sorted(NO_ROWS))
+@pytest.mark.parametrize("build", [17763, 19045, 22631, 26100])
+def test_a_build_from_17763_without_loopback_rows_is_unrecognized_with_the_raw_text(fixture: str, build: int) -> None:
+    reading = reading_from(CommandResult(ARGV, 0, NO_ROWS[fixture]), build)
+    assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.UNRECOGNIZED
+    assert reading.raw == NO_ROWS[fixture] and reading.build == build
+
+
+@pytest.mark.parametrize("fixture", sorted(NO_ROWS))
+def test_an_unknown_build_without_loopback_rows_is_never_unsupported(fixture: str) -> None:
+    reading = reading_from(CommandResult(ARGV, 0, NO_ROWS[fixture]), None)
+    assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.UNRECOGNIZED
+    assert reading.raw == NO_ROWS[fixture] and reading.build is None
+    state = asyncio.run(read_machine(BuildRunner(None, NO_ROWS[fixture])))  # a runner that cannot tell
+    assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
+    plain = asyncio.run(read_machine(FakeRunner(NO_ROWS[fixture], latency=0)))  # a runner that does not say
+    assert {fs.failure.problem for fs in plain.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
+
+
+def test_an_old_build_never_runs_netsh_to_read() -> None:
+    runner = BuildRunner(17134)  # netsh would answer with good values: it must not be asked
+    state = asyncio.run(read_machine(runner))
+    assert runner.calls == []
+    for fs in state.families.values():
+        for reading in (fs.active, fs.persistent):
+            assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.UNSUPPORTED
+            assert reading.build == 17134 and reading.raw == ""
+
+
+def test_a_build_from_17763_reads_as_before() -> None:
+    runner = BuildRunner(17763)
+    state = asyncio.run(read_machine(runner))
+    assert len(runner.calls) == 4 and all(fs.settings == GOOD_SETTINGS for fs in state.families.values())
+
+
+def test_a_failing_build_lookup_counts_as_unknown() -> None:
+    class Broken(BuildRunner):
+        def windows_build(self) -> int | None:
+            raise OSError("state file unreadable")
+
+    state = asyncio.run(read_machine(Broken(None, NO_ROWS["en-US-pre1809.txt"])))
+    assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
 
 
 def test_missing_netsh_becomes_a_read_failure() -> None:
@@ -162,3 +234,43 @@ def test_mismatches_when_the_family_cannot_be_read_back() -> None:
     found = mismatches(state, {Family.IPV4: GOOD_SETTINGS}, Store.PERSISTENT)
     assert len(found) == 3 and all(m.actual is None for m in found)
     assert found[0].describe() == "IPv4 execution mode: could not be read back to check"
+
+
+# --- the build travels with the wired reader: the profile in simulation, nothing for a custom netsh ---
+
+
+def test_the_wired_reader_takes_the_build_from_the_simulated_profile(make_state: MakeState, tmp_path: Path) -> None:
+    from app.paths import AppPaths
+    from app.runners.factory import Backend, BackendKind
+    from app.wiring import build_services
+
+    old = make_state(build=17134, name="old.json")
+    services = build_services(
+        Backend(BackendKind.SIMULATED, state=old.path), AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
+    )
+    state = asyncio.run(read_machine(services.reader))
+    assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.UNSUPPORTED}
+    assert all(fs.failure and fs.failure.build == 17134 for fs in state.families.values())
+    new = make_state(build=17763, name="new.json")
+    services = build_services(
+        Backend(BackendKind.SIMULATED, state=new.path), AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
+    )
+    assert all(fs.settings == SIMULATED_INITIAL for fs in asyncio.run(read_machine(services.reader)).families.values())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a #! script stands in for netsh")
+def test_a_custom_netsh_has_no_known_build_so_a_table_without_rows_is_unrecognized(tmp_path: Path) -> None:
+    from app.paths import AppPaths
+    from app.runners.factory import Backend, BackendKind, windows_build_source
+    from app.wiring import build_services
+    from tests.conftest import write_fake_netsh
+
+    netsh = write_fake_netsh(tmp_path / "netsh", FIXTURES / "en-US-pre1809.txt")
+    backend = Backend(BackendKind.CUSTOM, netsh=netsh)
+    assert windows_build_source(backend)() is None
+    state = asyncio.run(
+        read_machine(build_services(backend, AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")).reader)
+    )
+    for fs in state.families.values():
+        assert fs.failure is not None and fs.failure.problem is ReadProblem.UNRECOGNIZED
+        assert "Loopback" not in fs.failure.raw and "Minimum Mtu" in fs.failure.raw  # the raw text travels
