@@ -61,7 +61,6 @@ ROWS = [
     Row("reverted: asked (end of input)", 7, TRIAL),
     Row("reverted: no answer before the deadline", 7, (*TRIAL[:-1], "1"), answer=None),
     Row("failed (the helper put back what it touched)", 3, SET, SimProfile(faults=frozenset({Fault.SET_FAILS}))),
-    Row("failed: netsh hung and was stopped", 3, (*SET, "--trial", "30"), SimProfile(faults=frozenset({Fault.SET_HANGS_ONCE}))),  # noqa: E501
     Row("kept, but a value did not stick", 3, SET, SimProfile(faults=frozenset({Fault.SET_IGNORED}))),
     Row("kept, but not saved", 3, SET, SimProfile(faults=frozenset({Fault.PERSIST_IGNORED}))),
     Row("keep failed (lasts until reboot)", 3, TRIAL, answer="y\n", fault_after_apply=Fault.SET_FAILS),
