@@ -15,7 +15,6 @@ from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
     EXIT_OK,
-    EXIT_UNSUPPORTED,
     EXIT_USAGE,
     UsageError,
     print_change,
@@ -31,7 +30,6 @@ from app.domain.model import (
     Family,
     LoopbackSettings,
     MachineState,
-    ReadProblem,
     SettingsPatch,
     Store,
     parse_execution_mode,
@@ -225,7 +223,8 @@ async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, st
         change = _plan(state, args)
     except FamilyUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_UNSUPPORTED if exc.problem is ReadProblem.UNSUPPORTED else EXIT_NETSH
+        families = tuple(Family) if args.family == "both" else (Family(args.family),)
+        return read_exit(state, families)  # every family asked for, combined by the stated precedence
     if args.command == "commands":
         if change.is_empty:
             print("Nothing to change: the machine already has these values.", file=out)

@@ -13,29 +13,50 @@ from typing import TYPE_CHECKING
 
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
-from app.runners.factory import Backend, BackendKind, make_runner, sim_state, windows_build_source
+from app.runners.factory import (
+    Backend,
+    BackendKind,
+    make_runner,
+    process_is_elevated,
+    sim_state,
+    windows_build_source,
+)
 from app.runners.known_build import KnownBuildRunner
 from app.runners.logging_runner import LoggingRunner
 from app.storage.history import History
 
 if TYPE_CHECKING:
     from app.elevation.launchers import HelperLauncher
+    from app.platform.win32api import Win32Api
     from app.services.machine_info import MachineInfoSource
     from app.services.transactions import HelperBackend, TransactionService
 
 
-def make_launcher(backend: Backend, owner_hwnd: Callable[[], int | None] = lambda: None) -> HelperLauncher:
-    """The helper launcher for ``backend``: a UAC prompt only where elevation is needed and real."""
+def make_launcher(
+    backend: Backend,
+    owner_hwnd: Callable[[], int | None] = lambda: None,
+    *,
+    api: Win32Api | None = None,
+    platform: str = sys.platform,
+) -> HelperLauncher:
+    """The helper launcher for ``backend``: a UAC prompt only where elevation is needed and real.
+
+    An elevated session never shows a prompt: the helper starts as a plain child with the same rights. ``api``
+    and ``platform`` are for tests (a fake Win32Api).
+    """
     from app.elevation.launchers import ProcessLauncher, SimulatedUacLauncher
 
     if backend.kind is BackendKind.SIMULATED:
         return SimulatedUacLauncher(sim_state(backend))
-    if backend.kind is BackendKind.SYSTEM and sys.platform == "win32":
+    if backend.kind is BackendKind.SYSTEM and platform == "win32":
         from app.elevation.launchers import UacLauncher
-        from app.platform.windows import default_api, is_elevated
+        from app.platform.windows import default_api
 
-        api = default_api()
-        return ProcessLauncher() if is_elevated(api) else UacLauncher(owner_hwnd, api=api)
+        win32 = api if api is not None else default_api()
+        # The one elevation check (it fails safe: "cannot tell" is elevated). Assuming elevated here starts the
+        # helper with this process's own rights, never more: if they are not enough, netsh says so (exit 5).
+        elevated = process_is_elevated(platform, win32)
+        return ProcessLauncher() if elevated else UacLauncher(owner_hwnd, api=win32)
     return ProcessLauncher()
 
 

@@ -9,24 +9,59 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from app.cli_parts.common import (
-    EXIT_BUSY,
-    EXIT_ELEVATION,
-    EXIT_NETSH,
+    EXIT_FOR,
     EXIT_OK,
-    EXIT_REVERTED,
+    Ending,
     ask_confirm,
     ask_keep,
     print_change,
 )
 from app.domain.commands import commands_for, display
 from app.domain.model import Change, Store
-from app.elevation.launchers import ElevationCancelledError, HelperStartError
+from app.domain.netsh_failure import SetFailure
+from app.elevation.launchers import AdminTerminalRequiredError, ElevationCancelledError, HelperStartError
 from app.elevation.protocol import Outcome
 from app.services.formatting import outcome_text
 from app.services.transactions import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
 from app.wiring import Services
 
-ELEVATION_HINT = "requires elevation"  # English only: a hint for the exit code, never relied on
+_OUTCOME_ENDING = {
+    Outcome.KEPT: Ending.OK,
+    Outcome.REVERTED: Ending.REVERTED,
+    Outcome.FAILED: Ending.FAILED,
+    Outcome.KEEP_FAILED: Ending.KEEP_FAILED,
+    Outcome.REVERT_FAILED: Ending.REVERT_FAILED,
+}
+
+
+def apply_failed_ending(result: TransactionResult) -> Ending:
+    """A change that could not be applied: "needs elevation" only when the helper classified it so."""
+    return Ending.NEEDS_ELEVATION if result.failure is SetFailure.NEEDS_ELEVATION else Ending.FAILED
+
+
+def result_ending(result: TransactionResult) -> Ending:
+    """How a finished transaction ended: its outcome, unless a fresh read shows values other than expected."""
+    ending = _OUTCOME_ENDING[result.outcome]
+    if ending in (Ending.OK, Ending.REVERTED) and result.mismatches:
+        return Ending.DID_NOT_STICK
+    return ending
+
+
+def error_ending(exc: BaseException) -> Ending | None:
+    """The ending a transaction's exception stands for (None: not one of the transaction's own)."""
+    if isinstance(exc, ElevationCancelledError):
+        return Ending.CANCELLED
+    if isinstance(exc, TransactionBusyError):
+        return Ending.BUSY
+    if isinstance(exc, AdminTerminalRequiredError):
+        return Ending.NEEDS_ELEVATION
+    if isinstance(exc, HelperStartError):
+        return Ending.HELPER_START_FAILED
+    if isinstance(exc, HelperError):
+        return Ending.HELPER_FAILED
+    if isinstance(exc, ApplyFailedError):
+        return apply_failed_ending(exc.result)
+    return None
 
 
 @dataclass(frozen=True)
@@ -79,20 +114,15 @@ async def apply_change(
             result = await (trial.keep() if keep else trial.revert(why))
         else:
             result = await services.transactions.apply(change, store=options.store)
-    except ElevationCancelledError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ELEVATION
-    except TransactionBusyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (HelperStartError, HelperError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ELEVATION if isinstance(exc, HelperStartError) else EXIT_NETSH
     except ApplyFailedError as exc:
         _print_runs(exc.result, out, verbose)
         print(f"error: the change could not be applied: {exc}", file=sys.stderr)
-        output = " ".join(r.output for r in exc.result.results)
-        return EXIT_ELEVATION if ELEVATION_HINT in output else EXIT_NETSH
+        return EXIT_FOR[apply_failed_ending(exc.result)]
+    except (ElevationCancelledError, TransactionBusyError, HelperStartError, HelperError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        ending = error_ending(exc)
+        assert ending is not None
+        return EXIT_FOR[ending]
     return _report(result, options.store, out, verbose)
 
 
@@ -100,9 +130,13 @@ def _report(result: TransactionResult, store: Store, out: TextIO, verbose: bool)
     _print_runs(result, out, verbose)
     for notice in result.notices:
         print(f"note: {notice}", file=out)
+    ending = result_ending(result)
     if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
         print(f"error: {outcome_text(result)}", file=sys.stderr)
-        return EXIT_NETSH
+        if ending is Ending.REVERT_FAILED:
+            print("error: the trial's values are still in place: check them, or restore the original values.",
+                  file=sys.stderr)  # fmt: skip
+        return EXIT_FOR[ending]
     for m in result.mismatches:
         print(f"warning: {m.describe()}", file=out)
     if result.outcome is Outcome.KEPT:
@@ -110,6 +144,4 @@ def _report(result: TransactionResult, store: Store, out: TextIO, verbose: bool)
         print(f"Kept: {where}." if not result.mismatches else "Kept, but not every value stuck.", file=out)
     elif result.outcome is Outcome.REVERTED:
         print(f"Reverted ({result.reason}): the previous values are back.", file=out)
-    if result.mismatches:
-        return EXIT_NETSH
-    return EXIT_REVERTED if result.outcome is Outcome.REVERTED else EXIT_OK
+    return EXIT_FOR[ending]

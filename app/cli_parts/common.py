@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from typing import TextIO
 
-from app.domain.model import Change, MachineState, ReadProblem
+from app.domain.model import Change, Family, MachineState, ReadProblem
 from app.runners.factory import Backend, sim_state
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = range(8)
@@ -23,6 +25,60 @@ EXIT_CODES = {
     EXIT_BUSY: "another change is being tried right now",
     EXIT_REVERTED: "the trial ended without keeping the change (it was reverted)",
 }
+
+
+class Ending(enum.StrEnum):
+    """Every way a read or a change can end, as the command line reports it (chosen from typed values only)."""
+
+    OK = "ok"  # a read that worked, or a change that was kept and re-read as kept
+    REVERTED = "reverted"  # the trial ended without keeping (any reason: asked, deadline, channel, helper error)
+    DID_NOT_STICK = "did-not-stick"  # kept or reverted, but a fresh read shows other values
+    FAILED = "failed"  # the change could not be applied; what was touched was put back
+    KEEP_FAILED = "keep-failed"  # in effect, but saving it failed: it lasts until reboot
+    REVERT_FAILED = "revert-failed"  # putting the previous values back failed: the trial's values are still in place
+    HELPER_FAILED = "helper-failed"  # the helper crashed, broke the protocol, or its channel failed
+    CANCELLED = "cancelled"  # the UAC prompt was cancelled
+    NEEDS_ELEVATION = "needs-elevation"  # no administrator rights (netsh said so, or an admin terminal is needed)
+    HELPER_START_FAILED = "helper-start-failed"  # Windows could not start the (elevated) helper
+    BUSY = "busy"  # another change is being tried
+    UNSUPPORTED = "unsupported"  # the build predates the loopback settings
+    UNRECOGNIZED = "unrecognized"  # netsh's output could not be mapped with certainty
+    NETSH_FAILED = "netsh-failed"  # netsh exited non-zero or timed out
+    NETSH_MISSING = "netsh-missing"  # netsh could not be started
+
+
+EXIT_FOR: dict[Ending, int] = {
+    Ending.OK: EXIT_OK,
+    Ending.REVERTED: EXIT_REVERTED,
+    Ending.DID_NOT_STICK: EXIT_NETSH,
+    Ending.FAILED: EXIT_NETSH,
+    Ending.KEEP_FAILED: EXIT_NETSH,
+    Ending.REVERT_FAILED: EXIT_NETSH,
+    Ending.HELPER_FAILED: EXIT_NETSH,
+    Ending.CANCELLED: EXIT_ELEVATION,
+    Ending.NEEDS_ELEVATION: EXIT_ELEVATION,
+    Ending.HELPER_START_FAILED: EXIT_ELEVATION,
+    Ending.BUSY: EXIT_BUSY,
+    Ending.UNSUPPORTED: EXIT_UNSUPPORTED,
+    Ending.UNRECOGNIZED: EXIT_NETSH,
+    Ending.NETSH_FAILED: EXIT_NETSH,
+    Ending.NETSH_MISSING: EXIT_NETSH,
+}
+# When the families of one operation end differently, the code earliest here wins (README, "Exit codes"): for a
+# read, 3 (a family failed or was not recognised) over 4 (unsupported build) over 0.
+PRECEDENCE = (EXIT_ELEVATION, EXIT_BUSY, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_REVERTED, EXIT_OK)
+_READ_ENDING = {
+    ReadProblem.UNSUPPORTED: Ending.UNSUPPORTED,
+    ReadProblem.UNRECOGNIZED: Ending.UNRECOGNIZED,
+    ReadProblem.NETSH_FAILED: Ending.NETSH_FAILED,
+    ReadProblem.NETSH_MISSING: Ending.NETSH_MISSING,
+}
+
+
+def exit_code(endings: Iterable[Ending]) -> int:
+    """The exit code for one or more endings (one per family): the first of PRECEDENCE any of them maps to."""
+    codes = {EXIT_FOR[e] for e in endings}
+    return next((code for code in PRECEDENCE if code in codes), EXIT_OK)
 
 
 class UsageError(Exception):
@@ -91,11 +147,15 @@ def print_change(change: Change, out: TextIO) -> None:
         print(f"  {line}", file=out)
 
 
-def read_exit(state: MachineState) -> int:
-    problems = [fs.failure.problem for fs in state.families.values() if fs.failure is not None]
-    if not problems:
-        return EXIT_OK
-    return EXIT_UNSUPPORTED if all(p is ReadProblem.UNSUPPORTED for p in problems) else EXIT_NETSH
+def read_endings(state: MachineState, families: Iterable[Family] | None = None) -> list[Ending]:
+    """How reading each of ``families`` (default: all) ended."""
+    chosen = list(state.families) if families is None else list(families)
+    return [Ending.OK if (failure := state[f].failure) is None else _READ_ENDING[failure.problem] for f in chosen]
+
+
+def read_exit(state: MachineState, families: Iterable[Family] | None = None) -> int:
+    """The exit code of a read of ``families`` (default: all), families combined by PRECEDENCE."""
+    return exit_code(read_endings(state, families))
 
 
 def report_corrupt_state(backend: Backend) -> None:

@@ -188,7 +188,7 @@ def _main(argv: Sequence[str] | None, held: contextlib.ExitStack) -> int:
     try:
         options = _parser().parse_args(sys.argv[1:] if argv is None else argv)
         changes = parse_changes(options.change)
-        check_address(options.address)
+        check_address(options.address, sys.platform)  # read now, not when the module was imported
         if not 1 <= options.deadline_seconds <= MAX_TRIAL_S + 60:
             raise HelperUsageError("deadline out of range")
         low, high = NETSH_TIMEOUT_RANGE_S

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.domain.model import Change, Family, LoopbackSettings
+from app.domain.netsh_failure import SetFailure
 from app.runners.base import CommandResult
 
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -106,6 +107,7 @@ class Applied:
     before: dict[Family, LoopbackSettings]
     results: tuple[CommandResult, ...]
     message: str = ""
+    failure: SetFailure | None = None  # why a change was not applied (ok False), classified by the helper
 
     def encode(self) -> bytes:
         """The message as sent, its texts shortened until it fits (see encode_fitting)."""
@@ -114,6 +116,7 @@ class Applied:
                 "type": "applied",
                 "ok": self.ok,
                 "message": shorten(self.message, max(limit, 200)),
+                "failure": self.failure.value if self.failure is not None else None,
                 "before": {f.value: s.to_json() for f, s in self.before.items()},
                 "results": [_shortened(r, limit).to_json() for r in self.results],
             }
@@ -158,8 +161,12 @@ def parse_helper_message(data: bytes) -> Applied | Done:
             ok, text = message["ok"], message["message"]
             if not isinstance(before_raw, dict) or not isinstance(ok, bool) or not isinstance(text, str):
                 raise ProtocolError("malformed applied message")
+            failure_raw = message.get("failure")
+            if not (failure_raw is None or isinstance(failure_raw, str)) or (ok and failure_raw is not None):
+                raise ProtocolError("malformed applied message")
             before = {Family(k): LoopbackSettings.from_json(v) for k, v in before_raw.items()}
-            return Applied(ok, before, _results(message["results"]), text)
+            failure = SetFailure(failure_raw) if failure_raw is not None else None
+            return Applied(ok, before, _results(message["results"]), text, failure)
         if message["type"] == "done":
             reason, outcome = message["reason"], message["outcome"]
             if not isinstance(reason, str) or not isinstance(outcome, str):

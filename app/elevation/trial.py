@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 
 from app.domain.commands import Argv, set_global, show_global
 from app.domain.model import Family, LoopbackSettings, SettingsPatch, Store
+from app.domain.netsh_failure import SetFailure, classify_set_failure
 from app.elevation.protocol import (
     DECISION_MAX_BYTES,
     Applied,
@@ -43,6 +44,11 @@ def _safe_run(run: RunFn, argv: Argv) -> CommandResult:
         return run(argv)
     except NetshMissingError as exc:
         return CommandResult(argv, None, "", str(exc))
+
+
+def set_failure(result: CommandResult) -> SetFailure | None:
+    """Why a ``set`` run failed (None: it worked), classified once in the domain (app/domain/netsh_failure.py)."""
+    return classify_set_failure(None if result.timed_out else result.exit_code, result.output)
 
 
 def _guarded_run(run: RunFn, argv: Argv) -> CommandResult:
@@ -94,7 +100,7 @@ class Transaction:
             if family in families:
                 result = _guarded_run(self.run, set_global(family, _restore_patch(before[family], patch), store))
                 self.results.append(result)
-                ok = ok and result.ok
+                ok = ok and set_failure(result) is None
         return ok
 
     def _read_before(self, store: Store = Store.ACTIVE) -> dict[Family, LoopbackSettings] | str:
@@ -147,13 +153,14 @@ class Transaction:
                 touched.append(family)  # before the run: a failed or killed run may still have changed something
                 result = _safe_run(self.run, set_global(family, patch, Store.ACTIVE))
                 self.results.append(result)
-                if not result.ok:
+                failure = set_failure(result)
+                if failure is not None:
                     restored = self._restore(before, touched, Store.ACTIVE)
                     settled = True
                     note = "" if restored else " Restoring the previous values failed too."
                     self._notify(ChangeStage.FAILED if restored else ChangeStage.REVERT_FAILED, before)
                     why = f"{family.label}: {result.describe_failure().rstrip('.')}.{note}"
-                    self._send(Applied(False, before, tuple(self.results), why).encode())
+                    self._send(Applied(False, before, tuple(self.results), why, failure).encode())
                     return Outcome.FAILED if restored else Outcome.REVERT_FAILED
             self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
             self._notify(ChangeStage.APPLIED, before)

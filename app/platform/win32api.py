@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
 # shellapi.h
@@ -146,6 +146,7 @@ def _bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Callable[..., An
 
 
 _LOCALE_NAME_MAX_LENGTH = 85
+_DLLS = ("kernel32", "advapi32", "shell32", "ole32")
 
 
 class CtypesWin32Api:
@@ -170,21 +171,32 @@ class CtypesWin32Api:
     _get_user_default_ui_language: Callable[..., Any]
     _lcid_to_locale_name: Callable[..., Any]
 
-    def __init__(self) -> None:
-        """Load kernel32, advapi32, shell32 and ole32; raises RuntimeError off Windows."""
-        if sys.platform != "win32":
-            raise RuntimeError(
-                f"CtypesWin32Api needs Windows; this is {sys.platform!r}. Inject a fake Win32Api instead."
-            )
+    def __init__(
+        self,
+        dlls: Mapping[str, Any] | None = None,
+        get_last_error: Callable[[], int] | None = None,
+        format_error: Callable[[int], str] | None = None,
+    ) -> None:
+        """Load kernel32, advapi32, shell32 and ole32; raises RuntimeError off Windows.
+
+        The arguments are a test seam, all or none: ``dlls`` maps each DLL name to an object whose attributes
+        are the exports (a fake of ctypes' function table), with ctypes' ``get_last_error`` and ``FormatError``.
+        """
+        if dlls is None:
+            if sys.platform != "win32":
+                raise RuntimeError(
+                    f"CtypesWin32Api needs Windows; this is {sys.platform!r}. Inject a fake Win32Api instead."
+                )
+            # Each WinDLL object has its own function cache, so these prototypes do not leak into ctypes.windll.
+            # Without use_last_error, COM calls leave ctypes' saved last error (from ShellExecuteExW) untouched.
+            dlls = {name: ctypes.WinDLL(name, use_last_error=name != "ole32") for name in _DLLS}
+            get_last_error, format_error = ctypes.get_last_error, ctypes.FormatError
+        if get_last_error is None or format_error is None:
+            raise TypeError("inject get_last_error and format_error with the dlls")
         c_void_p, c_uint32, c_int = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int
-        # Each WinDLL object has its own function cache, so these prototypes do not leak into ctypes.windll.
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
-        shell32 = ctypes.WinDLL("shell32", use_last_error=True)
-        # Without use_last_error, COM calls leave ctypes' saved last error (from ShellExecuteExW) untouched.
-        ole32 = ctypes.WinDLL("ole32")
-        self._get_last_error_fn = ctypes.get_last_error
-        self._format_error = ctypes.FormatError
+        kernel32, advapi32, shell32, ole32 = (dlls[name] for name in _DLLS)
+        self._get_last_error_fn = get_last_error
+        self._format_error = format_error
         self._shell_execute_ex = _bind(shell32, "ShellExecuteExW", c_int, ctypes.POINTER(SHELLEXECUTEINFOW))
         self._co_initialize_ex = _bind(ole32, "CoInitializeEx", ctypes.c_long, c_void_p, c_uint32)
         self._co_uninitialize = _bind(ole32, "CoUninitialize", None)

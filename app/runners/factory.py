@@ -85,14 +85,18 @@ def choose_backend(
     return Backend(BackendKind.SIMULATED, state=state_path.absolute())
 
 
-def process_is_elevated(platform: str = sys.platform) -> bool:
-    """Whether this process has administrator rights (only Windows is asked; elsewhere False)."""
-    if platform != "win32" or sys.platform != "win32":
+def process_is_elevated(platform: str = sys.platform, api: Win32Api | None = None) -> bool:
+    """Whether this process has administrator rights (only Windows is asked; elsewhere False).
+
+    Fails safe: when Windows cannot tell (the token query fails), the answer is True, so whatever an elevated
+    process must not do (run a user-chosen netsh, the simulated backend) is refused. ``api`` is for tests.
+    """
+    if platform != "win32" or (api is None and sys.platform != "win32"):
         return False
     from app.platform.windows import default_api, is_elevated
 
     try:
-        return is_elevated(default_api())
+        return is_elevated(api if api is not None else default_api())
     except OSError:
         return True  # cannot tell: assume the worst and refuse what an elevated process must not do
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
+from app.domain.netsh_failure import SetFailure
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
 from app.elevation.machine_lock import BUSY_MESSAGE
 from app.elevation.protocol import (
@@ -73,6 +74,7 @@ class TransactionResult:
     state: MachineState | None
     mismatches: tuple[Mismatch, ...] = ()
     notices: tuple[str, ...] = ()
+    failure: SetFailure | None = None  # why the change was not applied (the helper's classification)
 
     @property
     def ok(self) -> bool:
@@ -270,6 +272,7 @@ class TransactionService:
                 {f: message.before[f] for f in message.before},
                 notices,
             )
+            result = dataclasses.replace(result, failure=message.failure)
             await self._finish_history(ident, result.outcome.value, result.reason, list(result.notices), result)
             raise ApplyFailedError(result)
         actual_change = Change(

@@ -222,3 +222,113 @@ def test_the_cli_maps_the_admin_terminal_refusal_to_exit_5_with_one_line(tmp_pat
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 5  # EXIT_ELEVATION
     assert done.stderr == f"error: {ADMIN_TERMINAL_MESSAGE}\n"
+
+
+# --- the UAC launcher's whole parameter string, its error mapping, and who gets a prompt ---------------------------
+
+FULL_ARGS = [
+    "--backend", "system",
+    "--address", r"\\.\pipe\LoopbackTuner-" + "0123456789abcdef" * 2,
+    "--app-pid", "4242",
+    "--deadline-seconds", "40",
+    "--keep-store", "persistent",
+    "--netsh-timeout", "15",
+    "--change", "ipv4:loopbackexecutionmode=inline,loopbackworkercount=8",
+    "--change", "ipv6:loopbacklargemtu=disable",
+]  # fmt: skip
+
+
+def test_the_uac_launcher_passes_the_whole_helper_command_line_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.platform.win32api import SEE_MASK_NOASYNC, SEE_MASK_NOCLOSEPROCESS, SW_HIDE
+    from tests.platform.test_windows import PROCESS_HANDLE, parse_windows_args
+
+    _frozen(monkeypatch, CLI_EXE)
+    api = FakeWin32Api()
+    launcher = UacLauncher(lambda: 0x5150, api=api, security=FakeSecurityApi())
+    process = launcher.launch(FULL_ARGS, KEY)
+    [info] = api.infos
+    assert info["lpParameters"] == (
+        r"--elevated-helper --backend system --address \\.\pipe\LoopbackTuner-0123456789abcdef0123456789abcdef"
+        " --app-pid 4242 --deadline-seconds 40 --keep-store persistent --netsh-timeout 15"
+        " --change ipv4:loopbackexecutionmode=inline,loopbackworkercount=8 --change ipv6:loopbacklargemtu=disable"
+        f" --authkey {KEY.hex()}"
+    )
+    params = str(info["lpParameters"])
+    for crt in (True, False):  # the elevated exe splits it back into exactly these arguments, on every CRT
+        assert parse_windows_args(params, doubled_quote_stays_quoted=crt) == [
+            "--elevated-helper", *FULL_ARGS, "--authkey", KEY.hex()
+        ]  # fmt: skip
+    assert info["lpVerb"] == "runas" and info["lpFile"] == GUI_EXE
+    assert info["lpDirectory"] == r"C:\Windows\System32" and info["nShow"] == SW_HIDE
+    assert info["fMask"] == SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC and info["hwnd"] == 0x5150
+    assert api.names() == ["get_system_root", "shell_execute_ex"] and launcher.prompts == 1
+    assert process.wait(1) == 0 and api.calls[-2] == ("wait_for_single_object", (PROCESS_HANDLE, 1000))
+
+
+def test_a_cancelled_uac_prompt_is_elevation_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.platform.win32api import ERROR_CANCELLED
+
+    _frozen(monkeypatch, CLI_EXE)
+    api = FakeWin32Api(shell_execute_ok=False, last_error=ERROR_CANCELLED)
+    launcher = UacLauncher(api=api, security=FakeSecurityApi())
+    with pytest.raises(ElevationCancelledError, match="cancelled; nothing was changed") as caught:
+        launcher.launch(FULL_ARGS, KEY)
+    assert not isinstance(caught.value, HelperStartError)  # "cancelled" (exit 5, history "cancelled"), not "failed"
+    assert launcher.prompts == 1 and api.names()[-2:] == ["shell_execute_ex", "get_last_error"]
+
+
+@pytest.mark.parametrize(
+    ("ok", "error", "handle", "detail"),
+    [
+        (False, 2, None, "error 2: file not found"),
+        (False, 5, None, "error 5: access denied"),
+        (False, 1155, None, "error 1155: no application is associated"),
+        (False, 0, None, "error 0: unexpected Windows error"),
+        (False, 1460, None, "error 1460: unexpected Windows error"),
+        (True, 0, None, "returned no process handle"),
+    ],
+)
+def test_other_uac_failures_are_could_not_start(
+    monkeypatch: pytest.MonkeyPatch, ok: bool, error: int, handle: int | None, detail: str
+) -> None:
+    _frozen(monkeypatch, CLI_EXE)
+    api = FakeWin32Api(shell_execute_ok=ok, last_error=error, process_handle=handle)
+    with pytest.raises(HelperStartError) as caught:
+        UacLauncher(api=api, security=FakeSecurityApi()).launch(FULL_ARGS, KEY)
+    assert type(caught.value) is HelperStartError  # not the cancelled prompt, not the admin-terminal refusal
+    assert str(caught.value).startswith("Windows could not start the elevated helper") and detail in str(caught.value)
+
+
+@pytest.mark.parametrize(("elevated", "launcher_type"), [(True, "ProcessLauncher"), (False, "UacLauncher")])
+def test_an_elevated_session_never_shows_a_uac_prompt(elevated: bool, launcher_type: str) -> None:
+    from app.runners.factory import Backend, BackendKind
+    from app.wiring import make_launcher
+
+    api = FakeWin32Api(elevated=elevated)
+    launcher = make_launcher(Backend(BackendKind.SYSTEM), api=api, platform="win32")
+    assert type(launcher).__name__ == launcher_type and launcher.prompts == 0
+    assert api.names() == ["is_process_elevated"]
+
+
+def test_when_windows_cannot_tell_the_helper_gets_only_the_apps_own_rights() -> None:
+    # The elevation check fails safe (assume elevated): no prompt, and the helper is started with this process's
+    # rights; if they are not enough, netsh refuses and the command line exits 5.
+    from app.runners.factory import Backend, BackendKind
+    from app.wiring import make_launcher
+
+    class Unknown(FakeWin32Api):
+        def is_process_elevated(self) -> bool:
+            raise OSError(None, "OpenProcessToken failed", None, 5)
+
+    assert isinstance(make_launcher(Backend(BackendKind.SYSTEM), api=Unknown(), platform="win32"), ProcessLauncher)
+
+
+def test_off_windows_the_system_backend_asks_windows_nothing() -> None:
+    from app.runners.factory import Backend, BackendKind
+    from app.wiring import make_launcher
+
+    api = FakeWin32Api(elevated=False)
+    assert isinstance(make_launcher(Backend(BackendKind.SYSTEM), api=api, platform="linux"), ProcessLauncher)
+    assert api.calls == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,15 @@ import pytest
 
 from app.domain.errors import ValidationError
 from app.paths import AppPaths
-from app.runners.factory import ENV_NETSH, Backend, BackendKind, choose_backend, make_runner, sim_state
+from app.runners.factory import (
+    ENV_NETSH,
+    Backend,
+    BackendKind,
+    choose_backend,
+    make_runner,
+    process_is_elevated,
+    sim_state,
+)
 from app.runners.simulated import SimulatedRunner
 from app.runners.subprocess_runner import SubprocessRunner
 
@@ -129,3 +138,53 @@ def test_an_elevated_process_refuses_a_custom_netsh_from_the_environment_or_opti
         choose_backend(environ={"LOOPBACK_TUNER_NETSH": "x"}, platform="win32", elevated=False).kind
         is BackendKind.CUSTOM
     )
+
+
+# --- the elevation check, with an injected Win32Api: it fails safe ------------------------------------------------
+
+
+class _TokenApi:
+    """A Win32Api whose token query answers ``elevated``, or fails (OSError) when it is None."""
+
+    def __init__(self, elevated: bool | None) -> None:
+        self.elevated, self.calls = elevated, 0
+
+    def is_process_elevated(self) -> bool:
+        self.calls += 1
+        if self.elevated is None:
+            raise OSError(None, "OpenProcessToken failed: Access is denied.", None, 5)
+        return self.elevated
+
+
+@pytest.mark.parametrize(("answer", "expected"), [(True, True), (False, False), (None, True)])
+def test_the_elevation_check_asks_windows_and_assumes_elevated_when_it_cannot_tell(
+    answer: bool | None, expected: bool
+) -> None:
+    api = _TokenApi(answer)
+    assert process_is_elevated("win32", api=api) is expected  # type: ignore[arg-type]
+    assert api.calls == 1
+
+
+def test_the_elevation_check_asks_nothing_off_windows() -> None:
+    api = _TokenApi(None)
+    assert process_is_elevated("linux", api=api) is False  # type: ignore[arg-type]
+    assert api.calls == 0
+
+
+@pytest.mark.parametrize(("answer", "refused"), [(True, True), (None, True), (False, False)])
+def test_a_custom_netsh_is_refused_when_windows_says_elevated_or_cannot_tell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: bool | None, refused: bool
+) -> None:
+    # choose_backend's own default path (elevated=None): the answer comes from the token query.
+    import app.platform.windows as windows
+
+    api = _TokenApi(answer)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(windows, "default_api", lambda: api)
+    options: dict[str, Any] = {"netsh": str(tmp_path / "netsh.exe"), "environ": {}, "platform": "win32"}
+    if refused:
+        with pytest.raises(ValidationError, match="administrator rights: refused"):
+            choose_backend(**options)
+    else:
+        assert choose_backend(**options).kind is BackendKind.CUSTOM
+    assert api.calls == 1
