@@ -287,16 +287,6 @@ def test_every_control_has_an_accessible_name_or_text(rig_factory: Callable[...,
         assert name.strip(), f"{widget!r} has no accessible name"
 
 
-def test_ctrl_tab_switches_family_tabs(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
-    rig = rig_factory()
-    rig.window.activateWindow()
-    assert rig.window.tabs.currentIndex() == 0
-    rig.window._next_tab()
-    assert rig.window.tabs.currentIndex() == 1
-    rig.window._previous_tab()
-    assert rig.window.tabs.currentIndex() == 0
-
-
 def test_unfinished_transaction_is_reported_at_start(rig_factory: Callable[..., Rig], tmp_path: Any, run: Run) -> None:
     rig = rig_factory(start=False)
     rig.services.history.record_started(_any_change(), "simulated")
