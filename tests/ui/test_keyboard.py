@@ -32,15 +32,21 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 INITIAL = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
 
 
-def active(qtbot: Any, window: QWidget) -> QWidget:
-    """Make ``window`` the active window (shortcuts only reach the active one) and return it."""
+def active(qtbot: Any, wait: SignalWaiter, window: QWidget) -> QWidget:
+    """Make ``window`` the active window (shortcuts only reach the active one) and return it.
+
+    Activation takes Qt events: they are processed by the running qasync loop, never outside it (where qasync
+    would step the app's tasks without a running loop)."""
     window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    if wait.loop.is_running():
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    else:
+        wait.until(lambda: QApplication.activeWindow() is window, timeout_s=5)
     return window
 
 
-def alt(qtbot: Any, window: QWidget, letter: str) -> None:
-    qtbot.keyClick(active(qtbot, window), getattr(Qt.Key, f"Key_{letter.upper()}"), ALT)
+def alt(qtbot: Any, wait: SignalWaiter, window: QWidget, letter: str) -> None:
+    qtbot.keyClick(active(qtbot, wait, window), getattr(Qt.Key, f"Key_{letter.upper()}"), ALT)
 
 
 def mnemonics(window: QWidget) -> Counter[str]:
@@ -71,9 +77,11 @@ def test_no_two_controls_of_the_main_window_share_an_alt_key(rig_factory: Callab
     assert {"Alt+R", "Alt+S", "Alt+D", "Alt+P", "Alt+F", "Alt+T", "Alt+H"} <= set(mnemonics(rig.window))
 
 
-def test_ctrl_tab_and_ctrl_shift_tab_switch_family_tabs(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
+def test_ctrl_tab_and_ctrl_shift_tab_switch_family_tabs(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
     rig = rig_factory()
-    window, tabs = active(qtbot, rig.window), rig.window.tabs
+    window, tabs = active(qtbot, wait, rig.window), rig.window.tabs
     assert tabs.currentIndex() == 0
     qtbot.keyClick(window, Qt.Key.Key_Tab, CTRL)
     assert tabs.currentIndex() == 1 and tabs.currentWidget() is rig.window.panels[Family.IPV6]
@@ -85,9 +93,11 @@ def test_ctrl_tab_and_ctrl_shift_tab_switch_family_tabs(rig_factory: Callable[..
     assert tabs.currentIndex() == 0
 
 
-def test_ctrl_page_down_and_up_switch_family_tabs(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
+def test_ctrl_page_down_and_up_switch_family_tabs(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
     rig = rig_factory()
-    window, tabs = active(qtbot, rig.window), rig.window.tabs
+    window, tabs = active(qtbot, wait, rig.window), rig.window.tabs
     qtbot.keyClick(window, Qt.Key.Key_PageDown, CTRL)
     assert tabs.currentIndex() == 1
     qtbot.keyClick(window, Qt.Key.Key_PageUp, CTRL)
@@ -116,7 +126,7 @@ def test_f5_and_alt_r_read_the_machine_again(
 ) -> None:
     rig = rig_factory()
     worker = _changed_behind_the_app(rig)
-    window = active(qtbot, rig.window)
+    window = active(qtbot, wait, rig.window)
     qtbot.keyClick(window, key, modifiers)
     wait.until(lambda: rig.vm.family_view(Family.IPV4).machine == worker and not rig.vm.busy)
     assert rig.window.panels[Family.IPV4].mode_buttons[ExecutionMode.WORKER].isChecked()
@@ -126,7 +136,7 @@ def test_f5_and_alt_r_read_the_machine_again(
 def test_alt_d_discards_the_pending_edits(rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter) -> None:
     rig = rig_factory()
     rig.vm.set_workers(Family.IPV4, 9)
-    alt(qtbot, rig.window, "d")
+    alt(qtbot, wait, rig.window, "d")
     wait.until(lambda: not rig.vm.has_pending)
     assert rig.window.panels[Family.IPV4].workers.value() == 4
 
@@ -135,13 +145,13 @@ def test_alt_s_opens_restore_and_esc_there_changes_nothing(
     rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
 ) -> None:
     rig = rig_factory()
-    alt(qtbot, rig.window, "s")
+    alt(qtbot, wait, rig.window, "s")
     wait.until(lambda: any(d.isVisible() for d in rig.window.findChildren(RestoreDialog)))
     dialog = next(d for d in rig.window.findChildren(RestoreDialog) if d.isVisible())
     assert_unique(dialog)
-    alt(qtbot, dialog, "4")
+    alt(qtbot, wait, dialog, "4")
     wait.until(lambda: dialog.families == (Family.IPV4,))
-    qtbot.keyClick(active(qtbot, dialog), Qt.Key.Key_Escape)
+    qtbot.keyClick(active(qtbot, wait, dialog), Qt.Key.Key_Escape)
     wait.until(lambda: not any(d.isVisible() for d in rig.window.findChildren(RestoreDialog)))
     assert not rig.vm.has_pending and rig.window.apply_dialog is None
 
@@ -159,15 +169,15 @@ def test_restore_by_keyboard_alone_fills_in_the_originals(
 ) -> None:
     rig = rig_factory()
     _kept_worker_mode(rig, run, wait)
-    alt(qtbot, rig.window, "s")
+    alt(qtbot, wait, rig.window, "s")
     wait.until(lambda: any(d.isVisible() for d in rig.window.findChildren(RestoreDialog)))
     dialog = next(d for d in rig.window.findChildren(RestoreDialog) if d.isVisible())
-    alt(qtbot, dialog, "o")  # &Original values on this machine
-    alt(qtbot, dialog, "r")  # &Restore…
+    alt(qtbot, wait, dialog, "o")  # &Original values on this machine
+    alt(qtbot, wait, dialog, "r")  # &Restore…
     wait.until(lambda: rig.window.apply_dialog is not None)
     assert rig.window.apply_dialog.windowTitle() == "Restore these values?"
     assert rig.vm.pending_summary() == ["IPv4 execution mode: worker \u2192 adaptive"]
-    qtbot.keyClick(active(qtbot, rig.window.apply_dialog), Qt.Key.Key_Escape)
+    qtbot.keyClick(active(qtbot, wait, rig.window.apply_dialog), Qt.Key.Key_Escape)
     wait.until(lambda: rig.window.apply_dialog is None)
     assert not rig.vm.in_trial
 
@@ -177,11 +187,11 @@ def test_alt_p_opens_the_confirmation_and_esc_there_applies_nothing(
 ) -> None:
     rig = rig_factory()
     rig.vm.set_workers(Family.IPV4, 9)
-    alt(qtbot, rig.window, "p")
+    alt(qtbot, wait, rig.window, "p")
     wait.until(lambda: rig.window.apply_dialog is not None and rig.window.apply_dialog.isVisible())
     dialog = rig.window.apply_dialog
     assert dialog is not None and dialog.windowTitle() == "Apply these changes?"
-    qtbot.keyClick(active(qtbot, dialog), Qt.Key.Key_Escape)
+    qtbot.keyClick(active(qtbot, wait, dialog), Qt.Key.Key_Escape)
     wait.until(lambda: rig.window.apply_dialog is None)
     assert not rig.vm.in_trial and rig.vm.has_pending  # the edit is still there
     assert rig.state.load().active[Family.IPV4] == INITIAL
@@ -197,11 +207,11 @@ def test_enter_or_alt_a_in_the_confirmation_starts_the_trial(
 ) -> None:
     rig = rig_factory()
     rig.vm.set_workers(Family.IPV4, 9)
-    alt(qtbot, rig.window, "p")
+    alt(qtbot, wait, rig.window, "p")
     wait.until(lambda: rig.window.apply_dialog is not None and rig.window.apply_dialog.isVisible())
     dialog = rig.window.apply_dialog
     assert dialog is not None
-    wait(rig.vm.trialStarted, lambda: qtbot.keyClick(active(qtbot, dialog), key, modifiers))
+    wait(rig.vm.trialStarted, lambda: qtbot.keyClick(active(qtbot, wait, dialog), key, modifiers))
     assert rig.vm.in_trial and rig.state.load().active[Family.IPV4].worker_count == 9
     assert rig.window.keep_dialog is not None
     wait(rig.vm.trialEnded, rig.window.keep_dialog.revert_button.click)
@@ -220,7 +230,7 @@ def test_alt_k_in_the_keep_dialog_keeps(
     rig = rig_factory()
     dialog = _trial(rig, run)
     assert_unique(dialog)
-    ended = wait(rig.vm.trialEnded, lambda: alt(qtbot, dialog, "k"))
+    ended = wait(rig.vm.trialEnded, lambda: alt(qtbot, wait, dialog, "k"))
     assert ended[0].outcome is Outcome.KEPT
     assert rig.state.load().persistent[Family.IPV6].large_mtu is False
 
@@ -230,7 +240,7 @@ def test_alt_r_in_the_keep_dialog_reverts(
 ) -> None:
     rig = rig_factory()
     dialog = _trial(rig, run)
-    ended = wait(rig.vm.trialEnded, lambda: alt(qtbot, dialog, "r"))
+    ended = wait(rig.vm.trialEnded, lambda: alt(qtbot, wait, dialog, "r"))
     assert ended[0].outcome is Outcome.REVERTED
     assert rig.state.load().active[Family.IPV6] == INITIAL
 
@@ -243,10 +253,10 @@ def test_alt_keys_choose_the_execution_mode(
     rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter, key: str, mode: ExecutionMode
 ) -> None:
     rig = rig_factory()
-    alt(qtbot, rig.window, key)
+    alt(qtbot, wait, rig.window, key)
     wait.until(lambda: rig.vm.has_pending)
     assert rig.vm.pending_change().families[0].after.execution_mode is mode
-    alt(qtbot, rig.window, "a")  # back to &Adaptive: nothing is pending any more
+    alt(qtbot, wait, rig.window, "a")  # back to &Adaptive: nothing is pending any more
     wait.until(lambda: not rig.vm.has_pending)
 
 
@@ -254,16 +264,18 @@ def test_alt_l_toggles_large_mtu_on_the_current_tab(
     rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
 ) -> None:
     rig = rig_factory()
-    qtbot.keyClick(active(qtbot, rig.window), Qt.Key.Key_Tab, CTRL)  # the IPv6 tab
-    alt(qtbot, rig.window, "l")
+    qtbot.keyClick(active(qtbot, wait, rig.window), Qt.Key.Key_Tab, CTRL)  # the IPv6 tab
+    alt(qtbot, wait, rig.window, "l")
     wait.until(lambda: rig.vm.has_pending)
     (change,) = rig.vm.pending_change().families
     assert change.family is Family.IPV6 and change.after == dataclasses.replace(INITIAL, large_mtu=False)
 
 
-def test_alt_c_puts_the_focus_on_the_worker_count(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
+def test_alt_c_puts_the_focus_on_the_worker_count(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
     rig = rig_factory()
-    alt(qtbot, rig.window, "c")
+    alt(qtbot, wait, rig.window, "c")
     spin = rig.window.panels[Family.IPV4].workers
     qtbot.waitUntil(spin.hasFocus, timeout=5000)
     qtbot.keyClick(spin, Qt.Key.Key_Up)
@@ -277,7 +289,7 @@ def test_alt_keys_fill_in_a_preset(
     from app.domain.presets import preset
 
     rig = rig_factory()
-    alt(qtbot, rig.window, key)
+    alt(qtbot, wait, rig.window, key)
     wait.until(lambda: rig.vm.has_pending)
     expected = preset(preset_id).settings(INITIAL, os.cpu_count())
     assert expected != INITIAL
@@ -290,18 +302,18 @@ def test_the_simulation_banner_by_keyboard(
     rig = rig_factory()
     banner = rig.window.banner
     assert banner is not None and rig.state.load().profile.elevated
-    alt(qtbot, rig.window, "m")  # Run as ad&ministrator
+    alt(qtbot, wait, rig.window, "m")  # Run as ad&ministrator
     wait.until(lambda: not rig.state.load().profile.elevated)
     wait.until(lambda: not rig.vm.busy and banner.isEnabled())  # the change re-reads the machine
     boots = rig.state.load().boots
-    alt(qtbot, rig.window, "o")  # Simulate reb&oot
+    alt(qtbot, wait, rig.window, "o")  # Simulate reb&oot
     wait.until(lambda: rig.state.load().boots == boots + 1)
     for letter, widget in (("b", banner.build), ("g", banner.language), ("e", banner.latency)):
         wait.until(lambda: not rig.vm.busy and banner.isEnabled())  # the reboot re-reads the machine
-        alt(qtbot, rig.window, letter)
+        alt(qtbot, wait, rig.window, letter)
         wait.until(widget.hasFocus)
     workers = rig.window.panels[Family.IPV4].workers
-    alt(qtbot, rig.window, "c")  # leaving the delay box saves it (editingFinished): let that finish here
+    alt(qtbot, wait, rig.window, "c")  # leaving the delay box saves it (editingFinished): let that finish here
     wait.until(workers.hasFocus)
     for _ in range(2):  # the save, then the re-read it starts
         run(settle())
@@ -309,7 +321,7 @@ def test_the_simulation_banner_by_keyboard(
 
 def test_ctrl_q_closes_the_window(rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter) -> None:
     rig = rig_factory()
-    qtbot.keyClick(active(qtbot, rig.window), Qt.Key.Key_Q, CTRL)
+    qtbot.keyClick(active(qtbot, wait, rig.window), Qt.Key.Key_Q, CTRL)
     wait.until(lambda: not rig.window.isVisible())
 
 
@@ -318,22 +330,22 @@ def test_ctrl_h_opens_the_history_and_alt_r_there_fills_in_the_revert(
 ) -> None:
     rig = rig_factory()
     _kept_worker_mode(rig, run, wait)
-    qtbot.keyClick(active(qtbot, rig.window), Qt.Key.Key_H, CTRL)
+    qtbot.keyClick(active(qtbot, wait, rig.window), Qt.Key.Key_H, CTRL)
     wait.until(lambda: any(d.isVisible() for d in rig.window.findChildren(HistoryDialog)))
     dialog = next(d for d in rig.window.findChildren(HistoryDialog) if d.isVisible())
     assert dialog.table.rowCount() == 1
     dialog.table.selectRow(0)
-    alt(qtbot, dialog, "r")
+    alt(qtbot, wait, dialog, "r")
     wait.until(lambda: rig.window.apply_dialog is not None)
     assert rig.window.apply_dialog.windowTitle() == "Revert this change?"
     assert rig.vm.pending_summary() == ["IPv4 execution mode: worker \u2192 adaptive"]
-    qtbot.keyClick(active(qtbot, rig.window.apply_dialog), Qt.Key.Key_Escape)
+    qtbot.keyClick(active(qtbot, wait, rig.window.apply_dialog), Qt.Key.Key_Escape)
     wait.until(lambda: rig.window.apply_dialog is None)
 
 
 def test_f1_opens_the_help(rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter) -> None:
     rig = rig_factory()
-    qtbot.keyClick(active(qtbot, rig.window), Qt.Key.Key_F1)
+    qtbot.keyClick(active(qtbot, wait, rig.window), Qt.Key.Key_F1)
 
     def help_box() -> list[QMessageBox]:
         return [b for b in rig.window.findChildren(QMessageBox) if b.isVisible()]
