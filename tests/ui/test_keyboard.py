@@ -6,6 +6,7 @@ mnemonic click is animated (Qt clicks about 100 ms after the key), so tests wait
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 from collections import Counter
@@ -23,7 +24,7 @@ from app.elevation.protocol import Outcome
 from app.runners.sim_machine import SimulatedMachine
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog
-from tests.ui.conftest import Rig, SignalWaiter, settle
+from tests.ui.conftest import Rig, SignalWaiter
 
 Run = Callable[[Any], Any]
 ALT = Qt.KeyboardModifier.AltModifier
@@ -191,6 +192,7 @@ def test_alt_p_opens_the_confirmation_and_esc_there_applies_nothing(
     wait.until(lambda: rig.window.apply_dialog is not None and rig.window.apply_dialog.isVisible())
     dialog = rig.window.apply_dialog
     assert dialog is not None and dialog.windowTitle() == "Apply these changes?"
+    assert_unique(dialog)
     qtbot.keyClick(active(qtbot, wait, dialog), Qt.Key.Key_Escape)
     wait.until(lambda: rig.window.apply_dialog is None)
     assert not rig.vm.in_trial and rig.vm.has_pending  # the edit is still there
@@ -302,21 +304,28 @@ def test_the_simulation_banner_by_keyboard(
     rig = rig_factory()
     banner = rig.window.banner
     assert banner is not None and rig.state.load().profile.elevated
-    alt(qtbot, wait, rig.window, "m")  # Run as ad&ministrator
-    wait.until(lambda: not rig.state.load().profile.elevated)
-    wait.until(lambda: not rig.vm.busy and banner.isEnabled())  # the change re-reads the machine
-    boots = rig.state.load().boots
-    alt(qtbot, wait, rig.window, "o")  # Simulate reb&oot
-    wait.until(lambda: rig.state.load().boots == boots + 1)
-    for letter, widget in (("b", banner.build), ("g", banner.language), ("e", banner.latency)):
-        wait.until(lambda: not rig.vm.busy and banner.isEnabled())  # the reboot re-reads the machine
+
+    async def press(letter: str, effect: Callable[[], bool]) -> None:
+        """Press Alt+letter, wait for ``effect``, then until no other task has run for three 10 ms turns: a
+        profile change re-reads the machine and its facts in the background, all inside this one loop run."""
         alt(qtbot, wait, rig.window, letter)
-        wait.until(widget.hasFocus)
+        me, calm = asyncio.current_task(), 0
+        for _ in range(2000):  # bounded: 20 s at most
+            await asyncio.sleep(0.01)
+            working = not effect() or rig.vm.busy or any(t is not me and not t.done() for t in asyncio.all_tasks())
+            calm = 0 if working else calm + 1
+            if calm == 3:
+                assert banner.isEnabled()
+                return
+        raise AssertionError(f"Alt+{letter}: no effect, or background work never ended")
+
+    run(press("m", lambda: not rig.state.load().profile.elevated))  # Run as ad&ministrator
+    boots = rig.state.load().boots
+    run(press("o", lambda: rig.state.load().boots == boots + 1))  # Simulate reb&oot
+    for letter, widget in (("b", banner.build), ("g", banner.language), ("e", banner.latency)):
+        run(press(letter, widget.hasFocus))
     workers = rig.window.panels[Family.IPV4].workers
-    alt(qtbot, wait, rig.window, "c")  # leaving the delay box saves it (editingFinished): let that finish here
-    wait.until(workers.hasFocus)
-    for _ in range(2):  # the save, then the re-read it starts
-        run(settle())
+    run(press("c", workers.hasFocus))  # leaving the delay box saves it (editingFinished): that finishes here too
 
 
 def test_ctrl_q_closes_the_window(rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter) -> None:
@@ -335,6 +344,7 @@ def test_ctrl_h_opens_the_history_and_alt_r_there_fills_in_the_revert(
     dialog = next(d for d in rig.window.findChildren(HistoryDialog) if d.isVisible())
     assert dialog.table.rowCount() == 1
     dialog.table.selectRow(0)
+    assert_unique(dialog)
     alt(qtbot, wait, dialog, "r")
     wait.until(lambda: rig.window.apply_dialog is not None)
     assert rig.window.apply_dialog.windowTitle() == "Revert this change?"
