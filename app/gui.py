@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,8 +71,10 @@ def build_gui(
     countdown_s: int = DEFAULT_COUNTDOWN_S,
     countdown: Countdown | None = None,
     settings: QSettings | None = None,
+    defaults_source: Callable[[], str | None] = defaults_table,
 ) -> Gui:
-    """The view-models and the main window for ``services`` (not shown yet)."""
+    """The view-models and the main window for ``services`` (not shown yet); ``defaults_source`` gives the
+    Windows defaults table's text (None: missing)."""
     backend, paths = services.backend, services.paths
     vm = MainViewModel(
         services.transactions,
@@ -81,7 +84,7 @@ def build_gui(
         countdown_s=countdown_s,
         countdown=countdown,
     )
-    helpdesk = HelpDeskViewModel(vm, services.machine_info, defaults_table(), simulated=backend.is_simulated)
+    helpdesk = HelpDeskViewModel(vm, services.machine_info, defaults_source(), simulated=backend.is_simulated)
     sim_vm = SimulationViewModel(sim_state(backend)) if backend.is_simulated else None
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
     gui = Gui(vm, helpdesk, sim_vm, window)

@@ -51,11 +51,11 @@ def set_aside(path: Path) -> Path:
     return target
 
 
-_WINDOWS = sys.platform == "win32"  # a module attribute, so tests can run the Windows branch with a fake msvcrt
+ON_WINDOWS = sys.platform == "win32"
 
 
-def _try_lock(handle: IO[bytes]) -> bool:
-    if _WINDOWS:
+def _try_lock(handle: IO[bytes], windows: bool) -> bool:
+    if windows:
         msvcrt = importlib.import_module("msvcrt")  # by name: the tests fake it off Windows
 
         try:
@@ -73,8 +73,8 @@ def _try_lock(handle: IO[bytes]) -> bool:
     return True
 
 
-def _unlock(handle: IO[bytes]) -> None:
-    if _WINDOWS:
+def _unlock(handle: IO[bytes], windows: bool) -> None:
+    if windows:
         msvcrt = importlib.import_module("msvcrt")
 
         with contextlib.suppress(OSError):
@@ -89,8 +89,10 @@ def _unlock(handle: IO[bytes]) -> None:
 class InterProcessLock:
     """An exclusive lock on a file, released when the holder exits or dies (the OS drops it)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, windows: bool = ON_WINDOWS) -> None:
+        """``windows`` picks msvcrt's byte lock over flock (tests run the Windows branch with a fake msvcrt)."""
         self.path = path
+        self.windows = windows
         self._handle: IO[bytes] | None = None
 
     def _open_locked(self, timeout_s: float) -> IO[bytes]:
@@ -98,7 +100,7 @@ class InterProcessLock:
         handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
         deadline = time.monotonic() + timeout_s
         pause = 0.0005  # a holder keeps it about a millisecond (4 concurrent reads): retry soon, back off to 10 ms
-        while not _try_lock(handle):
+        while not _try_lock(handle, self.windows):
             if time.monotonic() >= deadline:
                 handle.close()
                 raise LockBusyError(str(self.path))
@@ -114,7 +116,7 @@ class InterProcessLock:
 
     def release(self) -> None:
         if self._handle is not None:
-            _unlock(self._handle)
+            _unlock(self._handle, self.windows)
             self._handle.close()
             self._handle = None
 
@@ -129,5 +131,5 @@ class InterProcessLock:
         try:
             yield
         finally:
-            _unlock(handle)
+            _unlock(handle, self.windows)
             handle.close()

@@ -42,6 +42,7 @@ class CommandsView(QWidget):
         self.text.setMinimumHeight(110)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # one command per line, as typed
         self.copy = QPushButton("&Copy commands")
+        self.copy.setAutoDefault(False)  # Enter answers the dialog, never "copy"
         self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText() + "\n"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -84,12 +85,12 @@ class ApplyDialog(QDialog):
         buttons = QDialogButtonBox()
         self.apply_button = buttons.addButton("&Apply", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.apply_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         for widget in (intro, _list(summary), note, self.commands, buttons):
             layout.addWidget(widget)
+        self.apply_button.setDefault(True)  # once inside the dialog: before that, the dialog does not see it
         self.setMinimumWidth(720)  # a whole netsh command fits on one line
 
 

@@ -19,8 +19,8 @@ class PresetBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("<b>Presets:</b>"))
         mnemonics = {
-            PresetId.LATENCY: "Favor &latency",
-            PresetId.THROUGHPUT: "Favor &throughput",
+            PresetId.LATENCY: "Favor late&ncy",
+            PresetId.THROUGHPUT: "Favor thro&ughput",
             PresetId.BALANCED: "Balanced",
         }
         for item in vm.presets:

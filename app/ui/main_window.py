@@ -41,6 +41,13 @@ from app.viewmodels.simulation_vm import SimulationViewModel
 _LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5d00", Level.ERROR: "#c42b1c"}
 
 
+def _keys(fixed: str, standard: QKeySequence.StandardKey) -> list[QKeySequence]:
+    """``fixed`` on every platform, then the platform's standard keys for the same command (no duplicates)."""
+    keys = [QKeySequence(fixed)]
+    keys += [k for k in QKeySequence.keyBindings(standard) if k not in keys]
+    return keys
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -84,7 +91,7 @@ class MainWindow(QMainWindow):
         pending_layout.addWidget(self.pending_label)
         layout.addWidget(self.pending_box)
 
-        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.setToolTip("Read the current values again (F5)")
         self.restore_button = QPushButton("Re&store\u2026")
         self.restore_button.setToolTip("Put a family back to this machine's original values or Windows' defaults")
@@ -131,7 +138,8 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.refresh_action = QAction("&Refresh", self)
+        self.refresh_action.setShortcuts(_keys("F5", QKeySequence.StandardKey.Refresh))
         self.refresh_action.triggered.connect(self._refresh)
         file_menu.addAction(self.refresh_action)
         self.copy_action = QAction("&Copy netsh commands for the pending change", self)
@@ -148,7 +156,9 @@ class MainWindow(QMainWindow):
         import_action.triggered.connect(self._import)
         file_menu.addAction(import_action)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action = QAction("&Quit", self)
+        # Qt's standard Quit key is empty on Windows: Ctrl+Q everywhere, plus the platform's own if it has one
+        quit_action.setShortcuts(_keys("Ctrl+Q", QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         tools = self.menuBar().addMenu("&Tools")
@@ -162,9 +172,8 @@ class MainWindow(QMainWindow):
         history_action.triggered.connect(self._history)
         tools.addAction(history_action)
         help_menu = self.menuBar().addMenu("&Help")
-        help_action = QAction(
-            "&What do these settings do?", self, shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents)
-        )
+        help_action = QAction("&What do these settings do?", self)
+        help_action.setShortcuts(_keys("F1", QKeySequence.StandardKey.HelpContents))
         help_action.triggered.connect(self._help)
         help_menu.addAction(help_action)
         log_action = QAction("Open &log folder", self)

@@ -40,7 +40,7 @@ class SimulationBanner(QFrame):
         self.language = QComboBox()
         for tag, name in LANGUAGES:
             self.language.addItem(name, tag)
-        self.elevated = QCheckBox("Run as a&dministrator")
+        self.elevated = QCheckBox("Run as ad&ministrator")
         self.latency = QSpinBox()
         self.latency.setRange(0, 5000)
         self.latency.setSingleStep(100)
@@ -48,7 +48,7 @@ class SimulationBanner(QFrame):
         self.uac = QComboBox()
         self.uac.addItem("UAC prompt: approve", UacAnswer.APPROVE.value)
         self.uac.addItem("UAC prompt: cancel", UacAnswer.CANCEL.value)
-        self.reboot = QPushButton("Simulate re&boot")
+        self.reboot = QPushButton("Simulate reb&oot")
         described: tuple[tuple[QWidget, str, str], ...] = (
             (self.build, "Simulated Windows build", "Which Windows build the simulation behaves like"),
             (self.language, "Simulated display language", "The language netsh answers in"),

@@ -436,10 +436,14 @@ def test_disk_full_while_writing_history_still_completes_and_tells_the_user(
 
 @pytest.mark.parametrize("keep", [True, False])
 def test_history_append_failing_with_enospc(rig: Rig, monkeypatch: pytest.MonkeyPatch, keep: bool) -> None:
-    def append(self: History, record: dict[str, object]) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real_open = open
 
-    monkeypatch.setattr(History, "_append", append)
+    def full_disk_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "a" in mode and Path(file) == rig.paths.history:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(history_module, "open", full_disk_open, raising=False)  # the OS boundary: a full disk
     result = asyncio.run(trial_then(rig.service(), CHANGE, keep=keep))
     assert result.outcome is (Outcome.KEPT if keep else Outcome.REVERTED)
     assert rig.values()[1][Family.IPV4] == (EIGHT if keep else SIMULATED_INITIAL)

@@ -116,20 +116,17 @@ class FakeMsvcrt:
 def test_the_windows_lock_locks_byte_zero_not_the_end_of_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.storage import files
-
     fake = FakeMsvcrt()
-    monkeypatch.setattr(files, "_WINDOWS", True)
     monkeypatch.setitem(sys.modules, "msvcrt", fake)
     path = tmp_path / "t.lock"
     path.write_bytes(b"left by an older version")  # "a+b" opens at the end: byte 24, not 0
-    lock = InterProcessLock(path)
+    lock = InterProcessLock(path, windows=True)
     lock.acquire()
     path.write_bytes(b"longer text written by someone else meanwhile")
     with pytest.raises(LockBusyError):  # the same byte, wherever the file's end now is
-        InterProcessLock(path).acquire()
+        InterProcessLock(path, windows=True).acquire()
     lock.release()
-    with InterProcessLock(path).hold():
+    with InterProcessLock(path, windows=True).hold():
         pass
     assert fake.calls == [
         (FakeMsvcrt.LK_NBLCK, 0, 1),

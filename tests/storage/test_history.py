@@ -6,10 +6,12 @@ import errno
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
+from app.storage import history as history_module
 from app.storage.history import MAX_HISTORY_BYTES, History
 
 BASE = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
@@ -89,13 +91,21 @@ def test_an_oversized_file_keeps_its_tail(tmp_path: Path) -> None:
     assert [e.id for e in entries] == [ident] and notices
 
 
+def disk_full_for(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Appending to ``path`` fails as on a full disk (the OS boundary: the history module's ``open``)."""
+    real_open = open
+
+    def full_disk_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "a" in mode and Path(file) == path:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(history_module, "open", full_disk_open, raising=False)
+
+
 def test_write_failures_become_notices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     history = History(tmp_path / "history.jsonl")
-
-    def full(self: History, record: dict[str, object]) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(History, "_append", full)
+    disk_full_for(history.path, monkeypatch)
     ident, notice = history.record_started(CHANGE, "simulated")
     assert notice is not None and "No space left on device" in notice
     assert history.record_finished(ident, "kept") == notice

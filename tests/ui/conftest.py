@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 import qasync
 
-from app.gui import Gui, build_gui
+from app.gui import Gui, build_gui, defaults_table
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, sim_state
 from app.runners.sim_profile import SimProfile
@@ -102,14 +102,20 @@ class Rig:
     gui: Gui
 
 
-def make_rig(qtbot: Any, tmp_path: Path, profile: SimProfile, countdown_s: int = 15) -> Rig:
+def make_rig(
+    qtbot: Any,
+    tmp_path: Path,
+    profile: SimProfile,
+    countdown_s: int = 15,
+    defaults_source: Callable[[], str | None] = defaults_table,
+) -> Rig:
     """The same assembly as app.main (build_services + build_gui), with a 10 ms countdown tick."""
     paths = AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
     backend = Backend(BackendKind.SIMULATED, state=tmp_path / "machine.json")
     state = sim_state(backend)
     state.set_profile(profile)
     services = build_services(backend, paths)
-    gui = build_gui(services, countdown_s=countdown_s, countdown=Countdown(tick_ms=10))
+    gui = build_gui(services, countdown_s=countdown_s, countdown=Countdown(tick_ms=10), defaults_source=defaults_source)
     assert gui.sim_vm is not None
     qtbot.addWidget(gui.window)
     gui.window.show()
@@ -128,8 +134,14 @@ async def settle(timeout_s: float = 20.0) -> None:
 def rig_factory(qtbot: Any, tmp_path: Path, run: Callable[[Awaitable[Any]], Any]) -> Iterator[Callable[..., Rig]]:
     rigs: list[Rig] = []
 
-    def factory(profile: SimProfile | None = None, *, start: bool = True, countdown_s: int = 15) -> Rig:
-        rig = make_rig(qtbot, tmp_path, profile or SimProfile(elevated=True), countdown_s)
+    def factory(
+        profile: SimProfile | None = None,
+        *,
+        start: bool = True,
+        countdown_s: int = 15,
+        defaults_source: Callable[[], str | None] = defaults_table,
+    ) -> Rig:
+        rig = make_rig(qtbot, tmp_path, profile or SimProfile(elevated=True), countdown_s, defaults_source)
         rigs.append(rig)
         if start:
             run(rig.sim_vm.load())

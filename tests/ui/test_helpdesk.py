@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QGuiApplication
+import pytest
+from PySide6.QtGui import QAction, QGuiApplication
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.presets import PresetId
+from app.domain.profile_file import dump_profile
 from app.runners.sim_profile import SimProfile
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog, RestoreSource
@@ -78,7 +81,8 @@ def test_report_has_both_families_pending_and_history(
 def test_copy_report_puts_it_on_the_clipboard(rig_factory: Callable[..., Rig], wait: SignalWaiter) -> None:
     rig = rig_factory()
     QGuiApplication.clipboard().clear()
-    rig.window._copy_report_markdown()
+    (action,) = [a for a in rig.window.findChildren(QAction) if a.text() == "Copy report as &Markdown"]
+    action.trigger()  # Tools > Copy report as Markdown
     wait.until(lambda: "Loopback Tuner" in QGuiApplication.clipboard().text())
     assert QGuiApplication.clipboard().text().startswith("### Loopback Tuner")  # Markdown, not plain text
     assert rig.window.last_message is not None and "copied" in rig.window.last_message.text
@@ -132,10 +136,45 @@ def test_restore_windows_defaults_and_unknown_builds(rig_factory: Callable[..., 
     # A build the table does not know: only the original values are offered.
     unknown = RestoreDialog(rig.vm.originals, None, 17134, "", rig.window)
     assert not unknown.defaults.isEnabled() and unknown.source is RestoreSource.ORIGINAL
+
+
+EMPTY_TABLE = '{"format": "loopback-tuner-defaults", "version": 1, "entries": []}'
+
+
+def test_a_table_without_this_build_offers_only_the_originals(
+    rig_factory: Callable[..., Rig], run: Run, tmp_path: Path
+) -> None:
+    rig = rig_factory(defaults_source=lambda: EMPTY_TABLE)
     messages = messages_of(rig)
-    rig.helpdesk._defaults = []
+    assert rig.helpdesk.windows_defaults() is None and rig.helpdesk.defaults_problem == ""
     assert not rig.helpdesk.restore_windows_defaults((Family.IPV4,))
-    assert "not known" in messages[-1].text
+    assert messages[-1] == Message(
+        Level.WARNING,
+        "The Windows defaults for this build are not known; use the original values of this machine instead.",
+    )
+    assert not rig.vm.has_pending
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        (None, "The Windows defaults table is missing from this installation."),
+        ("{not json", "The Windows defaults table is damaged: the defaults table is not valid JSON"),
+    ],
+    ids=["missing", "damaged"],
+)
+def test_a_missing_or_damaged_table_is_said_in_the_restore_dialog(
+    rig_factory: Callable[..., Rig], table: str | None, problem: str
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    rig = rig_factory(defaults_source=lambda: table)
+    assert rig.helpdesk.defaults_problem.startswith(problem) and rig.helpdesk.windows_defaults() is None
+    dialog = RestoreDialog(
+        rig.vm.originals, rig.helpdesk.windows_defaults(), 22631, rig.helpdesk.defaults_problem, rig.window
+    )
+    assert not dialog.defaults.isEnabled() and dialog.source is RestoreSource.ORIGINAL
+    assert any(label.text().startswith(problem) for label in dialog.findChildren(QLabel))
 
 
 def test_history_view_can_revert_a_kept_change(rig_factory: Callable[..., Rig], run: Run, wait: SignalWaiter) -> None:
@@ -173,16 +212,28 @@ def test_netsh_runs_reach_the_support_log(rig_factory: Callable[..., Rig], run: 
 def test_import_and_presets_wait_while_something_runs(
     rig_factory: Callable[..., Rig], run: Run, tmp_path: Path
 ) -> None:
-    rig = rig_factory()
+    rig = rig_factory(SimProfile(elevated=True, latency_ms=400))  # every simulated netsh call takes 400 ms
     good = tmp_path / "good.json"
-    assert run(rig.helpdesk.export_profile(good, pending=False))
+    good.write_text(dump_profile({Family.IPV4: LoopbackSettings(ExecutionMode.WORKER, 2, False)}))
     messages = messages_of(rig)
-    rig.vm._set_busy("Applying\u2026")
-    assert not run(rig.helpdesk.import_profile(good))
-    assert not rig.helpdesk.apply_preset(PresetId.LATENCY)
-    assert messages[-1].text.startswith("Please wait")
-    rig.vm._set_busy("")
-    assert not rig.vm.has_pending  # nothing was filled in behind the user's back
+
+    async def while_reading() -> tuple[bool, list[Message], bool, list[Message]]:
+        reading = asyncio.ensure_future(rig.vm.refresh())  # real work: a slow read
+        while not rig.vm.busy:
+            await asyncio.sleep(0)  # the read's first step marks the window busy
+        imported, after_import = await rig.helpdesk.import_profile(good), list(messages)
+        filled, after_preset = rig.helpdesk.apply_preset(PresetId.LATENCY), list(messages)
+        assert rig.vm.busy  # both were asked while the read still ran
+        await reading
+        return imported, after_import, filled, after_preset
+
+    imported, after_import, filled, after_preset = run(while_reading())
+    wait_text = Message(Level.INFO, "Please wait: Reading the current values\u2026")
+    assert not imported and after_import[-1] == wait_text
+    assert not filled and after_preset[-1] == wait_text
+    assert not rig.vm.busy and not rig.vm.has_pending  # nothing was filled in behind the user's back
+    assert run(rig.helpdesk.import_profile(good))  # and once the read is over, the same file goes in
+    assert rig.vm.pending_change().families[0].after == LoopbackSettings(ExecutionMode.WORKER, 2, False)
 
 
 def test_restore_dialog_shows_the_machine_wide_originals_and_says_so(rig_factory: Callable[..., Rig], run: Run) -> None:

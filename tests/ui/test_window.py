@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QSpinBox
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, Store
+from app.elevation.launchers import HelperLauncher, HelperProcess
 from app.elevation.protocol import Outcome
 from app.runners.sim_profile import Fault, SimProfile, UacAnswer
+from app.services.transactions import TransactionBusyError
 from app.viewmodels.messages import Level, Message
 from tests.ui.conftest import Rig, SignalWaiter, settle
 
@@ -224,20 +227,66 @@ def test_busy_state_disables_controls_and_the_loop_keeps_ticking(
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.25
 
 
+class CountingLauncher:
+    """The real (simulated) launcher, counting the helpers it starts."""
+
+    def __init__(self, inner: HelperLauncher) -> None:
+        self.inner = inner
+        self.launches = 0
+
+    @property
+    def prompts(self) -> int:
+        return self.inner.prompts
+
+    def launch(self, args: Sequence[str], authkey: bytes) -> HelperProcess:
+        self.launches += 1
+        return self.inner.launch(args, authkey)
+
+
+def counted(rig: Rig) -> CountingLauncher:
+    launcher = CountingLauncher(rig.services.transactions.launcher)
+    rig.services.transactions.launcher = launcher
+    return launcher
+
+
 def test_a_second_apply_while_one_runs_is_refused(rig_factory: Callable[..., Rig], run: Run) -> None:
     rig = rig_factory()
+    helpers = counted(rig)
     _start_trial(rig, run)
-    messages = collect_messages(rig)
-    from app.services.transactions import TransactionBusyError
-
-    try:
+    during = machine(rig)
+    with pytest.raises(TransactionBusyError, match=r"^A change is already being tried; finish it first\.$"):
         run(rig.services.transactions.begin(_any_change(), seconds=5))
-    except TransactionBusyError as exc:
-        assert "already being tried" in str(exc)
-    else:
-        raise AssertionError("a second transaction was allowed")
-    run(rig.vm.revert())
-    assert not messages or messages[-1].level is not Level.ERROR
+    assert helpers.launches == 1  # the refusal started no second helper
+    assert machine(rig).active == during.active and machine(rig).persistent == during.persistent
+    assert rig.vm.in_trial and rig.window.keep_dialog is not None  # the first trial runs on
+    entries, _ = rig.services.history.load()
+    assert [(e.outcome, e.requested.describe()) for e in entries] == [(None, ["IPv6 large MTU: on \u2192 off"])]
+    result = run(rig.vm.revert())
+    assert result is not None and result.outcome is Outcome.REVERTED
+    _assert_reverted(rig)
+    assert helpers.launches == 1
+    assert [e.outcome for e in rig.services.history.load()[0]] == ["reverted"]
+
+
+def test_a_second_window_cannot_apply_while_one_runs(rig_factory: Callable[..., Rig], run: Run) -> None:
+    first = rig_factory()
+    _start_trial(first, run)
+    second = rig_factory()  # another window on the same machine and the same user's files
+    helpers = counted(second)
+    messages = collect_messages(second)
+    second.vm.set_workers(Family.IPV4, 9)
+    run(second.vm.apply())
+    assert messages[-1] == Message(
+        Level.WARNING,
+        "Another Loopback Tuner (a window or the command line) is trying a change; finish it there first.",
+    )
+    assert second.window.last_message == messages[-1]
+    assert helpers.launches == 0 and not second.vm.in_trial and not second.vm.busy
+    assert second.vm.has_pending  # the edit is not lost
+    assert machine(second).active[Family.IPV4] == INITIAL  # only the first trial's change is in effect
+    assert machine(second).active[Family.IPV6].large_mtu is False
+    run(first.vm.revert())
+    _assert_reverted(first)
 
 
 def _any_change() -> Any:
@@ -288,16 +337,6 @@ def test_every_control_has_an_accessible_name_or_text(rig_factory: Callable[...,
         assert name.strip(), f"{widget!r} has no accessible name"
 
 
-def test_ctrl_tab_switches_family_tabs(rig_factory: Callable[..., Rig], qtbot: Any) -> None:
-    rig = rig_factory()
-    rig.window.activateWindow()
-    assert rig.window.tabs.currentIndex() == 0
-    rig.window._next_tab()
-    assert rig.window.tabs.currentIndex() == 1
-    rig.window._previous_tab()
-    assert rig.window.tabs.currentIndex() == 0
-
-
 def test_unfinished_transaction_is_reported_at_start(rig_factory: Callable[..., Rig], tmp_path: Any, run: Run) -> None:
     rig = rig_factory(start=False)
     rig.services.history.record_started(_any_change(), "simulated")
@@ -326,9 +365,28 @@ def test_crash_dialog_shows_unexpected_errors_and_app_keeps_working(
     assert rig.vm.has_pending
 
 
-def test_store_field_check(rig_factory: Callable[..., Rig]) -> None:
-    rig = rig_factory()
-    assert Store.ACTIVE.value == "active" and rig.vm.countdown_s == 15
+def test_the_trial_runs_in_the_active_store_for_the_configured_time_and_the_history_names_its_target(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
+    rig = rig_factory(countdown_s=15)
+    ticks: list[int] = []
+    rig.vm.trialTick.connect(ticks.append)
+    rig.window.panels[Family.IPV4].workers.setValue(6)
+    qtbot.mouseClick(rig.window.apply_button, Qt.MouseButton.LeftButton)
+    dialog = rig.window.apply_dialog
+    assert dialog is not None
+    assert any("15-second trial" in label.text() for label in dialog.findChildren(QLabel))
+    started = wait(rig.vm.trialStarted, dialog.apply_button.click)
+    assert started[0].seconds == 15
+    keep = rig.window.keep_dialog
+    assert keep is not None and "seconds" in keep.countdown.text()
+    assert machine(rig).active[Family.IPV4].worker_count == 6 and machine(rig).persistent[Family.IPV4] == INITIAL
+    (entry,) = rig.services.history.load()[0]
+    assert entry.store is Store.PERSISTENT and entry.outcome is None  # the trial's target, for a later recovery
+    ended = wait(rig.vm.trialEnded, keep.keep_button.click)
+    assert [r.argv[-1] for r in ended[0].results] == ["store=active", "store=persistent"]
+    assert ticks[0] == 15 and ticks == sorted(ticks, reverse=True)  # counts down from the configured time
+    assert machine(rig).persistent[Family.IPV4].worker_count == 6
 
 
 def test_escape_or_closing_after_keep_changes_nothing_and_keeps(
