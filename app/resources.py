@@ -13,7 +13,7 @@ __all__ = ["WHEEL_DATA_SUBDIR", "candidate_dirs", "resource_path", "resources_di
 WHEEL_DATA_SUBDIR = PurePosixPath("share", "loopback-tuner", "resources")
 
 _RESOURCES = "resources"
-_PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent  # the app package: a checkout has pyproject.toml beside it
 
 
 def _frozen_dir() -> Path | None:
@@ -28,12 +28,12 @@ def _frozen_dir() -> Path | None:
 
 def _checkout_dir() -> Path:
     """``<repo>/resources`` for a source checkout or an editable install."""
-    return _PACKAGE_DIR.parent / _RESOURCES
+    return PACKAGE_DIR.parent / _RESOURCES
 
 
 def _is_checkout() -> bool:
     # site-packages has no pyproject.toml, so a stray ``site-packages/resources`` folder is never taken for ours.
-    return (_PACKAGE_DIR.parent / "pyproject.toml").is_file()
+    return (PACKAGE_DIR.parent / "pyproject.toml").is_file()
 
 
 def _wheel_dirs() -> list[Path]:

@@ -25,7 +25,7 @@ def wheel_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, not_frozen: No
     """``app`` installed in site-packages, its data files under the scheme's data path: returns that data path."""
     site_packages = tmp_path / "venv" / "lib" / "site-packages"
     (site_packages / "app").mkdir(parents=True)
-    monkeypatch.setattr(resources, "_PACKAGE_DIR", site_packages / "app")
+    monkeypatch.setattr(resources, "PACKAGE_DIR", site_packages / "app")
     data = tmp_path / "venv"
     user_data = tmp_path / "user"
 
@@ -59,7 +59,7 @@ def test_checkout_needs_a_pyproject_beside_the_package(monkeypatch: pytest.Monke
     monkeypatch.delattr(sys, "frozen", raising=False)
     (tmp_path / "app").mkdir()
     _put(tmp_path / "resources")
-    monkeypatch.setattr(resources, "_PACKAGE_DIR", tmp_path / "app")
+    monkeypatch.setattr(resources, "PACKAGE_DIR", tmp_path / "app")
     assert tmp_path / "resources" not in resources.candidate_dirs()
     (tmp_path / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
     assert resources.candidate_dirs()[0] == tmp_path / "resources"
@@ -129,7 +129,7 @@ def test_nested_names_use_forward_slashes(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "app").mkdir()
     (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
     qm = _put(tmp_path / "resources" / "translations", "app_de.qm")
-    monkeypatch.setattr(resources, "_PACKAGE_DIR", tmp_path / "app")
+    monkeypatch.setattr(resources, "PACKAGE_DIR", tmp_path / "app")
     assert resources.resource_path("translations/app_de.qm") == qm
     assert resources.resource_path("translations\\app_de.qm") == qm
 

@@ -87,7 +87,8 @@ class _GUID(ctypes.Structure):
     )
 
 
-def _guid(text: str) -> _GUID:
+def guid(text: str) -> _GUID:
+    """A GUID string as the SDK struct (public: its byte layout is tested)."""
     import uuid
 
     value = uuid.UUID(text)
@@ -145,8 +146,8 @@ class CtypesMachineApi:
 
     def SHGetKnownFolderPath(self, rfid: str, flags: int, token: int | None) -> str:
         out = ctypes.c_void_p()
-        guid = _guid(rfid)
-        hr = self._shell32.SHGetKnownFolderPath(ctypes.byref(guid), flags, token, ctypes.byref(out))
+        guid_value = guid(rfid)
+        hr = self._shell32.SHGetKnownFolderPath(ctypes.byref(guid_value), flags, token, ctypes.byref(out))
         try:
             if hr != 0 or not out.value:
                 raise OSError(f"SHGetKnownFolderPath failed (HRESULT 0x{hr & 0xFFFFFFFF:08X})")

@@ -121,7 +121,7 @@ def test_account_name_comes_from_the_token() -> None:
 
 
 def test_guid_layout() -> None:
-    guid = w._guid(w.FOLDERID_PROGRAM_DATA)
+    guid = w.guid(w.FOLDERID_PROGRAM_DATA)
     assert ctypes.sizeof(guid) == 16
     assert (guid.Data1, guid.Data2, guid.Data3) == (0x62AB5D82, 0xFDC1, 0x4DC3)
     assert bytes(guid.Data4) == bytes.fromhex("A9DD070D1D495D97")
