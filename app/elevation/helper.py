@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 
 from app.domain.commands import parse_set_global
@@ -168,21 +168,24 @@ def _take_machine(options: argparse.Namespace, held: contextlib.ExitStack) -> in
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+Connect = Callable[[str, bytes, int], Connection]  # (address, key, the app's pid) -> an authenticated channel
+
+
+def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -> int:
     """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed, 6 another trial runs.
 
     Nothing else: an unexpected error is "failed" (the trial has put back what it touched), never 1.
     """
     try:
         with contextlib.ExitStack() as held:  # the machine lock, once taken, is released at exit whatever happens
-            return _main(argv, held)
+            return _main(argv, held, connect or _connect)
     except BaseException as exc:  # a bug must never exit 1 ("reverted"): the trial has put back what it touched
         with contextlib.suppress(Exception):
             print(f"helper: failed: {exc!r}", file=sys.stderr)
         return EXIT_FAILED
 
 
-def _main(argv: Sequence[str] | None, held: contextlib.ExitStack) -> int:
+def _main(argv: Sequence[str] | None, held: contextlib.ExitStack, connect: Connect) -> int:
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the app's terminal must not skip the revert
     try:
@@ -206,7 +209,7 @@ def _main(argv: Sequence[str] | None, held: contextlib.ExitStack) -> int:
     if refusal is not None:
         return refusal
     try:
-        conn = _connect(options.address, authkey, options.app_pid)
+        conn = connect(options.address, authkey, options.app_pid)
     except Exception as exc:  # AuthenticationError, timeouts: nothing was changed
         print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
         return EXIT_FAILED

@@ -127,10 +127,9 @@ def test_any_helper_command_line_is_refused_or_finds_no_channel_and_changes_noth
     def no_app(address: str, authkey: bytes, app_pid: int) -> None:
         raise ConnectionRefusedError("no app listens here")
 
-    monkeypatch.setattr(helper, "_connect", no_app)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     with_state = [*argv, "--state", str(sim_state.path)] if "--state" not in argv else argv
-    assert helper.main(with_state) in (EXIT_USAGE, EXIT_FAILED)
+    assert helper.main(with_state, connect=no_app) in (EXIT_USAGE, EXIT_FAILED)
     machine = sim_state.load()  # nothing was applied: no channel, no change
     assert machine.active == machine.persistent == dict.fromkeys(Family, SIMULATED_INITIAL)
 

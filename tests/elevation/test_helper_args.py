@@ -138,11 +138,11 @@ def test_a_valid_command_line_gets_past_the_checks(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The only failure left is the missing channel: proof that the refusals above are about the arguments.
-    monkeypatch.setattr(
-        helper, "_connect", lambda address, key, app_pid: (_ for _ in ()).throw(FileNotFoundError(address))
-    )
+    def connect(address: str, key: bytes, app_pid: int) -> None:
+        raise FileNotFoundError(address)
+
     argv = args("--netsh-timeout", "2.5", backend=("--backend", "simulated", "--state", str(tmp_path / "s.json")))
-    assert helper.main(argv) == helper.EXIT_FAILED
+    assert helper.main(argv, connect=connect) == helper.EXIT_FAILED
     assert "nothing changed" in capsys.readouterr().err
     assert not (tmp_path / "s.json").exists()
 

@@ -226,7 +226,7 @@ def test_main_reports_an_unexpected_error_as_failed_never_as_reverted(
 ) -> None:
     """Exit code 1 means "reverted"; an error that escaped used to exit 1 through the interpreter."""
     _, helper_end = pipe
-    monkeypatch.setattr(helper, "_connect", lambda address, authkey, app_pid: helper_end)
+    connect = lambda address, authkey, app_pid: helper_end  # noqa: E731  (the channel, already made)
 
     def explode(self: Transaction) -> Outcome:
         raise InjectedError("a bug")
@@ -237,7 +237,7 @@ def test_main_reports_an_unexpected_error_as_failed_never_as_reverted(
         "--authkey", "ab" * 32, "--app-pid", "4242", "--deadline-seconds", "30", "--keep-store", "persistent",
         "--change", "ipv4:loopbackworkercount=8",
     ]  # fmt: skip
-    assert helper.main(args) == EXIT_FAILED
+    assert helper.main(args, connect=connect) == EXIT_FAILED
 
 
 def test_main_runs_netsh_with_the_blocking_call_and_no_event_loop(
@@ -252,12 +252,12 @@ def test_main_runs_netsh_with_the_blocking_call_and_no_event_loop(
     monkeypatch.setattr(asyncio, "new_event_loop", no_loop)
     state = make_state()
     app_end, helper_end = pipe
-    monkeypatch.setattr(helper, "_connect", lambda address, authkey, app_pid: helper_end)
+    connect = lambda address, authkey, app_pid: helper_end  # noqa: E731  (the channel, already made)
     app_end.send_bytes(decision_message(True))
     args = [
         "--backend", "simulated", "--state", str(state.path), "--address", "/tmp/lt-unused/channel",
         "--authkey", "ab" * 32, "--app-pid", "4242", "--deadline-seconds", "30", "--keep-store", "persistent",
         "--change", "ipv4:loopbackworkercount=8",
     ]  # fmt: skip
-    assert helper.main(args) == helper.EXIT_KEPT
+    assert helper.main(args, connect=connect) == helper.EXIT_KEPT
     assert machine_values(state)[1][Family.IPV4].worker_count == 8

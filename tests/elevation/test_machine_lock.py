@@ -157,7 +157,10 @@ def test_a_second_helper_is_refused_at_once_and_reads_and_changes_nothing(
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # main ignores Ctrl+C; not in this test process
     state = make_state()
     connected: list[str] = []
-    monkeypatch.setattr(helper, "_connect", lambda address, key, app_pid: connected.append(address))
+
+    def connect(address: str, key: bytes, app_pid: int) -> None:
+        connected.append(address)
+
     holder = FileMachineLock(sim_machine_lock_path(state.path))  # another trial's helper
     assert holder.acquire()
     try:
@@ -175,7 +178,8 @@ def test_a_second_helper_is_refused_at_once_and_reads_and_changes_nothing(
                 ),
                 *("--deadline-seconds", "30", "--keep-store", "persistent", "--authkey", "ab" * 32),
                 *("--change", "ipv4:loopbackworkercount=8"),
-            ]
+            ],
+            connect=connect,  # type: ignore[arg-type]  # never reached: the machine is busy
         )
     finally:
         holder.release()
