@@ -212,27 +212,43 @@ def _plan(state: MachineState, args: argparse.Namespace) -> Change:
     return plan_targets(state, families, target)
 
 
-async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+async def _planned(services: Services, args: argparse.Namespace) -> Change | int:
+    """Read the machine and plan what the set/commands options ask for: the change, or the exit code why not."""
     if args.preset is None and SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
-        raise UsageError("nothing to set: give --preset or at least one of --mode, --workers, --large-mtu")
+        what = "set" if args.command == "set" else "show the commands for"
+        raise UsageError(f"nothing to {what}: give --preset or at least one of --mode, --workers, --large-mtu")
     if args.command == "set" and args.yes and not args.trial:  # all input is checked before netsh runs
         raise UsageError("--yes goes with --trial (set without --trial applies at once)")
     report_corrupt_state(services.backend)
     state = await read_state(services)
     try:
-        change = _plan(state, args)
+        return _plan(state, args)
     except FamilyUnavailableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         families = tuple(Family) if args.family == "both" else (Family(args.family),)
         return read_exit(state, families)  # every family asked for, combined by the stated precedence
-    if args.command == "commands":
-        if change.is_empty:
-            print("Nothing to change: the machine already has these values.", file=out)
-            return EXIT_OK
-        print_change(change.inverse() if args.undo else change, out)
-        for argv in commands_for(change.inverse() if args.undo else change, Store(args.store)):
-            print(display(argv), file=out)
+
+
+async def _cmd_commands(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+    """``commands``: print the netsh lines a change (or its undo) would run; runs nothing that changes."""
+    change = await _planned(services, args)
+    if isinstance(change, int):
+        return change
+    if change.is_empty:
+        print("Nothing to change: the machine already has these values.", file=out)
         return EXIT_OK
+    shown = change.inverse() if args.undo else change
+    print_change(shown, out)
+    for argv in commands_for(shown, Store(args.store)):
+        print(display(argv), file=out)
+    return EXIT_OK
+
+
+async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """``set``: apply the planned change (a trial with --trial)."""
+    change = await _planned(services, args)
+    if isinstance(change, int):
+        return change
     from app.cli_parts.apply import apply_change
     from app.cli_parts.helpdesk import apply_options
 
@@ -279,6 +295,8 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         if args.command == "import":
             return await helpdesk.cmd_import(services, args, out, stdin)
         return await helpdesk.cmd_restore(services, args, out, stdin, _defaults_text())
+    if args.command == "commands":
+        return await _cmd_commands(services, args, out)
     return await _cmd_set(services, args, out, stdin)
 
 

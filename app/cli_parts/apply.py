@@ -116,10 +116,10 @@ async def apply_change(
             result = await services.transactions.apply(change, store=options.store)
     except ApplyFailedError as exc:
         _print_runs(exc.result, out, verbose)
-        print(f"error: the change could not be applied: {exc}", file=sys.stderr)
+        print(f"loopback-tuner-cli: error: the change could not be applied: {exc}", file=sys.stderr)
         return EXIT_FOR[apply_failed_ending(exc.result)]
     except (ElevationCancelledError, TransactionBusyError, HelperStartError, HelperError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         ending = error_ending(exc)
         assert ending is not None
         return EXIT_FOR[ending]
@@ -132,10 +132,10 @@ def _report(result: TransactionResult, store: Store, out: TextIO, verbose: bool)
         print(f"note: {notice}", file=out)
     ending = result_ending(result)
     if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
-        print(f"error: {outcome_text(result)}", file=sys.stderr)
+        print(f"loopback-tuner-cli: error: {outcome_text(result)}", file=sys.stderr)
         if ending is Ending.REVERT_FAILED:
-            print("error: the trial's values are still in place: check them, or restore the original values.",
-                  file=sys.stderr)  # fmt: skip
+            still = "the trial's values are still in place: check them, or restore the original values."
+            print(f"loopback-tuner-cli: error: {still}", file=sys.stderr)
         return EXIT_FOR[ending]
     for m in result.mismatches:
         print(f"warning: {m.describe()}", file=out)

@@ -67,12 +67,12 @@ async def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) 
     state = await read_state(services)
     values = state.settings()
     if not values:
-        print("error: no family could be read; nothing was exported", file=sys.stderr)
+        print("loopback-tuner-cli: error: no family could be read; nothing was exported", file=sys.stderr)
         return EXIT_NETSH
     try:
         write_atomic(path, dump_profile(values, note="exported by loopback-tuner-cli"))
     except OSError as exc:
-        print(f"error: {path} could not be written: {exc.strerror or exc}", file=sys.stderr)
+        print(f"loopback-tuner-cli: error: {path} could not be written: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Saved {', '.join(f.label for f in values)} to {path}.", file=out)
     return EXIT_OK

@@ -167,9 +167,6 @@ class TransactionService:
     def busy(self) -> bool:
         return self._busy
 
-    async def read(self) -> MachineState:
-        return await read_machine(self.reader)
-
     async def apply(self, change: Change, *, store: Store = Store.PERSISTENT) -> TransactionResult:
         """Apply and keep at once (no countdown): what the command line's ``set`` does without ``--trial``."""
         trial = await self.begin(change, seconds=0, store=store)

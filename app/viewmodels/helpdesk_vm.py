@@ -24,7 +24,7 @@ from app.viewmodels.messages import Level, Message
 
 
 @dataclass(frozen=True)
-class Warning:
+class KnownProblem:
     """A known-interaction warning with its one-click pending fix."""
 
     text: str
@@ -59,7 +59,7 @@ class HelpDeskViewModel(QObject):
             except ValidationError as exc:
                 self.defaults_problem = f"The Windows defaults table is damaged: {exc}"
         self._info: MachineInfo | None = None
-        self._warnings: list[Warning] = []
+        self._warnings: list[KnownProblem] = []
         self._providers: dict[str, str] = {}
         main.changed.connect(self.refresh_warnings)
 
@@ -72,7 +72,7 @@ class HelpDeskViewModel(QObject):
         return self._info
 
     @property
-    def warnings(self) -> list[Warning]:
+    def warnings(self) -> list[KnownProblem]:
         return list(self._warnings)
 
     # --- presets, defaults, history -----------------------------------------------------------------------
@@ -231,7 +231,7 @@ class HelpDeskViewModel(QObject):
         warnings = []
         if risky:
             fix = {f: s for f in Family if (s := self._mtu_off(f)) is not None}
-            warnings.append(Warning(BBR2_WARNING, "Turn large MTU off for both families", fix))
+            warnings.append(KnownProblem(BBR2_WARNING, "Turn large MTU off for both families", fix))
         if warnings != self._warnings:
             self._warnings = warnings
             self.warningsChanged.emit()
@@ -241,7 +241,7 @@ class HelpDeskViewModel(QObject):
         base = view.pending or view.machine
         return None if base is None else LoopbackSettings(base.execution_mode, base.worker_count, False)
 
-    def apply_fix(self, warning: Warning) -> None:
+    def apply_fix(self, warning: KnownProblem) -> None:
         for family, settings in warning.fix.items():
             self.main.set_pending(family, settings)
 

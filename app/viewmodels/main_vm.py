@@ -26,6 +26,7 @@ from app.elevation.launchers import ElevationCancelledError
 from app.elevation.machine_lock import machine_lock_for_helper
 from app.elevation.protocol import Outcome
 from app.services.formatting import command_lines, format_runs, outcome_text
+from app.services.reading import read_machine
 from app.services.recovery import Finding, Recovered, recover_interrupted
 from app.services.transactions import (
     ApplyFailedError,
@@ -337,7 +338,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Reading the current values\u2026")
         try:
-            state = await self.transactions.read()
+            state = await read_machine(self.transactions.reader)
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)

@@ -112,7 +112,7 @@ def test_missing_netsh_through_the_option(run_cli: RunCli, tmp_path: Path) -> No
     assert "could not be started" in json.loads(done.stdout)["ipv4"]["error"]
     refused = run_cli("--netsh", str(tmp_path / "nope"), "set", "--family", "ipv4", "--mode", "inline")
     assert refused.returncode == 3 and "Traceback" not in refused.stderr
-    assert refused.stderr.splitlines()[-1].startswith("error: IPv4: netsh could not be started")
+    assert refused.stderr.splitlines()[-1].startswith("loopback-tuner-cli: error: IPv4: netsh could not be started")
 
 
 # --- set: validation first ---

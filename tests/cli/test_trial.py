@@ -150,13 +150,14 @@ from app.domain.model import Family, SettingsPatch
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind
 from app.services.planning import plan_change
+from app.services.reading import read_machine
 from app.wiring import build_services
 
 services = build_services(Backend(BackendKind.SIMULATED, state=Path(sys.argv[1])), AppPaths.default())
 services.transactions.grace_s = 0  # the helper's deadline is the trial itself
 
 async def main() -> None:
-    state = await services.transactions.read()
+    state = await read_machine(services.reader)
     change = plan_change(state, (Family.IPV4,), SettingsPatch(worker_count=8))
     trial = await services.transactions.begin(change, seconds=1)  # held: a dropped trial closes the channel
     # Only the helper keeps the inherited stderr open from here on, so the test can see it exit.

@@ -221,7 +221,7 @@ def test_the_cli_maps_the_admin_terminal_refusal_to_exit_5_with_one_line(tmp_pat
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 5  # EXIT_ELEVATION
-    assert done.stderr == f"error: {ADMIN_TERMINAL_MESSAGE}\n"
+    assert done.stderr == f"loopback-tuner-cli: error: {ADMIN_TERMINAL_MESSAGE}\n"
 
 
 # --- the UAC launcher's whole parameter string, its error mapping, and who gets a prompt ---------------------------

@@ -31,6 +31,7 @@ from app.runners.factory import Backend, BackendKind, make_runner
 from app.runners.sim_machine import SIMULATED_INITIAL
 from app.runners.sim_profile import Fault, SimProfile, UacAnswer
 from app.runners.sim_store import SimStateFile
+from app.services.reading import read_machine
 from app.services.transactions import (
     ApplyFailedError,
     HelperError,
@@ -294,7 +295,7 @@ def test_helper_that_exits_at_once(rig: Rig) -> None:
 def test_netsh_missing_is_a_read_failure_and_the_apply_is_refused(paths: AppPaths, tmp_path: Path) -> None:
     backend = Backend(BackendKind.CUSTOM, netsh=tmp_path / "no-such-netsh")
     services = build_services(backend, paths)
-    state = asyncio.run(services.transactions.read())
+    state = asyncio.run(read_machine(services.reader))
     assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.NETSH_MISSING}
     with pytest.raises(ApplyFailedError) as caught:
         asyncio.run(services.transactions.apply(CHANGE))
@@ -467,7 +468,7 @@ def test_corrupt_history_file_does_not_stop_a_change(rig: Rig) -> None:
 def test_corrupt_simulated_state_file_starts_a_fresh_machine(rig: Rig) -> None:
     rig.state.path.write_text("{]", encoding="utf-8")
     services = build_services(rig.backend, rig.paths)
-    state = asyncio.run(services.transactions.read())
+    state = asyncio.run(read_machine(services.reader))
     assert state.settings() == dict.fromkeys(Family, SIMULATED_INITIAL)
     assert list(rig.state.path.parent.glob("state.json.corrupt-*"))
     assert asyncio.run(services.transactions.apply(CHANGE)).outcome is Outcome.KEPT
@@ -475,7 +476,7 @@ def test_corrupt_simulated_state_file_starts_a_fresh_machine(rig: Rig) -> None:
 
 def test_reading_never_prompts(rig: Rig) -> None:
     services = build_services(rig.backend, rig.paths)
-    asyncio.run(services.transactions.read())
+    asyncio.run(read_machine(services.reader))
     assert services.launcher.prompts == 0 and rig.outcomes() == []
 
 
