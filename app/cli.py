@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from app import __version__
 from app.cli_parts.common import (
@@ -49,6 +49,13 @@ __all__ = ["EXIT_CODES", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
+    """No abbreviated options (``--fam`` is an error, never ``--family``): a typo must not become another option.
+    Sub-command parsers are made with this class too, so the rule holds for every one of them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
 
@@ -133,7 +140,7 @@ def build_parser() -> _Parser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--family", choices=("ipv4", "ipv6", "both"), required=True)
         p.add_argument(
-            "--preset", choices=[p.value for p in PresetId], help="start from a preset (the options below override it)"
+            "--preset", choices=[p.value for p in PresetId], help="the values of a preset (not with the options below)"
         )
         p.add_argument("--mode", type=_mode, help="adaptive, inline or worker")
         p.add_argument("--workers", type=_workers, help="worker count, 1 to 16")
@@ -217,6 +224,8 @@ async def _planned(services: Services, args: argparse.Namespace) -> Change | int
     if args.preset is None and SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
         what = "set" if args.command == "set" else "show the commands for"
         raise UsageError(f"nothing to {what}: give --preset or at least one of --mode, --workers, --large-mtu")
+    if args.preset is not None and not SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
+        raise UsageError("--preset sets every value itself: give a preset or --mode/--workers/--large-mtu, not both")
     if args.command == "set" and args.yes and not args.trial:  # all input is checked before netsh runs
         raise UsageError("--yes goes with --trial (set without --trial applies at once)")
     report_corrupt_state(services.backend)

@@ -24,7 +24,9 @@ NO_DISPLAY = (
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="loopback-tuner", description="Tune Windows' TCP loopback settings.")
+    p = argparse.ArgumentParser(
+        prog="loopback-tuner", description="Tune Windows' TCP loopback settings.", allow_abbrev=False
+    )
     p.add_argument("--version", action="version", version=f"loopback-tuner {__version__}")
     p.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
     p.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")

@@ -64,6 +64,9 @@ async def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) 
     path = Path(args.file)
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists; add --force to replace it")
+    folder = path.absolute().parent
+    if not folder.is_dir():  # a typo in the folder must not create a tree of folders somewhere
+        raise UsageError(f"the folder {folder} does not exist; create it first, or choose another")
     state = await read_state(services)
     values = state.settings()
     if not values:

@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
+from typing import Any
 
 from app.domain.commands import parse_set_global
 from app.domain.errors import ValidationError
@@ -38,6 +39,13 @@ class HelperUsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """No abbreviated options (``--fam`` is an error, never ``--family``): a typo must not become another option.
+    Sub-command parsers are made with this class too, so the rule holds for every one of them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise HelperUsageError(message)
 

@@ -20,7 +20,7 @@ USAGE = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="netsh_sim", usage=USAGE, add_help=True)
+    parser = argparse.ArgumentParser(prog="netsh_sim", usage=USAGE, add_help=True, allow_abbrev=False)
     parser.add_argument("--state", type=Path, default=None, help="simulated machine state file")
     parser.add_argument("--as-admin", action="store_true", help="run as an elevated process would")
     parser.add_argument("--reboot", action="store_true", help="restart the simulated machine and exit")

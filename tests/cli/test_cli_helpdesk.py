@@ -23,10 +23,46 @@ def active(state: SimStateFile) -> dict[Family, LoopbackSettings]:
 
 def test_preset_fills_in_the_values_it_implies(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True)
-    done = cli(run_cli, state, "set", "--family", "ipv6", "--preset", "latency", "--workers", "3")
+    done = cli(run_cli, state, "set", "--family", "ipv6", "--preset", "latency")
     assert done.returncode == 0, done.stderr
-    assert active(state)[Family.IPV6] == LoopbackSettings(ExecutionMode.INLINE, 3, True)
+    assert active(state)[Family.IPV6].execution_mode is ExecutionMode.INLINE
     assert active(state)[Family.IPV4] == SIMULATED_INITIAL
+
+
+def test_a_preset_with_explicit_values_is_refused(run_cli: RunCli, make_state: MakeState) -> None:
+    """Both given is usually a mistake (issue 13); it used to let the values override the preset."""
+    state = make_state(elevated=True)
+    for command in ("set", "commands"):
+        done = cli(run_cli, state, command, "--family", "ipv6", "--preset", "latency", "--workers", "3")
+        assert done.returncode == 2
+        assert done.stderr.strip().splitlines() == [
+            "loopback-tuner-cli: error: --preset sets every value itself: give a preset or --mode/--workers/"
+            "--large-mtu, not both"
+        ]
+    assert machine_values(state) == (dict.fromkeys(Family, SIMULATED_INITIAL), dict.fromkeys(Family, SIMULATED_INITIAL))
+
+
+def test_abbreviated_options_are_errors_not_other_options(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    done = cli(run_cli, state, "set", "--fam", "ipv4", "--mo", "worker", "--dry")  # worked before, as --family...
+    assert (done.returncode, done.stderr) == (
+        2,
+        "loopback-tuner-cli: error: the following arguments are required: --family\n",
+    )
+    done = cli(run_cli, state, "set", "--family", "ipv4", "--mo", "worker", "--dry")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "loopback-tuner-cli: error: unrecognized arguments: --mo worker --dry\n",
+    )
+    assert machine_values(state)[0] == dict.fromkeys(Family, SIMULATED_INITIAL)
+
+
+def test_export_into_a_folder_that_does_not_exist_is_refused(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    target = state.path.parent / "no-such-folder" / "profile.json"
+    done = cli(run_cli, state, "export", str(target))
+    assert done.returncode == 2 and "does not exist" in done.stderr
+    assert not target.parent.exists()  # it used to create the folder
 
 
 def test_set_needs_something_to_set(run_cli: RunCli, make_state: MakeState) -> None:
