@@ -133,4 +133,3 @@ def test_parse_set_global_splits_a_tag_at_its_first_equals_sign() -> None:
     # rpartition would read "loopbackworkercount=4=4" as the tag "loopbackworkercount=4", an unknown one.
     argv = ["interface", "ipv4", "set", "global", "loopbackworkercount=4=4", "store=active"]
     assert "not a loopback setting" not in message(parse_set_global, argv)
-
