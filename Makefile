@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint typecheck package bench clean
+.PHONY: venv run test lint typecheck package bench mutation clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ package: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py
+
+# Mutation testing (not part of `make test`: about 35 minutes here). mutmut keeps its results in mutants/ and
+# only runs mutants it has no result for; `rm -rf mutants` starts over. MUTANTS="app.domain.parser*" reruns one module.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,mutation]"
+	QT_QPA_PLATFORM=offscreen $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python tools/mutation_report.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
