@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import pytest
@@ -37,6 +37,7 @@ from app.domain.model import (
     Setting,
     Store,
 )
+from app.domain.netsh_failure import SetFailure
 from app.elevation.launchers import ElevationCancelledError, HelperStartError
 from app.elevation.protocol import Outcome
 from app.runners.base import CommandResult
@@ -127,7 +128,12 @@ def test_the_codes_are_the_documented_numbers() -> None:
         (HelperStartError("could not start"), EXIT_ELEVATION),
         (HelperError("the helper broke the protocol"), EXIT_NETSH),
         (TransactionBusyError("busy"), EXIT_BUSY),
-        (ApplyFailedError(result(Outcome.FAILED, reason="netsh failed")), EXIT_ELEVATION),  # "requires elevation"
+        # The code comes from the typed failure the helper sent, never from the words in netsh's output:
+        (
+            ApplyFailedError(replace(result(Outcome.FAILED, reason="refused"), failure=SetFailure.NEEDS_ELEVATION)),
+            EXIT_ELEVATION,
+        ),
+        (ApplyFailedError(result(Outcome.FAILED, reason="netsh failed")), EXIT_NETSH),  # "requires elevation" text
         (ApplyFailedError(TransactionResult(Outcome.FAILED, "x", CHANGE, (), None)), EXIT_NETSH),
     ],
 )
