@@ -26,16 +26,20 @@ def keep_sigint(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     return calls
 
 
-@pytest.fixture
-def no_channel(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    calls: list[tuple[Any, ...]] = []
+class NoChannel:
+    """The helper's connect function (``helper.main(..., connect=...)``): records each call, finds no app."""
 
-    def connect(*args: Any) -> Any:
-        calls.append(args)
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def connect(self, *args: Any) -> Any:
+        self.calls.append(args)
         raise FileNotFoundError("no app")
 
-    monkeypatch.setattr(helper, "_connect", connect)
-    return calls
+
+@pytest.fixture
+def no_channel() -> NoChannel:
+    return NoChannel()
 
 
 def argv(state: Path, *extra: str, drop: str = "", key: str | None = KEY) -> list[str]:
@@ -55,7 +59,7 @@ def argv(state: Path, *extra: str, drop: str = "", key: str | None = KEY) -> lis
 
 
 def refusal(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    assert helper.main(args) == EXIT_USAGE
+    assert helper.main(args, connect=NoChannel().connect) == EXIT_USAGE  # refused before any channel
     return capsys.readouterr().err
 
 
@@ -147,60 +151,65 @@ def test_the_system_backend_is_refused_off_windows(tmp_path: Path, capsys: pytes
     ],
 )
 def test_the_borders_are_accepted(
-    extra: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str], no_channel: list[tuple[Any, ...]]
+    extra: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str], no_channel: NoChannel
 ) -> None:
-    assert helper.main(argv(tmp_path / "s.json", *extra)) == EXIT_FAILED
+    assert helper.main(argv(tmp_path / "s.json", *extra), connect=no_channel.connect) == EXIT_FAILED
     assert "no authenticated channel (FileNotFoundError: no app); nothing changed" in capsys.readouterr().err
-    assert len(no_channel) == 1
+    assert len(no_channel.calls) == 1
 
 
 def test_the_channel_is_asked_for_the_apps_address_key_and_process(
-    tmp_path: Path, no_channel: list[tuple[Any, ...]], keep_sigint: list[tuple[Any, ...]]
+    tmp_path: Path, no_channel: NoChannel, keep_sigint: list[tuple[Any, ...]]
 ) -> None:
-    helper.main(argv(tmp_path / "s.json", "--app-pid", "77", "--address", "/run/x.sock"))
-    assert no_channel == [("/run/x.sock", bytes.fromhex(KEY), 77)]
+    helper.main(argv(tmp_path / "s.json", "--app-pid", "77", "--address", "/run/x.sock"), connect=no_channel.connect)
+    assert no_channel.calls == [("/run/x.sock", bytes.fromhex(KEY), 77)]
     assert keep_sigint == [(signal.SIGINT, signal.SIG_IGN)]
 
 
 def test_the_key_can_come_on_standard_input(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_channel: list[tuple[Any, ...]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_channel: NoChannel
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("cd" * 32 + "\n"))
-    assert helper.main(argv(tmp_path / "s.json", "--authkey-stdin", key=None)) == EXIT_FAILED
-    assert no_channel[0][1] == bytes.fromhex("cd" * 32)
+    assert (
+        helper.main(argv(tmp_path / "s.json", "--authkey-stdin", key=None), connect=no_channel.connect) == EXIT_FAILED
+    )
+    assert no_channel.calls[0][1] == bytes.fromhex("cd" * 32)
 
 
 def test_without_argv_the_helper_reads_its_own_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_channel: list[tuple[Any, ...]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_channel: NoChannel
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["helper", *argv(tmp_path / "s.json")])
-    assert helper.main() == EXIT_FAILED
-    assert len(no_channel) == 1
+    assert helper.main(connect=no_channel.connect) == EXIT_FAILED
+    assert len(no_channel.calls) == 1
 
 
 def test_the_runner_gets_the_backend_and_the_netsh_time_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_channel: list[tuple[Any, ...]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_channel: NoChannel
 ) -> None:
     from app.runners import factory
 
     made: list[tuple[Any, ...]] = []
     monkeypatch.setattr(factory, "make_runner", lambda backend, **kw: made.append((backend, kw)))
     state = tmp_path / "s.json"
-    helper.main(argv(state, "--netsh-timeout", "2.5"))
+    helper.main(argv(state, "--netsh-timeout", "2.5"), connect=no_channel.connect)
     assert made == [(factory.Backend(factory.BackendKind.SIMULATED, state=state), {"as_admin": True, "timeout_s": 2.5})]
     made.clear()
     custom = [a for a in argv(state, "--netsh-timeout", "7") if a not in ("--state", str(state))]
     custom[custom.index("simulated")] = "custom"
-    helper.main([*custom, "--netsh", "/opt/netsh"])
+    helper.main([*custom, "--netsh", "/opt/netsh"], connect=no_channel.connect)
     assert made == [(factory.Backend(factory.BackendKind.CUSTOM, netsh=Path("/opt/netsh")), {"timeout_s": 7.0})]
 
 
 def test_a_bug_exits_failed_with_its_repr_never_reverted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(*args: Any) -> Any:
-        raise RuntimeError("bug")
+    class Broken:  # a channel that breaks as it is entered: the error leaves the helper's own code
+        def __enter__(self) -> None:
+            raise RuntimeError("bug")
 
-    monkeypatch.setattr(helper, "_take_machine", broken)
-    assert helper.main(argv(tmp_path / "s.json")) == EXIT_FAILED
+        def __exit__(self, *args: object) -> None:
+            return None
+
+    assert helper.main(argv(tmp_path / "s.json"), connect=lambda *args: Broken()) == EXIT_FAILED  # type: ignore[arg-type,return-value]
     assert capsys.readouterr().err == "helper: failed: RuntimeError('bug')\n"
