@@ -165,7 +165,11 @@ def build_parser() -> _Parser:
     imp = sub.add_parser("import", help="apply the values of a profile file")
     imp.add_argument("file")
     _add_apply_options(imp)
-    sub.add_parser("history", help="list past changes and how they ended")
+    history = sub.add_parser("history", help="list past changes (with their ids); 'history revert ID' undoes one")
+    history.add_argument("action", nargs="?", choices=("revert",), help="revert: put back what change ID replaced")
+    history.add_argument("id", nargs="?", help="the entry's id (its first characters are enough when unique)")
+    history.add_argument("--dry-run", action="store_true", help="with revert: show the commands; change nothing")
+    _add_apply_options(history)
 
     sim = sub.add_parser("simulate", help="show or change the simulated Windows machine")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="ACTION")
@@ -277,7 +281,9 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if problem and args.verbose:
         print(f"note: {problem}", file=sys.stderr)
     services = build_services(backend, paths)
-    if args.command == "history":
+    if args.command == "history" and args.action is None:
+        if args.id is not None:
+            raise UsageError("give 'history revert ID' to revert an entry; 'history' alone lists them")
         from app.cli_parts.helpdesk import cmd_history
 
         return cmd_history(services, out)
@@ -304,6 +310,10 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         if args.command == "import":
             return await helpdesk.cmd_import(services, args, out, stdin)
         return await helpdesk.cmd_restore(services, args, out, stdin, _defaults_text())
+    if args.command == "history":
+        from app.cli_parts.helpdesk import cmd_history_revert
+
+        return await cmd_history_revert(services, args, out, stdin)
     if args.command == "commands":
         return await _cmd_commands(services, args, out)
     return await _cmd_set(services, args, out, stdin)

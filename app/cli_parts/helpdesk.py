@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app.cli_parts.apply import ApplyOptions, apply_change
-from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError
+from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
 from app.cli_parts.reading import originals_store, read_state
 from app.domain.defaults import lookup, parse_defaults
 from app.domain.errors import ValidationError
@@ -18,7 +18,7 @@ from app.domain.model import Change, Family, LoopbackSettings, MachineState
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.runners.factory import Backend, sim_state
 from app.runners.sim_profile import SimProfile
-from app.services.planning import FamilyUnavailableError, plan_targets
+from app.services.planning import FamilyUnavailableError, plan_revert, plan_targets
 from app.services.report import ReportInput, build_report
 from app.storage.files import write_atomic
 from app.storage.originals import load_originals
@@ -142,10 +142,35 @@ def cmd_history(services: Services, out: TextIO) -> int:
     if not entries:
         print("No changes recorded yet.", file=out)
     for entry in entries:
-        print(entry.summary(), file=out)
+        print(f"{entry.id[:ID_SHOWN]}  {entry.summary()}", file=out)
         if entry.reason and entry.outcome not in (None, "kept"):
             print(f"{'':21}  reason: {entry.reason}", file=out)
     return EXIT_OK
+
+
+ID_SHOWN = 8  # the characters of an entry's id that `history` prints (a uuid4 hex: unique in practice)
+
+
+async def cmd_history_revert(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """``history revert ID``: what *Revert this change* does in the window, through the same apply flow."""
+    if not args.id:
+        raise UsageError("history revert needs the id of an entry (see 'history')")
+    entries, _ = services.history.load()
+    found = [e for e in entries if e.id.startswith(args.id.lower())]
+    if len(found) != 1:
+        what = "no entry has" if not found else f"{len(found)} entries have"
+        raise UsageError(f"{what} an id starting with {args.id!r} (see 'history')")
+    (entry,) = found
+    print(f"Reverting {entry.id[:ID_SHOWN]}: {'; '.join(entry.requested.describe())}", file=out)
+    state = await read_state(services)
+    try:
+        change = plan_revert(entry, state)  # NotRevertibleError is a usage error: exit 2
+    except FamilyUnavailableError as exc:
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
+        return read_exit(state, tuple(fc.family for fc in entry.requested.families))
+    return await apply_change(
+        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
+    )
 
 
 def cmd_simulate(backend: Backend, args: argparse.Namespace, out: TextIO) -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from app.domain.errors import LoopbackTunerError
+from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, ReadProblem, SettingsPatch
+
+if TYPE_CHECKING:
+    from app.storage.history import HistoryEntry
 
 
 class FamilyUnavailableError(LoopbackTunerError):
@@ -35,3 +39,24 @@ def plan_targets(
 def plan_change(state: MachineState, families: Iterable[Family], patch: SettingsPatch) -> Change:
     """The change that applies ``patch`` to each family; raises FamilyUnavailableError for an unreadable one."""
     return plan_targets(state, families, lambda _family, current: current.with_patch(patch))
+
+
+class NotRevertibleError(ValidationError):
+    """Only a change that was kept can be reverted: any other did not stay on the machine."""
+
+    def __init__(self) -> None:
+        super().__init__("only a kept change can be reverted; this one did not stay")
+
+
+def revertible(entry: HistoryEntry) -> bool:
+    """Whether a history entry is a change that stayed (so reverting it means something)."""
+    return entry.outcome == "kept"
+
+
+def plan_revert(entry: HistoryEntry, state: MachineState) -> Change:
+    """The change that puts back the values a kept entry replaced, on top of the machine's values now (fields it
+    did not touch stay as they are). Raises NotRevertibleError, FamilyUnavailableError. Both faces use this."""
+    if not revertible(entry):
+        raise NotRevertibleError()
+    patches = {fc.family: fc.patch for fc in entry.requested.inverse().families}
+    return plan_targets(state, patches, lambda family, current: current.with_patch(patches[family]))

@@ -16,6 +16,7 @@ from app.domain.model import Change, Family, LoopbackSettings, MachineState
 from app.domain.presets import PRESETS, Preset, PresetId, preset
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.services.machine_info import MachineInfo, MachineInfoSource
+from app.services.planning import plan_revert, revertible
 from app.services.report import ReportInput, build_report
 from app.storage.files import write_atomic
 from app.storage.history import HistoryEntry
@@ -133,19 +134,20 @@ class HelpDeskViewModel(QObject):
 
     def revert_entry(self, entry: HistoryEntry) -> bool:
         """Fill pending edits with the values an entry replaced (its change's inverse); False when impossible."""
-        if entry.outcome != "kept":
+        if not revertible(entry):
             self.main.message.emit(Message(Level.INFO, "Only a kept change can be reverted; this one did not stay."))
             return False
-        if not self.main.can_start_from_machine_values(
-            tuple(fc.family for fc in entry.requested.families), "reverting a change"
-        ):
+        families = tuple(fc.family for fc in entry.requested.families)
+        if not self.main.can_start_from_machine_values(families, "reverting a change"):
             return False
-        for fc in entry.requested.inverse().families:
-            view = self.main.family_view(fc.family)
-            if view.machine is None or not view.editable:
-                self.main.message.emit(Message(Level.WARNING, f"{fc.family.label} cannot be changed right now."))
+        for family in families:
+            view = self.main.family_view(family)
+            if view.machine is None or not view.editable or self.main.state is None:
+                self.main.message.emit(Message(Level.WARNING, f"{family.label} cannot be changed right now."))
                 return False
-            self.main.set_pending(fc.family, view.machine.with_patch(fc.patch))
+        assert self.main.state is not None
+        for fc in plan_revert(entry, self.main.state).families:  # the one decision, shared with the command line
+            self.main.set_pending(fc.family, fc.after)
         if not self.main.has_pending:
             self.main.message.emit(Message(Level.INFO, "The machine already has the values from before that change."))
             return False
