@@ -208,3 +208,29 @@ def test_the_question_gets_the_seconds_left_after_a_bounded_verify(
         CHANGE_LINES
         + f"Applied for a trial of {trial} s (active store).\nReverted (asked): the previous values are back.\n"
     )
+
+
+def test_every_transaction_error_has_its_ending() -> None:
+    from app.cli_parts.common import Ending
+    from app.elevation.launchers import AdminTerminalRequiredError, ElevationCancelledError, HelperStartError
+    from app.services.transactions import HelperError
+
+    refused = ApplyFailedError(result(Outcome.FAILED, "refused", failure=SetFailure.NEEDS_ELEVATION))
+    assert apply.error_ending(refused) is Ending.NEEDS_ELEVATION
+    assert apply.error_ending(ApplyFailedError(result(Outcome.FAILED, "x"))) is Ending.FAILED
+    assert apply.error_ending(ElevationCancelledError()) is Ending.CANCELLED
+    assert apply.error_ending(TransactionBusyError("busy")) is Ending.BUSY
+    assert apply.error_ending(AdminTerminalRequiredError("start an administrator terminal")) is Ending.NEEDS_ELEVATION
+    assert apply.error_ending(HelperStartError("could not start")) is Ending.HELPER_START_FAILED
+    assert apply.error_ending(HelperError("broke the protocol")) is Ending.HELPER_FAILED
+    assert apply.error_ending(ValueError("not ours")) is None
+
+
+def test_a_kept_or_reverted_change_that_did_not_stick_warns_for_each_value(capsys: pytest.CaptureFixture[str]) -> None:
+    warning = f"warning: {MISMATCH.describe()}\n"
+    code, out, err, _ = run(capsys, result(Outcome.KEPT, mismatches=(MISMATCH,)), ApplyOptions())
+    assert (code, err) == (EXIT_NETSH, "")
+    assert out == CHANGE_LINES + warning + "Kept, but not every value stuck.\n"
+    code, out, err, _ = run(capsys, result(Outcome.REVERTED, mismatches=(MISMATCH,)), ApplyOptions())
+    assert (code, err) == (EXIT_NETSH, "")
+    assert out == CHANGE_LINES + warning + "Reverted (asked): the previous values are back.\n"

@@ -252,3 +252,11 @@ def test_reading_families_defaults_to_every_family_and_honours_a_choice() -> Non
     assert common.read_exit(state, [Family.IPV4]) == common.EXIT_OK
     assert common.read_exit(state) == common.EXIT_UNSUPPORTED
     assert sys.modules[common.__name__] is common
+
+
+def test_no_endings_is_success() -> None:
+    from app.domain.model import FamilyState, MachineState
+
+    ok = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
+    assert common.exit_code([]) == common.EXIT_OK
+    assert common.read_exit(MachineState({Family.IPV4: FamilyState(Family.IPV4, ok, ok)}), []) == common.EXIT_OK
