@@ -91,7 +91,7 @@ def _netsh_program(row: Row, tmp_path: Path, state: Path) -> Path | None:
     if row.netsh == "elevation":  # the simulator's netsh, run as the user (no --as-admin): it refuses every set
         path = tmp_path / "netsh"
         path.write_text(
-            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})\n"
+            f"#!{sys.executable}\nimport sys\n"  # the installed app (under mutmut, never the mutated copy)
             "from app.runners.netsh_sim import main\n"
             f"sys.exit(main(['--state', {str(state)!r}, *sys.argv[1:]]))\n",
             encoding="utf-8",
