@@ -237,7 +237,7 @@ def test_an_error_sending_done_after_an_undo_is_swallowed_and_the_first_error_le
     netsh = Netsh()
     conn = RaisingSend(helper_end, InjectedError("send"))
     transaction = Transaction(netsh, conn, BOTH, deadline_s=5, keep_store=Store.ACTIVE)  # type: ignore[arg-type]
-    with pytest.raises(InjectedError, match="^send$"):
+    with pytest.raises(InjectedError, match=r"^send$"):
         transaction.execute()
     assert transaction.undone is Outcome.REVERTED
     assert netsh.machine.active == INITIAL
