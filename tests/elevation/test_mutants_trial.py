@@ -320,3 +320,23 @@ def test_a_failed_save_is_keep_failed_with_its_reason(pipe: tuple[Connection, Co
         done.reason
         == "saving IPv4 failed (netsh exited with code 1: The parameter is incorrect.); it lasts until reboot"
     )
+
+
+def test_an_error_reporting_a_failed_set_does_not_restore_a_second_time(pipe: tuple[Connection, Connection]) -> None:
+    _, helper_end = pipe
+    netsh = Netsh()
+
+    def failing(argv: Argv) -> CommandResult:
+        if argv[2] == "set" and "loopbackexecutionmode=inline" in argv:
+            return CommandResult(argv, 1, "The parameter is incorrect.\n")
+        return netsh(argv)
+
+    conn = RaisingSend(helper_end, InjectedError("send"))
+    transaction = Transaction(failing, conn, BOTH, deadline_s=5, keep_store=Store.ACTIVE)  # type: ignore[arg-type]
+    with pytest.raises(InjectedError):
+        transaction.execute()
+    assert transaction.undone is None  # the machine was already settled (restored) when the report failed
+    assert [r.argv[4] for r in transaction.results] == [
+        "loopbackexecutionmode=inline",
+        "loopbackexecutionmode=adaptive",
+    ]
