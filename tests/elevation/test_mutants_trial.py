@@ -340,3 +340,72 @@ def test_an_error_reporting_a_failed_set_does_not_restore_a_second_time(pipe: tu
         "loopbackexecutionmode=inline",
         "loopbackexecutionmode=adaptive",
     ]
+
+
+class SendOnce(RaisingSend):
+    """Sends the first message (Applied), then raises on every later send."""
+
+    sent = 0
+
+    def send_bytes(self, data: bytes) -> None:
+        self.sent += 1
+        if self.sent > 1:
+            raise self.error
+        self.conn.send_bytes(data)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_an_error_reporting_the_end_leaves_the_settled_machine_alone(
+    pipe: tuple[Connection, Connection], keep: bool
+) -> None:
+    app_end, helper_end = pipe
+    netsh = Netsh()
+    app_end.send_bytes(decision_message(keep))
+    conn = SendOnce(helper_end, InjectedError("send"))
+    transaction = Transaction(netsh, conn, BOTH, deadline_s=5, keep_store=Store.PERSISTENT)  # type: ignore[arg-type]
+    with pytest.raises(InjectedError):
+        transaction.execute()
+    assert transaction.undone is None
+    assert len(transaction.results) == 4  # two sets, then two saves or two restores: nothing run again
+
+
+def test_a_timed_out_set_is_a_failure_whatever_its_exit_code(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    netsh = Netsh()
+
+    def times_out(argv: Argv) -> CommandResult:
+        if argv[2] == "set" and "loopbackexecutionmode=inline" in argv:
+            return CommandResult(argv, 0, "", "", 7.0, timed_out=True)
+        return netsh(argv)
+
+    transaction = Transaction(times_out, helper_end, [(Family.IPV4, INLINE)], deadline_s=5, keep_store=Store.ACTIVE)
+    assert transaction.execute() is Outcome.FAILED
+    (applied,) = received(app_end)
+    assert isinstance(applied, Applied) and applied.failure is SetFailure.NETSH_FAILED
+    assert applied.message == "IPv4: netsh did not answer within 7 s and was stopped."
+
+
+def test_only_the_final_full_stop_of_netsh_words_is_replaced(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    netsh = Netsh()
+
+    def failing(argv: Argv) -> CommandResult:
+        if argv[2] == "set" and "loopbackexecutionmode=inline" in argv:
+            return CommandResult(argv, 1, "Element not found: XX.\n")
+        return netsh(argv)
+
+    transaction = Transaction(failing, helper_end, [(Family.IPV4, INLINE)], deadline_s=5, keep_store=Store.ACTIVE)
+    assert transaction.execute() is Outcome.FAILED
+    (applied,) = received(app_end)
+    assert isinstance(applied, Applied) and applied.message == "IPv4: netsh exited with code 1: Element not found: XX."
+
+
+def test_unreadable_values_are_a_failed_applied_with_nothing_before(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    assert (
+        Transaction(Netsh(build=17134), helper_end, BOTH, deadline_s=5, keep_store=Store.ACTIVE).execute()
+        is Outcome.FAILED
+    )
+    (applied,) = received(app_end)
+    assert isinstance(applied, Applied) and not applied.ok and applied.before == {}
+    assert applied.message.startswith("could not read the values to restore: IPv4: ")
