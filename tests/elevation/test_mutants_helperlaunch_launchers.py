@@ -108,10 +108,12 @@ def test_uac_launcher_defaults_to_the_real_win32_and_security_apis(monkeypatch: 
 
     api, security = FakeWin32Api(), FakeSecurityApi()
     monkeypatch.setattr(windows, "default_api", lambda: api)
-    monkeypatch.setattr(win32_security, "default_security_api", lambda: security)
+    made: list[FakeSecurityApi] = []
+    monkeypatch.setattr(win32_security, "default_security_api", lambda: made.append(security) or security)
     _frozen(monkeypatch)
     UacLauncher().launch(["--backend", "system"], KEY)
     assert len(api.infos) == 1 and security.read_paths()[0] == GUI_EXE
+    assert len(made) == 1  # one security API for the launch: the exe's and the folder's checks share it
 
 
 def test_each_uac_launch_is_one_more_prompt_owned_by_the_apps_window(monkeypatch: pytest.MonkeyPatch) -> None:
