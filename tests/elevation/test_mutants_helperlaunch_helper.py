@@ -301,3 +301,12 @@ def test_a_channel_that_cannot_be_made_is_reported_and_fails(
         "helper: no authenticated channel (ConnectionRefusedError: nobody there); nothing changed\n"
     )
     assert machine_values(state) == (dict.fromkeys(Family, SIMULATED_INITIAL),) * 2
+
+
+def test_an_abbreviated_option_is_not_taken_for_the_full_one(
+    make_state: MakeState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = args(make_state().path)
+    argv[argv.index("--keep-store")] = "--keep"
+    assert helper.main(argv, connect=lambda *_a: pytest.fail("connected")) == helper.EXIT_USAGE
+    assert capsys.readouterr().err == "helper: refused: the following arguments are required: --keep-store\n"
