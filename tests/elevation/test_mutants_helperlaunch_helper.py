@@ -310,3 +310,20 @@ def test_an_abbreviated_option_is_not_taken_for_the_full_one(
     argv[argv.index("--keep-store")] = "--keep"
     assert helper.main(argv, connect=lambda *_a: pytest.fail("connected")) == helper.EXIT_USAGE
     assert capsys.readouterr().err == "helper: refused: the following arguments are required: --keep-store\n"
+
+
+class BrokenStderr:
+    def write(self, _text: str) -> int:
+        raise OSError("stderr is closed")
+
+    def flush(self) -> None:
+        raise OSError("stderr is closed")
+
+
+def test_a_bug_still_exits_failed_when_stderr_is_gone(make_state: MakeState, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_a: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(helper, "_take_machine", broken)
+    monkeypatch.setattr(sys, "stderr", BrokenStderr())
+    assert helper.main(args(make_state().path)) == EXIT_FAILED
