@@ -327,3 +327,14 @@ def test_a_bug_still_exits_failed_when_stderr_is_gone(make_state: MakeState, mon
     monkeypatch.setattr(helper, "_take_machine", broken)
     monkeypatch.setattr(sys, "stderr", BrokenStderr())
     assert helper.main(args(make_state().path)) == EXIT_FAILED
+
+
+def test_a_revert_that_failed_exits_failed(
+    make_state: MakeState, monkeypatch: pytest.MonkeyPatch, pipe: tuple[Connection, Connection]
+) -> None:
+    from app.elevation.protocol import Outcome
+    from app.elevation.trial import Transaction
+
+    monkeypatch.setattr(Transaction, "execute", lambda self: Outcome.REVERT_FAILED)
+    _, helper_end = pipe
+    assert helper.main(args(make_state().path), connect=lambda *_a: helper_end) == EXIT_FAILED

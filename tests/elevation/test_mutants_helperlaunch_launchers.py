@@ -137,3 +137,19 @@ def test_uac_cancel_and_failure_become_the_launchers_errors(monkeypatch: pytest.
         launcher.launch([], KEY)
     assert str(caught.value).startswith("Windows could not start the elevated helper (error 2: ")
     assert type(caught.value) is launchers.HelperStartError
+
+
+def test_a_frozen_windows_build_starts_the_gui_exe_by_its_windows_path() -> None:
+    command = launchers.helper_command(
+        frozen=True, executable=GUI_EXE.replace("loopback-tuner", "loopback-tuner-cli"), windows=True
+    )
+    assert command.argv == (GUI_EXE, "--elevated-helper")
+
+
+def test_in_a_windows_venv_the_base_interpreter_comes_from_sys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "_base_executable", r"C:\Python311\python.exe", raising=False)
+    command = launchers.helper_command(
+        frozen=False, executable=r"C:\src\.venv\Scripts\python.exe", windows=True, exists=lambda _: False
+    )
+    assert command.argv == (r"C:\Python311\python.exe", "-I", "-m", "app.helper")
+    assert command.environment == {"__PYVENV_LAUNCHER__": r"C:\src\.venv\Scripts\python.exe"}
