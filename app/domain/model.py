@@ -180,10 +180,6 @@ class SettingsPatch:
             large_mtu=None if after.large_mtu == before.large_mtu else after.large_mtu,
         )
 
-    @classmethod
-    def full(cls, settings: LoopbackSettings) -> SettingsPatch:
-        return cls(settings.execution_mode, settings.worker_count, settings.large_mtu)
-
     def items(self) -> Iterator[tuple[Setting, ExecutionMode | int | bool]]:
         """The set fields in netsh's tag order."""
         for setting in Setting:
