@@ -57,3 +57,18 @@ def test_the_cores_messages_word_for_word() -> None:
     with pytest.raises(ValidationError) as unknown:
         LoopbackSettings.from_json({**SETTINGS.to_json(), "speed": 1})
     assert str(unknown.value) == "unknown setting 'speed' (expected execution_mode, large_mtu, worker_count)"
+
+
+def test_a_malformed_applied_message_says_so() -> None:
+    data = json.dumps({"type": "applied", "ok": "yes", "message": "", "before": {}, "results": []}).encode()
+    with pytest.raises(ProtocolError) as refused:
+        parse_helper_message(data)
+    assert str(refused.value) == "malformed applied message"
+
+
+def test_an_applied_message_with_a_failure_that_does_not_fit_says_so() -> None:
+    for extra in ({"ok": True, "failure": "needs-elevation"}, {"ok": False, "failure": 5}):
+        fields = {"type": "applied", "message": "", "before": {}, "results": [], **extra}
+        with pytest.raises(ProtocolError) as refused:
+            parse_helper_message(json.dumps(fields).encode())
+        assert str(refused.value) == "malformed applied message"
