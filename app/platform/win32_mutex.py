@@ -11,7 +11,9 @@ import ctypes
 import enum
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
+
+from app.platform.win32api import bind
 
 # synchapi.h / winbase.h
 WAIT_OBJECT_0 = 0x00000000
@@ -95,13 +97,6 @@ class Win32Mutex:
         return self._handle is not None
 
 
-def _bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Callable[..., Any]:
-    function = getattr(dll, name)
-    function.restype = restype
-    function.argtypes = argtypes
-    return cast("Callable[..., Any]", function)
-
-
 class CtypesMutexApi:
     """The real MutexApi; kernel32 is loaded in the constructor (raises RuntimeError off Windows), never at import."""
 
@@ -117,10 +112,10 @@ class CtypesMutexApi:
         c_void_p, c_uint32, c_int = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         # HANDLE CreateMutexW(LPSECURITY_ATTRIBUTES, BOOL bInitialOwner, LPCWSTR lpName)
-        self._create = _bind(kernel32, "CreateMutexW", c_void_p, c_void_p, c_int, ctypes.c_wchar_p)
-        self._wait = _bind(kernel32, "WaitForSingleObject", c_uint32, c_void_p, c_uint32)
-        self._release = _bind(kernel32, "ReleaseMutex", c_int, c_void_p)
-        self._close = _bind(kernel32, "CloseHandle", c_int, c_void_p)
+        self._create = bind(kernel32, "CreateMutexW", c_void_p, c_void_p, c_int, ctypes.c_wchar_p)
+        self._wait = bind(kernel32, "WaitForSingleObject", c_uint32, c_void_p, c_uint32)
+        self._release = bind(kernel32, "ReleaseMutex", c_int, c_void_p)
+        self._close = bind(kernel32, "CloseHandle", c_int, c_void_p)
         self._get_last_error = ctypes.get_last_error
 
     def create_mutex(self, name: str) -> int | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import PureWindowsPath
 from typing import Any, Protocol
 
+from app.platform.win32api import bind
+
 # winnt.h access rights (file-specific rights: FILE_WRITE_DATA is FILE_ADD_FILE on a folder, and so on)
 FILE_WRITE_DATA = 0x0002  # FILE_ADD_FILE
 FILE_APPEND_DATA = 0x0004  # FILE_ADD_SUBDIRECTORY
@@ -195,12 +197,6 @@ class _SecurityAttributes(ctypes.Structure):
     ]
 
 
-def _bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Any:
-    function = getattr(dll, name)
-    function.restype, function.argtypes = restype, argtypes
-    return function
-
-
 class CtypesSecurityApi:
     """SecurityApi over advapi32 and kernel32; the DLLs are loaded in the constructor, never at import time."""
 
@@ -222,18 +218,18 @@ class CtypesSecurityApi:
         advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         pvp = ctypes.POINTER(vp)
-        self._get_info = _bind(
+        self._get_info = bind(
             advapi32, "GetNamedSecurityInfoW", u32, ctypes.c_wchar_p, i32, u32, pvp, pvp, pvp, pvp, pvp
         )
-        self._get_acl_info = _bind(advapi32, "GetAclInformation", i32, vp, vp, u32, i32)
-        self._get_ace = _bind(advapi32, "GetAce", i32, vp, u32, pvp)
-        self._sid_to_string = _bind(advapi32, "ConvertSidToStringSidW", i32, vp, pvp)
-        self._sddl_to_sd = _bind(
+        self._get_acl_info = bind(advapi32, "GetAclInformation", i32, vp, vp, u32, i32)
+        self._get_ace = bind(advapi32, "GetAce", i32, vp, u32, pvp)
+        self._sid_to_string = bind(advapi32, "ConvertSidToStringSidW", i32, vp, pvp)
+        self._sddl_to_sd = bind(
             advapi32, "ConvertStringSecurityDescriptorToSecurityDescriptorW", i32, ctypes.c_wchar_p, u32, pvp,
             ctypes.POINTER(ctypes.c_ulong),
         )  # fmt: skip
-        self._create_directory = _bind(kernel32, "CreateDirectoryW", i32, ctypes.c_wchar_p, vp)
-        self._local_free = _bind(kernel32, "LocalFree", vp, vp)
+        self._create_directory = bind(kernel32, "CreateDirectoryW", i32, ctypes.c_wchar_p, vp)
+        self._local_free = bind(kernel32, "LocalFree", vp, vp)
 
     def _fail(self, function: str, code: int | None = None) -> OSError:
         code = int(self._last_error()) if code is None else code

@@ -137,7 +137,7 @@ class Win32Api(Protocol):
         ...
 
 
-def _bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Callable[..., Any]:
+def bind(dll: Any, name: str, restype: Any, *argtypes: Any) -> Callable[..., Any]:
     """Look up one export of ``dll`` and give it a prototype; raises AttributeError if it is missing."""
     function = getattr(dll, name)
     function.restype = restype
@@ -197,23 +197,23 @@ class CtypesWin32Api:
         kernel32, advapi32, shell32, ole32 = (dlls[name] for name in _DLLS)
         self._get_last_error_fn = get_last_error
         self._format_error = format_error
-        self._shell_execute_ex = _bind(shell32, "ShellExecuteExW", c_int, ctypes.POINTER(SHELLEXECUTEINFOW))
-        self._co_initialize_ex = _bind(ole32, "CoInitializeEx", ctypes.c_long, c_void_p, c_uint32)
-        self._co_uninitialize = _bind(ole32, "CoUninitialize", None)
-        self._wait_for_single_object = _bind(kernel32, "WaitForSingleObject", c_uint32, c_void_p, c_uint32)
-        self._get_exit_code_process = _bind(kernel32, "GetExitCodeProcess", c_int, c_void_p, ctypes.POINTER(c_uint32))
-        self._close_handle = _bind(kernel32, "CloseHandle", c_int, c_void_p)
-        self._get_current_process = _bind(kernel32, "GetCurrentProcess", c_void_p)
-        self._open_process_token = _bind(
+        self._shell_execute_ex = bind(shell32, "ShellExecuteExW", c_int, ctypes.POINTER(SHELLEXECUTEINFOW))
+        self._co_initialize_ex = bind(ole32, "CoInitializeEx", ctypes.c_long, c_void_p, c_uint32)
+        self._co_uninitialize = bind(ole32, "CoUninitialize", None)
+        self._wait_for_single_object = bind(kernel32, "WaitForSingleObject", c_uint32, c_void_p, c_uint32)
+        self._get_exit_code_process = bind(kernel32, "GetExitCodeProcess", c_int, c_void_p, ctypes.POINTER(c_uint32))
+        self._close_handle = bind(kernel32, "CloseHandle", c_int, c_void_p)
+        self._get_current_process = bind(kernel32, "GetCurrentProcess", c_void_p)
+        self._open_process_token = bind(
             advapi32, "OpenProcessToken", c_int, c_void_p, c_uint32, ctypes.POINTER(c_void_p)
         )
-        self._get_token_information = _bind(
+        self._get_token_information = bind(
             advapi32, "GetTokenInformation", c_int, c_void_p, c_int, c_void_p, c_uint32, ctypes.POINTER(c_uint32)
         )
-        self._get_oem_cp = _bind(kernel32, "GetOEMCP", ctypes.c_uint)
-        self._get_console_output_cp = _bind(kernel32, "GetConsoleOutputCP", ctypes.c_uint)
+        self._get_oem_cp = bind(kernel32, "GetOEMCP", ctypes.c_uint)
+        self._get_console_output_cp = bind(kernel32, "GetConsoleOutputCP", ctypes.c_uint)
         try:  # Windows 10 1511+
-            self._is_wow64_process2 = _bind(
+            self._is_wow64_process2 = bind(
                 kernel32,
                 "IsWow64Process2",
                 c_int,
@@ -223,12 +223,12 @@ class CtypesWin32Api:
             )
         except AttributeError:
             self._is_wow64_process2 = None
-        self._is_wow64_process = _bind(kernel32, "IsWow64Process", c_int, c_void_p, ctypes.POINTER(c_int))
-        self._get_system_windows_directory = _bind(
+        self._is_wow64_process = bind(kernel32, "IsWow64Process", c_int, c_void_p, ctypes.POINTER(c_int))
+        self._get_system_windows_directory = bind(
             kernel32, "GetSystemWindowsDirectoryW", ctypes.c_uint, ctypes.c_wchar_p, ctypes.c_uint
         )
-        self._get_user_default_ui_language = _bind(kernel32, "GetUserDefaultUILanguage", ctypes.c_ushort)
-        self._lcid_to_locale_name = _bind(
+        self._get_user_default_ui_language = bind(kernel32, "GetUserDefaultUILanguage", ctypes.c_ushort)
+        self._lcid_to_locale_name = bind(
             kernel32, "LCIDToLocaleName", c_int, c_uint32, ctypes.c_wchar_p, c_int, c_uint32
         )
 
