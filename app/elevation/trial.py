@@ -104,7 +104,7 @@ class Transaction:
         return ok
 
     def _read_before(self, store: Store = Store.ACTIVE) -> dict[Family, LoopbackSettings] | str:
-        from app.services.reading import reading_from
+        from app.runners.readings import reading_from
 
         before = {}
         for family, _ in self.changes:
