@@ -39,9 +39,9 @@ from app.domain.presets import PresetId, preset
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
 from app.runners.factory import choose_backend
-from app.runners.sim_profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.services.planning import FamilyUnavailableError, plan_targets
 from app.services.recovery import recover_interrupted
+from app.simulator.profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.support_log import configure_logging
 from app.wiring import Services, build_services
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.runners.base import CommandResult
+from app.domain.runs import CommandResult
 
 LOGGER = "loopback_tuner"
 LOG_FILE = "loopback-tuner.log"

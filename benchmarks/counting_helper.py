@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.domain.commands import Argv
 from app.elevation.helper import main
-from app.runners.simulated import SimulatedRunner
+from app.simulator.runner import SimulatedRunner
 
 LOG_VARIABLE = "LOOPBACK_TUNER_BENCH_LOG"
 

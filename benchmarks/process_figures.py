@@ -18,8 +18,8 @@ from pathlib import Path
 from figures import Budget, Figure, Stats, progress
 from processes import ImportTime, ProcessRun, parse_importtime, run_measured
 
-from app.runners.sim_profile import SimProfile
-from app.runners.sim_store import SimStateFile
+from app.simulator.profile import SimProfile
+from app.simulator.store import SimStateFile
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -24,8 +24,8 @@ from figures import Budget, Figure, Stats, progress
 from sim_setup import other_mode, require_readable, simulated_backend
 
 from app.domain.model import Family
-from app.elevation.protocol import Outcome
-from app.runners.sim_profile import SimProfile
+from app.domain.outcomes import Outcome
+from app.simulator.profile import SimProfile
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QMainWindow

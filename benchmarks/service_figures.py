@@ -18,14 +18,15 @@ from sim_setup import other_mode, require_readable, simulated_backend
 
 from app.domain.commands import Argv
 from app.domain.model import Change, Family
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
 from app.elevation.launchers import SimulatedUacLauncher
-from app.elevation.protocol import Outcome
 from app.paths import AppPaths
-from app.runners.base import CommandResult, NetshRunner
+from app.runners.base import NetshRunner
 from app.runners.factory import make_runner, sim_state
-from app.runners.sim_profile import SimProfile, UacAnswer
 from app.services.reading import read_machine
 from app.services.transactions import TransactionService
+from app.simulator.profile import SimProfile, UacAnswer
 from app.storage.history import History
 from app.wiring import helper_backend
 

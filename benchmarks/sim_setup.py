@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.domain.model import ExecutionMode, MachineState
 from app.runners.factory import Backend, BackendKind, sim_state
-from app.runners.sim_profile import SimProfile
+from app.simulator.profile import SimProfile
 
 
 def simulated_backend(folder: Path, profile: SimProfile) -> Backend:

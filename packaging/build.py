@@ -282,7 +282,7 @@ def smoke_helper_trial(bundle: Path, state: Path) -> None:
         _real_helper_trial(helper)
         return
     from app.domain.model import Family
-    from app.runners.sim_store import SimStateFile
+    from app.simulator.store import SimStateFile
 
     backend = ["--backend", "simulated", "--state", str(state)]
     machine = SimStateFile(state)

@@ -15,9 +15,9 @@ from hypothesis import settings
 from app.domain.model import Family, LoopbackSettings
 from app.paths import AppPaths
 from app.runners.factory import ENV_NETSH
-from app.runners.sim_machine import SimulatedMachine
-from app.runners.sim_profile import SimProfile
-from app.runners.sim_store import SimStateFile
+from app.simulator.machine import SimulatedMachine
+from app.simulator.profile import SimProfile
+from app.simulator.store import SimStateFile
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "netsh"

@@ -20,8 +20,8 @@ from app.domain.model import ExecutionMode, Family  # noqa: E402
 from app.gui import build_gui  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
 from app.runners.factory import choose_backend, sim_state  # noqa: E402
-from app.runners.sim_machine import SimulatedMachine  # noqa: E402
-from app.runners.sim_profile import SimProfile  # noqa: E402
+from app.simulator.machine import SimulatedMachine  # noqa: E402
+from app.simulator.profile import SimProfile  # noqa: E402
 from app.ui.history_dialog import HistoryDialog  # noqa: E402
 from app.ui.restore_dialog import RestoreDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402

@@ -19,8 +19,8 @@ from app.cli_parts.common import (
 from app.domain.commands import commands_for, display
 from app.domain.model import Change, Store
 from app.domain.netsh_failure import SetFailure
+from app.domain.outcomes import Outcome
 from app.elevation.launchers import AdminTerminalRequiredError, ElevationCancelledError, HelperStartError
-from app.elevation.protocol import Outcome
 from app.services.formatting import outcome_text
 from app.services.transactions import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
 from app.wiring import Services

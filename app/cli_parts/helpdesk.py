@@ -17,9 +17,9 @@ from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk
 from app.domain.model import Change, Family, LoopbackSettings, MachineState
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.runners.factory import Backend, sim_state
-from app.runners.sim_profile import SimProfile
 from app.services.planning import FamilyUnavailableError, plan_revert, plan_targets
 from app.services.report import ReportInput, build_report
+from app.simulator.profile import SimProfile
 from app.storage.files import write_atomic
 from app.storage.originals import load_originals
 from app.wiring import Services

@@ -1,6 +1,6 @@
 """What the parser knows of netsh's ``show global`` labels per display language, each entry sourced in FACTS.md.
 
-The simulator has its own literal text (app/runners/sim_output.py) and never reads this table.
+The simulator has its own literal text (app/simulator/output.py) and never reads this table.
 """
 
 from __future__ import annotations

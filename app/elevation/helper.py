@@ -20,7 +20,7 @@ from typing import Any
 from app.domain.commands import parse_set_global
 from app.domain.errors import ValidationError
 from app.domain.model import Family, SettingsPatch, Store
-from app.elevation.protocol import Outcome
+from app.domain.outcomes import Outcome
 from app.elevation.trial import Transaction
 from app.runners.base import NetshRunner
 from app.storage.machine import MachineRecords, machine_records

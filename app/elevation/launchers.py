@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from app.domain.errors import LoopbackTunerError
 from app.elevation.entry import HELPER_FLAG
-from app.runners.sim_profile import UacAnswer
-from app.runners.sim_store import SimStateFile
+from app.simulator.profile import UacAnswer
+from app.simulator.store import SimStateFile
 
 if TYPE_CHECKING:
     from app.platform.win32_security import SecurityApi

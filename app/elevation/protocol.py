@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.domain.model import Change, Family, LoopbackSettings
 from app.domain.netsh_failure import SetFailure
-from app.runners.base import CommandResult
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
 
 MAX_MESSAGE_BYTES = 256 * 1024
 DECISION_MAX_BYTES = 256  # the helper never accepts more than a decision from the app
 MAX_TEXT_CHARS = 4000  # one netsh output or message in a helper message; longer ones are shortened
 _SHORTENED = "\n[... shortened ...]"
-
-
-class Outcome(enum.StrEnum):
-    """How a transaction ended."""
-
-    KEPT = "kept"
-    REVERTED = "reverted"
-    FAILED = "failed"  # the change could not be applied; the helper restored what it had touched
-    REVERT_FAILED = "revert-failed"  # restoring failed: the machine may still hold the trial values
-    KEEP_FAILED = "keep-failed"  # saving to the persistent store failed: the change lasts until reboot
-
-
-class RevertReason(enum.StrEnum):
-    ASKED = "asked"
-    DEADLINE = "deadline"
-    CHANNEL_DROPPED = "channel-dropped"
-    BAD_MESSAGE = "bad-message"
-    HELPER_ERROR = "helper-error"  # the helper hit an unexpected error and put the previous values back
 
 
 class ProtocolError(Exception):

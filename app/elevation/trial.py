@@ -15,16 +15,15 @@ from multiprocessing.connection import Connection
 from app.domain.commands import Argv, set_global, show_global
 from app.domain.model import Family, LoopbackSettings, SettingsPatch, Store
 from app.domain.netsh_failure import SetFailure, classify_set_failure
+from app.domain.outcomes import Outcome, RevertReason
+from app.domain.runs import CommandResult, NetshMissingError
 from app.elevation.protocol import (
     DECISION_MAX_BYTES,
     Applied,
     Done,
-    Outcome,
     ProtocolError,
-    RevertReason,
     parse_decision,
 )
-from app.runners.base import CommandResult, NetshMissingError
 from app.storage.machine_events import ChangeStage, TrialObserver
 
 RunFn = Callable[[Argv], CommandResult]

@@ -14,9 +14,9 @@ from app.domain.errors import ValidationError
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
 from app.runners.known_build import BuildSource
-from app.runners.sim_store import SimStateFile
-from app.runners.simulated import SimulatedRunner
 from app.runners.subprocess_runner import SubprocessRunner
+from app.simulator.runner import SimulatedRunner
+from app.simulator.store import SimStateFile
 
 if TYPE_CHECKING:
     from app.platform.win32api import Win32Api

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from app.domain.commands import Argv
-from app.runners.base import CommandResult, NetshRunner
+from app.domain.runs import CommandResult
+from app.runners.base import NetshRunner
 
 # The build number now, or None when it cannot be known. Cheap by contract (a system call, or a small local
 # file): reads ask it on their own thread, before running netsh.

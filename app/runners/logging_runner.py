@@ -7,7 +7,8 @@ import logging
 from collections.abc import Iterator
 
 from app.domain.commands import Argv, display
-from app.runners.base import CommandResult, NetshMissingError, NetshRunner
+from app.domain.runs import CommandResult, NetshMissingError
+from app.runners.base import NetshRunner
 from app.support_log import LOGGER, log_results
 
 

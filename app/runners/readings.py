@@ -8,7 +8,7 @@ from __future__ import annotations
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import FIRST_BUILD_WITH_LOOPBACK, ReadFailure, Reading, ReadProblem
 from app.domain.parser import parse_show_global
-from app.runners.base import CommandResult
+from app.domain.runs import CommandResult
 
 
 def unsupported_build(build: int | None, raw: str = "") -> ReadFailure | None:

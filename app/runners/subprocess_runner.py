@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from app.domain.commands import Argv
 from app.domain.parser import decode_output
-from app.runners.base import CommandResult, NetshMissingError
+from app.domain.runs import CommandResult, NetshMissingError
 
 DEFAULT_TIMEOUT_S = 15.0
 _CREATE_NO_WINDOW = 0x08000000  # keep a console window from flashing when the GUI runs netsh

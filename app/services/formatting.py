@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from app.domain.commands import commands_for, display
 from app.domain.model import Change, Store
-from app.elevation.protocol import Outcome
-from app.runners.base import CommandResult
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
 from app.services.transactions import TransactionResult
 
 _FAILURES = {

@@ -10,8 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from app.runners.sim_profile import SimProfile, build_name
-from app.runners.sim_store import SimStateFile
+from app.simulator.profile import SimProfile, build_name
+from app.simulator.store import SimStateFile
 
 PS_TIMEOUT_S = 20.0
 # Culture-independent: objects as JSON, the enum forced to its name ([string]) so no localized text is parsed.

@@ -19,20 +19,21 @@ from typing import TYPE_CHECKING, Any
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
 from app.domain.netsh_failure import SetFailure
+from app.domain.outcomes import Mismatch, Outcome, mismatches
+from app.domain.runs import CommandResult
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
 from app.elevation.machine_lock import BUSY_MESSAGE
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Applied,
     Done,
-    Outcome,
     ProtocolError,
     change_arguments,
     decision_message,
     parse_helper_message,
 )
-from app.runners.base import CommandResult, NetshRunner
-from app.services.reading import Mismatch, mismatches, read_machine
+from app.runners.base import NetshRunner
+from app.services.reading import read_machine
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import History
 from app.support_log import log_results

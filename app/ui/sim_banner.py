@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.runners.sim_profile import KNOWN_BUILDS, SimProfile, UacAnswer
+from app.simulator.profile import KNOWN_BUILDS, SimProfile, UacAnswer
 from app.viewmodels.simulation_vm import SimulationViewModel
 
 LANGUAGES = (("en-US", "English (en-US)"), ("zh-CN", "Chinese, Simplified (zh-CN)"))

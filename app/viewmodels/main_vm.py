@@ -22,9 +22,9 @@ from app.domain.model import (
     Setting,
     SettingsPatch,
 )
+from app.domain.outcomes import Outcome
 from app.elevation.launchers import ElevationCancelledError
 from app.elevation.machine_lock import machine_lock_for_helper
-from app.elevation.protocol import Outcome
 from app.services.formatting import command_lines, format_runs, outcome_text
 from app.services.reading import read_machine
 from app.services.recovery import Finding, Recovered, recover_interrupted

@@ -8,8 +8,8 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.errors import ValidationError
-from app.runners.sim_profile import SimProfile, UacAnswer
-from app.runners.sim_store import SimStateFile
+from app.simulator.profile import SimProfile, UacAnswer
+from app.simulator.store import SimStateFile
 
 
 class SimulationViewModel(QObject):

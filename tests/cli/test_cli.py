@@ -11,9 +11,9 @@ import pytest
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.paths import AppPaths
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault, SimProfile
-from app.runners.sim_store import SimStateFile
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault, SimProfile
+from app.simulator.store import SimStateFile
 from app.storage.files import InterProcessLock
 from app.storage.history import History
 from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, MakeState, RunCli, machine_values

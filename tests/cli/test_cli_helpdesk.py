@@ -8,8 +8,8 @@ from pathlib import Path
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.paths import AppPaths
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_store import SimStateFile
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.store import SimStateFile
 from tests.conftest import MakeState, RunCli, machine_values
 
 

@@ -26,9 +26,9 @@ import app.cli
 from app.cli_parts.common import EXIT_CODES, EXIT_FOR, PRECEDENCE, Ending
 from app.domain.model import Family
 from app.elevation.launchers import AdminTerminalRequiredError, ProcessLauncher
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault, SimProfile, UacAnswer
-from app.runners.sim_store import SimStateFile
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault, SimProfile, UacAnswer
+from app.simulator.store import SimStateFile
 from app.storage.files import InterProcessLock
 from tests.conftest import FIXTURES, REPO, SUBPROCESS_TIMEOUT_S, read_until, write_fake_netsh
 
@@ -92,7 +92,7 @@ def _netsh_program(row: Row, tmp_path: Path, state: Path) -> Path | None:
         path = tmp_path / "netsh"
         path.write_text(
             f"#!{sys.executable}\nimport sys\n"  # the installed app (under mutmut, never the mutated copy)
-            "from app.runners.netsh_sim import main\n"
+            "from app.simulator.netsh import main\n"
             f"sys.exit(main(['--state', {str(state)!r}, *sys.argv[1:]]))\n",
             encoding="utf-8",
         )

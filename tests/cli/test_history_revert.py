@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from app.domain.model import Family
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.simulator.machine import SIMULATED_INITIAL
 from tests.conftest import MakeState, RunCli, machine_values
 
 

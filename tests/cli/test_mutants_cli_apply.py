@@ -17,10 +17,9 @@ from app.cli_parts.apply import ApplyOptions, apply_change
 from app.cli_parts.common import EXIT_BUSY, EXIT_ELEVATION, EXIT_NETSH, EXIT_OK, EXIT_REVERTED
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Setting, Store
 from app.domain.netsh_failure import SetFailure
-from app.elevation.protocol import Outcome
-from app.runners.base import CommandResult
+from app.domain.outcomes import Mismatch, Outcome
+from app.domain.runs import CommandResult
 from app.services.formatting import outcome_text
-from app.services.reading import Mismatch
 from app.services.transactions import ApplyFailedError, TransactionBusyError, TransactionResult
 from app.wiring import Services
 

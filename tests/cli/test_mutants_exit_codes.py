@@ -38,10 +38,9 @@ from app.domain.model import (
     Store,
 )
 from app.domain.netsh_failure import SetFailure
+from app.domain.outcomes import Mismatch, Outcome
+from app.domain.runs import CommandResult
 from app.elevation.launchers import ElevationCancelledError, HelperStartError
-from app.elevation.protocol import Outcome
-from app.runners.base import CommandResult
-from app.services.reading import Mismatch
 from app.services.transactions import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
 from app.wiring import Services
 

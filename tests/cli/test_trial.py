@@ -14,9 +14,9 @@ import pytest
 
 from app.domain.model import Family, LoopbackSettings
 from app.paths import AppPaths
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_store import SimStateFile
 from app.services.recovery import REASONS, Finding
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.store import SimStateFile
 from app.storage.history import INTERRUPTED, History
 from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, RunCli, cli_command, machine_values, read_until
 

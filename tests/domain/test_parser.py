@@ -37,7 +37,7 @@ GOLDEN: dict[str, tuple[int, LoopbackSettings | str]] = {
     "en-US-duplicate-disagree.txt": (437, UNRECOGNIZED),
     "en-US-worker-count-17.txt": (437, UNRECOGNIZED),
     "en-US-mode-fast.txt": (437, UNRECOGNIZED),
-    # The simulator's expected bytes (derived from FACTS.md, checked byte for byte in tests/runners/test_netsh_sim.py).
+    # The simulator's expected bytes (derived from FACTS.md, checked byte for byte in tests/simulator/test_netsh.py).
     "sim-en-US-show-global.txt": (437, LoopbackSettings(ADA, 4, True)),
     "sim-zh-CN-show-global-cp936.txt": (936, UNRECOGNIZED),
 }

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from app.domain.outcomes import Outcome
 from app.elevation import channel
 from app.elevation.channel import (
     AppListener,
@@ -33,12 +34,11 @@ from app.elevation.channel import (
 )
 from app.elevation.channel_transports import UnixTransport, peer_credentials
 from app.elevation.launchers import HelperProcess
-from app.elevation.protocol import Outcome
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, make_runner
-from app.runners.sim_machine import SIMULATED_INITIAL
 from app.services import transactions
 from app.services.transactions import HelperError, TransactionService
+from app.simulator.machine import SIMULATED_INITIAL
 from app.storage.history import History
 from app.wiring import helper_backend, make_launcher
 from tests.conftest import MakeState, machine_values

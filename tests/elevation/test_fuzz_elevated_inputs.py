@@ -18,23 +18,22 @@ from hypothesis import strategies as st
 
 from app.domain.errors import ValidationError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
+from app.domain.outcomes import Outcome, RevertReason
 from app.domain.profile_file import FORMAT, VERSION, dump_profile, load_profile
+from app.domain.runs import CommandResult
 from app.elevation import helper
 from app.elevation.helper import EXIT_FAILED, EXIT_USAGE
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Done,
-    Outcome,
     ProtocolError,
-    RevertReason,
     decision_message,
     parse_decision,
     parse_helper_message,
 )
 from app.elevation.trial import Transaction
-from app.runners.base import CommandResult
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_store import SimStateFile
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.store import SimStateFile
 from tests.elevation.test_transaction import Netsh
 
 KEEP = {"type": "decision", "decision": "keep"}

@@ -15,20 +15,19 @@ import pytest
 
 from app.domain.commands import Argv
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
+from app.domain.outcomes import Outcome, RevertReason
+from app.domain.runs import CommandResult
 from app.elevation import helper
 from app.elevation.helper import EXIT_FAILED
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Applied,
     Done,
-    Outcome,
-    RevertReason,
     decision_message,
     parse_helper_message,
 )
 from app.elevation.trial import Transaction
-from app.runners.base import CommandResult
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.simulator.machine import SIMULATED_INITIAL
 from tests.conftest import MakeState, machine_values
 from tests.elevation.test_transaction import Netsh
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from app.domain.model import Family
+from app.domain.outcomes import Outcome
 from app.elevation.helper import EXIT_FAILED, EXIT_KEPT
 from app.elevation.launchers import ProcessLauncher
-from app.elevation.protocol import Applied, Done, Outcome, decision_message, parse_helper_message
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.elevation.protocol import Applied, Done, decision_message, parse_helper_message
+from app.simulator.machine import SIMULATED_INITIAL
 from tests.conftest import MakeState, machine_values
 
 KEY = b"K" * 32

@@ -21,7 +21,7 @@ from app.elevation.launchers import (
     UacLauncher,
     helper_program,
 )
-from app.runners.sim_profile import UacAnswer
+from app.simulator.profile import UacAnswer
 from app.storage.files import InterProcessLock
 from tests.conftest import MakeState
 from tests.platform.test_win32_security import ADMINS, INSTALL, ME, PROGRAM_FILES, USERS, FakeSecurityApi, Obj, allow

@@ -33,9 +33,9 @@ from app.platform.win32_mutex import (
     MutexTake,
     Win32Mutex,
 )
-from app.runners.sim_machine import SIMULATED_INITIAL
 from app.services import transactions
 from app.services.transactions import TransactionBusyError
+from app.simulator.machine import SIMULATED_INITIAL
 from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, MakeState, RunCli, machine_values
 from tests.services.test_transactions import CHANGE, Rig
 

@@ -17,7 +17,7 @@ from app.domain.model import Family, SettingsPatch
 from app.elevation import helper
 from app.elevation.helper import EXIT_BUSY, EXIT_FAILED, EXIT_KEPT, EXIT_REVERTED, HelperUsageError
 from app.elevation.protocol import decision_message
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.simulator.machine import SIMULATED_INITIAL
 from tests.conftest import MakeState, machine_values
 
 KEY = "ab" * 32
@@ -332,7 +332,7 @@ def test_a_bug_still_exits_failed_when_stderr_is_gone(make_state: MakeState, mon
 def test_a_revert_that_failed_exits_failed(
     make_state: MakeState, monkeypatch: pytest.MonkeyPatch, pipe: tuple[Connection, Connection]
 ) -> None:
-    from app.elevation.protocol import Outcome
+    from app.domain.outcomes import Outcome
     from app.elevation.trial import Transaction
 
     monkeypatch.setattr(Transaction, "execute", lambda self: Outcome.REVERT_FAILED)

@@ -8,16 +8,16 @@ import pytest
 
 from app.domain.errors import ValidationError
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Applied,
     Done,
-    Outcome,
     ProtocolError,
     encode_fitting,
     parse_helper_message,
 )
-from app.runners.base import CommandResult
 
 SETTINGS = LoopbackSettings(ExecutionMode.INLINE, 4, True)
 HUGE = "x" * 5000

@@ -7,11 +7,12 @@ import json
 
 import pytest
 
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
 from app.elevation import protocol
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Done,
-    Outcome,
     ProtocolError,
     decode,
     encode,
@@ -19,7 +20,6 @@ from app.elevation.protocol import (
     parse_helper_message,
     shorten,
 )
-from app.runners.base import CommandResult
 
 MARK = "\n[... shortened ...]"
 

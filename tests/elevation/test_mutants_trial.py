@@ -11,10 +11,11 @@ import pytest
 from app.domain.commands import Argv
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
 from app.domain.netsh_failure import SetFailure
-from app.elevation.protocol import Applied, Done, Outcome, RevertReason, decision_message, parse_helper_message
+from app.domain.outcomes import Outcome, RevertReason
+from app.domain.runs import CommandResult, NetshMissingError
+from app.elevation.protocol import Applied, Done, decision_message, parse_helper_message
 from app.elevation.trial import Transaction
-from app.runners.base import CommandResult, NetshMissingError
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.simulator.machine import SIMULATED_INITIAL
 from app.storage.machine_events import ChangeStage
 from tests.elevation.test_transaction import Netsh
 

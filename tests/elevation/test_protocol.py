@@ -7,11 +7,12 @@ import json
 import pytest
 
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
 from app.elevation.protocol import (
     MAX_MESSAGE_BYTES,
     Applied,
     Done,
-    Outcome,
     ProtocolError,
     change_arguments,
     decision_message,
@@ -20,7 +21,6 @@ from app.elevation.protocol import (
     parse_decision,
     parse_helper_message,
 )
-from app.runners.base import CommandResult
 
 BASE = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
 RESULT = CommandResult(("interface", "ipv4", "set", "global", "loopbackworkercount=8", "store=active"), 0, "Ok.\n")

@@ -14,11 +14,12 @@ import pytest
 from app.domain.commands import Argv
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
 from app.domain.netsh_failure import ERROR_ELEVATION_REQUIRED, SetFailure, classify_set_failure
-from app.elevation.protocol import Applied, Outcome, ProtocolError, parse_helper_message
+from app.domain.outcomes import Outcome
+from app.domain.runs import CommandResult
+from app.elevation.protocol import Applied, ProtocolError, parse_helper_message
 from app.elevation.trial import Transaction
-from app.runners.base import CommandResult
-from app.runners.sim_machine import SimulatedMachine
-from app.runners.sim_profile import SimProfile
+from app.simulator.machine import SimulatedMachine
+from app.simulator.profile import SimProfile
 from tests.conftest import SAMPLES, strip_comments
 
 BASE = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)

@@ -15,19 +15,18 @@ import pytest
 
 from app.domain.commands import Argv
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPatch, Store
+from app.domain.outcomes import Outcome, RevertReason
+from app.domain.runs import CommandResult, NetshMissingError
 from app.elevation.protocol import (
     DECISION_MAX_BYTES,
     Applied,
     Done,
-    Outcome,
-    RevertReason,
     decision_message,
     parse_helper_message,
 )
 from app.elevation.trial import Transaction
-from app.runners.base import CommandResult, NetshMissingError
-from app.runners.sim_machine import SIMULATED_INITIAL, SimulatedMachine
-from app.runners.sim_profile import Fault, SimProfile
+from app.simulator.machine import SIMULATED_INITIAL, SimulatedMachine
+from app.simulator.profile import Fault, SimProfile
 
 INLINE = SettingsPatch(execution_mode=ExecutionMode.INLINE)
 TRIAL = LoopbackSettings(ExecutionMode.INLINE, 4, True)

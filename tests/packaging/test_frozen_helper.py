@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.model import Family
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.simulator.machine import SIMULATED_INITIAL
 from tests.conftest import MakeState, machine_values
 from tests.packaging.conftest import REPO, LoadModule
 

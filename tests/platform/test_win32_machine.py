@@ -10,7 +10,7 @@ import pytest
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.platform import win32_machine as w
-from app.runners.sim_machine import SIMULATED_INITIAL
+from app.simulator.machine import SIMULATED_INITIAL
 from app.storage.machine import WindowsFolderGuard, machine_records
 from app.storage.machine_events import ChangeStage, MachineEvent, WindowsEventLog
 

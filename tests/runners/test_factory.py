@@ -19,8 +19,8 @@ from app.runners.factory import (
     process_is_elevated,
     sim_state,
 )
-from app.runners.simulated import SimulatedRunner
 from app.runners.subprocess_runner import SubprocessRunner
+from app.simulator.runner import SimulatedRunner
 
 LINUX = "linux"
 

@@ -14,8 +14,8 @@ import pytest
 from app.platform import win32_version, windows
 from app.runners import factory
 from app.runners.factory import Backend, BackendKind, make_runner, windows_build_source
-from app.runners.sim_store import SimStateFile
-from app.runners.simulated import SimulatedRunner
+from app.simulator.runner import SimulatedRunner
+from app.simulator.store import SimStateFile
 from tests.platform.test_windows import FakeWin32Api
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.runners.factory import system_netsh_runner
-from app.runners.simulated import SimulatedRunner
 from app.runners.subprocess_runner import SubprocessRunner
+from app.simulator.runner import SimulatedRunner
 from tests.conftest import MakeState
 from tests.platform.test_windows import FakeWin32Api
 

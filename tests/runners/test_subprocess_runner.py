@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.runners.base import CommandResult, NetshMissingError
+from app.domain.runs import CommandResult, NetshMissingError
 from app.runners.subprocess_runner import SubprocessRunner
 
 ARGV = ("interface", "ipv4", "show", "global")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from app.domain.model import Change, ExecutionMode, Family, LoopbackSettings, Setting
-from app.elevation.protocol import Outcome
-from app.runners.base import CommandResult
+from app.domain.outcomes import Mismatch, Outcome
+from app.domain.runs import CommandResult
 from app.services.formatting import format_runs, outcome_text
-from app.services.reading import Mismatch
 from app.services.transactions import TransactionResult
 
 

@@ -11,12 +11,13 @@ import pytest
 
 from app.domain.commands import Argv, show_global
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, ReadFailure, ReadProblem, Setting, Store
-from app.runners.base import CommandResult, NetshMissingError
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault
-from app.runners.simulated import SimulatedRunner
+from app.domain.outcomes import mismatches
+from app.domain.runs import CommandResult, NetshMissingError
 from app.runners.subprocess_runner import SubprocessRunner
-from app.services.reading import mismatches, read_machine, read_one, reading_from
+from app.services.reading import read_machine, read_one, reading_from
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault
+from app.simulator.runner import SimulatedRunner
 from tests.conftest import FIXTURES, MakeState
 
 GOOD = (FIXTURES / "en-US-documented-order-crlf.txt").read_text(encoding="cp437").replace("\r\n", "\n")

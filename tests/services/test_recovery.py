@@ -12,13 +12,13 @@ import pytest
 
 from app.cli_parts.recovery import restore_commands
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
+from app.domain.runs import CommandResult
 from app.elevation.machine_lock import FileMachineLock, sim_machine_lock_path
 from app.paths import AppPaths
-from app.runners.base import CommandResult
 from app.runners.factory import Backend, BackendKind, make_runner
-from app.runners.sim_machine import SIMULATED_INITIAL, SimulatedMachine
-from app.runners.sim_store import SimStateFile
 from app.services.recovery import REASONS, Finding, Recovery, recover_interrupted
+from app.simulator.machine import SIMULATED_INITIAL, SimulatedMachine
+from app.simulator.store import SimStateFile
 from app.storage.files import InterProcessLock
 from app.storage.history import INTERRUPTED, History
 from tests.conftest import MakeState, RunCli, machine_values

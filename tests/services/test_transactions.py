@@ -18,6 +18,7 @@ import pytest
 
 from app.domain.errors import ValidationError
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, ReadProblem, Store
+from app.domain.outcomes import Outcome
 from app.elevation.launchers import (
     ElevationCancelledError,
     HelperLauncher,
@@ -25,12 +26,8 @@ from app.elevation.launchers import (
     HelperStartError,
     ProcessLauncher,
 )
-from app.elevation.protocol import Outcome
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, make_runner
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault, SimProfile, UacAnswer
-from app.runners.sim_store import SimStateFile
 from app.services.reading import read_machine
 from app.services.transactions import (
     ApplyFailedError,
@@ -39,6 +36,9 @@ from app.services.transactions import (
     TransactionResult,
     TransactionService,
 )
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault, SimProfile, UacAnswer
+from app.simulator.store import SimStateFile
 from app.storage import history as history_module
 from app.storage.files import InterProcessLock
 from app.storage.history import History

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from app.domain.model import ExecutionMode, Family, FamilyState, LoopbackSettings, MachineState, SettingsPatch, Store
-from app.elevation.protocol import Outcome, decision_message
+from app.domain.outcomes import Outcome
+from app.elevation.protocol import decision_message
 from app.elevation.trial import Transaction
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault
 from app.storage.machine import MachineRecords, PosixFolderGuard, WindowsFolderGuard, machine_records
 from app.storage.machine_events import ChangeStage, JsonLinesEventLog, MachineEvent, MachineFolderError
 from app.storage.originals import OriginalsSource, OriginalsStore, load_originals

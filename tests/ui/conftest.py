@@ -18,8 +18,8 @@ import qasync
 from app.gui import Gui, build_gui, defaults_table
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, sim_state
-from app.runners.sim_profile import SimProfile
-from app.runners.sim_store import SimStateFile
+from app.simulator.profile import SimProfile
+from app.simulator.store import SimStateFile
 from app.ui.main_window import MainWindow
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.helpdesk_vm import HelpDeskViewModel

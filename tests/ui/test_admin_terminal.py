@@ -7,8 +7,8 @@ from typing import Any
 
 from app.domain.model import Family
 from app.elevation.launchers import ADMIN_TERMINAL_MESSAGE, AdminTerminalRequiredError, HelperProcess
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import SimProfile
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import SimProfile
 from app.viewmodels.messages import Level, Message
 from tests.ui.conftest import Rig
 

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.presets import PresetId
 from app.domain.profile_file import dump_profile
-from app.runners.sim_profile import SimProfile
+from app.simulator.profile import SimProfile
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.viewmodels.messages import Level, Message

@@ -19,9 +19,9 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWidget
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
+from app.domain.outcomes import Outcome
 from app.domain.presets import PresetId
-from app.elevation.protocol import Outcome
-from app.runners.sim_machine import SimulatedMachine
+from app.simulator.machine import SimulatedMachine
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog
 from tests.ui.conftest import Rig, SignalWaiter

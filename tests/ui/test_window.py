@@ -12,10 +12,10 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QSpinBox
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, Store
+from app.domain.outcomes import Outcome
 from app.elevation.launchers import HelperLauncher, HelperProcess
-from app.elevation.protocol import Outcome
-from app.runners.sim_profile import Fault, SimProfile, UacAnswer
 from app.services.transactions import TransactionBusyError
+from app.simulator.profile import Fault, SimProfile, UacAnswer
 from app.viewmodels.messages import Level, Message
 from tests.ui.conftest import Rig, SignalWaiter, settle
 

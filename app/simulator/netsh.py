@@ -1,4 +1,4 @@
-"""The simulated machine as a stand-alone netsh-compatible program: ``python -m app.runners.netsh_sim ...``."""
+"""The simulated machine as a stand-alone netsh-compatible program: ``python -m app.simulator.netsh ...``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.paths import AppPaths
-from app.runners.sim_machine import HANG, SimulatedMachine
-from app.runners.sim_store import SimStateFile
+from app.simulator.machine import HANG, SimulatedMachine
+from app.simulator.store import SimStateFile
 
 USAGE = (
-    "python -m app.runners.netsh_sim [--state FILE] [--as-admin] [--reboot] "
+    "python -m app.simulator.netsh [--state FILE] [--as-admin] [--reboot] "
     "interface ipv4|ipv6 show|set global [tag=value ...]"
 )
 

@@ -7,9 +7,9 @@ import asyncio
 from app.domain.commands import set_global, show_global
 from app.domain.model import ExecutionMode, Family, SettingsPatch, Store
 from app.domain.parser import parse_show_global
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault
-from app.runners.simulated import SimulatedRunner
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault
+from app.simulator.runner import SimulatedRunner
 from tests.conftest import MakeState, machine_values
 
 SET = set_global(Family.IPV4, SettingsPatch(ExecutionMode.WORKER), Store.ACTIVE)

@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError, ValidationError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.parser import decode_output, parse_show_global
-from app.runners.sim_machine import (
+from app.simulator.machine import (
     HANG,
     MSG_BAD_VALUE,
     SIMULATED_INITIAL,
     SimulatedMachine,
 )
-from app.runners.sim_profile import Fault, SimProfile
-from app.runners.sim_store import SimStateFile
+from app.simulator.profile import Fault, SimProfile
+from app.simulator.store import SimStateFile
 from tests.conftest import FIXTURES, MakeState
 
 ELEVATION = "The requested operation requires elevation (Run as administrator)."
@@ -428,10 +428,10 @@ def test_the_simulator_never_reads_the_parsers_label_table() -> None:
     import ast
     from pathlib import Path
 
-    import app.runners
+    import app.simulator
 
-    folder = Path(app.runners.__file__).parent
-    for name in ("sim_machine.py", "sim_output.py", "sim_profile.py", "sim_store.py", "netsh_sim.py"):
+    folder = Path(app.simulator.__file__).parent
+    for name in ("machine.py", "output.py", "profile.py", "store.py", "netsh.py"):
         tree = ast.parse((folder / name).read_text(encoding="utf-8"))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
             alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names

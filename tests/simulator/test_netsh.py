@@ -11,8 +11,8 @@ import pytest
 from app.domain.errors import UnrecognizedOutputError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.parser import decode_output, parse_show_global
-from app.runners.sim_machine import SIMULATED_INITIAL
-from app.runners.sim_profile import Fault
+from app.simulator.machine import SIMULATED_INITIAL
+from app.simulator.profile import Fault
 from tests.conftest import FIXTURES, SUBPROCESS_TIMEOUT_S, MakeState, machine_values
 
 ELEVATION = b"The requested operation requires elevation (Run as administrator)."
@@ -23,7 +23,7 @@ def netsh_sim(
 ) -> subprocess.CompletedProcess[bytes]:
     options = ["--state", str(state)] if state is not None else []
     return subprocess.run(
-        [sys.executable, "-m", "app.runners.netsh_sim", *options, *args],
+        [sys.executable, "-m", "app.simulator.netsh", *options, *args],
         capture_output=True,
         timeout=timeout,
         check=False,
@@ -155,7 +155,7 @@ def test_state_option_with_equals_sign(make_state: MakeState) -> None:
         [
             sys.executable,
             "-m",
-            "app.runners.netsh_sim",
+            "app.simulator.netsh",
             f"--state={state.path}",
             "interface",
             "ipv4",

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, Setting, Store
-from app.runners.sim_output import FIRST_BUILD_WITH_ROUTE_POLICIES, SIM_LANGUAGES
-from app.runners.sim_profile import Fault, SimProfile
+from app.simulator.output import FIRST_BUILD_WITH_ROUTE_POLICIES, SIM_LANGUAGES
+from app.simulator.profile import Fault, SimProfile
 
 # The simulated machine starts with these. Microsoft publishes no per-build defaults (FACTS.md, "Defaults");
 # this is a simulation choice, not a claim about Windows.
@@ -85,7 +85,7 @@ class SimulatedMachine:
         return 0, self.render_show(family, store)
 
     def render_show(self, family: Family, store: Store) -> str:
-        """The ``show global`` text, from the simulator's own literal templates (app/runners/sim_output.py)."""
+        """The ``show global`` text, from the simulator's own literal templates (app/simulator/output.py)."""
         text = SIM_LANGUAGES[self.profile.language]
         settings = (self.active if store is Store.ACTIVE else self.persistent)[family]
         parts = [text.active_header if store is Store.ACTIVE else text.persistent_header, text.before]

@@ -7,9 +7,9 @@ import time
 
 from app.domain.commands import Argv
 from app.domain.parser import decode_output
-from app.runners.base import CommandResult
-from app.runners.sim_machine import HANG, SimulatedMachine
-from app.runners.sim_store import SimStateFile
+from app.domain.runs import CommandResult
+from app.simulator.machine import HANG, SimulatedMachine
+from app.simulator.store import SimStateFile
 
 HANG_TIMEOUT_S = 15.0
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from app.domain.errors import ValidationError
 from app.domain.model import FIRST_BUILD_WITH_LOOPBACK
-from app.runners.sim_output import SIM_LANGUAGES
+from app.simulator.output import SIM_LANGUAGES
 
 
 class Fault(enum.StrEnum):

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.domain.errors import ValidationError
-from app.runners.sim_machine import SimulatedMachine
-from app.runners.sim_profile import SimProfile
+from app.simulator.machine import SimulatedMachine
+from app.simulator.profile import SimProfile
 from app.storage.files import InterProcessLock, set_aside, write_json_atomic
 
 T = TypeVar("T")
