@@ -110,7 +110,7 @@ async def apply_change(
                 for m in found:
                     print(f"  warning: {m.describe()}", file=out)
                 left = max(1, round(options.trial - (time.monotonic() - started)))
-                keep, why = await ask_keep(left, stdin, out)
+                keep, why = await ask_keep(left, stdin, out, beat=trial.beat)
             result = await (trial.keep() if keep else trial.revert(why))
         else:
             result = await services.transactions.apply(change, store=options.store)

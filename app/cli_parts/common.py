@@ -8,7 +8,7 @@ import enum
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from app.domain.model import Change, Family, MachineState, ReadProblem
@@ -107,8 +107,13 @@ class StdinLine:
         threading.Thread(target=read, name="stdin", daemon=True).start()
 
 
-async def ask_keep(seconds: int, stdin: TextIO, out: TextIO) -> tuple[bool, str]:
+async def ask_keep(
+    seconds: int, stdin: TextIO, out: TextIO, *, beat: Callable[[], None] = lambda: None
+) -> tuple[bool, str]:
     """Count down and ask "Keep these settings? [y/N]"; only y/yes before the deadline keeps.
+
+    ``beat`` runs on every pass of the countdown (at least once a second): the helper's heartbeat, so a hung
+    prompt loop lets the helper revert.
 
     Returns (keep, why not) where "why not" says what the user did when they did not keep.
     """
@@ -118,6 +123,7 @@ async def ask_keep(seconds: int, stdin: TextIO, out: TextIO) -> tuple[bool, str]
     print(f"Reverting in {seconds} s unless you keep the change.", file=out)
     print("Keep these settings? [y/N] ", end="" if tty else "\n", file=out, flush=True)
     while not answer.done():
+        beat()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             print("\nNo answer in time.", file=out)

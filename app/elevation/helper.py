@@ -4,7 +4,7 @@ It runs elevated on Windows, so it trusts nothing it did not check: every argume
 core's rules, it can only build loopback ``set global`` commands, it runs netsh only by its System32 path,
 reads no user-writable file (the simulated backend, which never runs elevated, is the one exception), speaks
 JSON (never pickle) on an authenticated channel that carries decisions only, and exits when done. If the app
-goes away, or says nothing by the deadline, it restores the values it found.
+goes away, stops beating (protocol.BEAT_WINDOW_S) or says nothing by the deadline, it restores the values it found.
 """
 
 from __future__ import annotations

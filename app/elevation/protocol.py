@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from app.domain.runs import CommandResult
 
 MAX_MESSAGE_BYTES = 256 * 1024
 DECISION_MAX_BYTES = 256  # the helper never accepts more than a decision from the app
+# The app's heartbeat: while a trial waits for its decision the app sends a beat at least this often (the loop
+# that drives its countdown or question sends it), and the helper reverts when none came for this long. So an app
+# that hangs is reverted within a few seconds, however long its trial; beats never extend past the trial's cap.
+BEAT_WINDOW_S = 5.0
 MAX_TEXT_CHARS = 4000  # one netsh output or message in a helper message; longer ones are shortened
 _SHORTENED = "\n[... shortened ...]"
 
@@ -73,9 +78,20 @@ def decision_message(keep: bool) -> bytes:
     return encode({"type": "decision", "decision": "keep" if keep else "revert"})
 
 
-def parse_decision(data: bytes) -> bool:
-    """True for keep, False for revert; raises ProtocolError for anything else."""
+BEAT_MESSAGE = encode({"type": "beat"})
+
+
+class Beat(enum.Enum):
+    """App -> helper: "still here" (see BEAT_WINDOW_S); no content, so it can carry nothing."""
+
+    BEAT = "beat"
+
+
+def parse_decision(data: bytes) -> bool | Beat:
+    """True for keep, False for revert, Beat.BEAT for a heartbeat; raises ProtocolError for anything else."""
     message = decode(data)
+    if message == {"type": "beat"}:
+        return Beat.BEAT
     if message != {"type": "decision", "decision": "keep"} and message != {"type": "decision", "decision": "revert"}:
         raise ProtocolError("not a decision")
     return message["decision"] == "keep"

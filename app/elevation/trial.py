@@ -18,8 +18,10 @@ from app.domain.netsh_failure import SetFailure, classify_set_failure
 from app.domain.outcomes import Outcome, RevertReason
 from app.domain.runs import CommandResult, NetshMissingError
 from app.elevation.protocol import (
+    BEAT_WINDOW_S,
     DECISION_MAX_BYTES,
     Applied,
+    Beat,
     Done,
     ProtocolError,
     parse_decision,
@@ -115,19 +117,34 @@ class Transaction:
         return before
 
     def _wait_decision(self) -> tuple[bool, RevertReason | None]:
-        remaining = self.deadline - self.clock()
-        try:
-            if remaining <= 0 or not self.conn.poll(remaining):
-                return False, RevertReason.DEADLINE
-            data = self.conn.recv_bytes(DECISION_MAX_BYTES)
-        except EOFError:
-            return False, RevertReason.CHANNEL_DROPPED
-        except OSError:
-            return False, RevertReason.BAD_MESSAGE  # includes a message longer than a decision can be
-        try:
-            return (True, None) if parse_decision(data) else (False, RevertReason.ASKED)
-        except ProtocolError:
-            return False, RevertReason.BAD_MESSAGE
+        """Wait for keep or revert until the cap (``deadline``) or BEAT_WINDOW_S after the last beat, the earlier.
+
+        An app that hangs stops beating, so it is reverted within the window however long its trial; beats never
+        move the cap. The clock is read once per message.
+        """
+        last_beat = self.deadline - self.deadline_s  # the change took effect then
+        beat_taken = False
+        while True:
+            now = self.clock()
+            if beat_taken:  # a beat counts from the first reading after it was taken off the channel
+                last_beat, beat_taken = now, False
+            remaining = min(self.deadline, last_beat + BEAT_WINDOW_S) - now
+            try:
+                if remaining <= 0 or not self.conn.poll(remaining):
+                    return False, RevertReason.DEADLINE
+                data = self.conn.recv_bytes(DECISION_MAX_BYTES)
+            except EOFError:
+                return False, RevertReason.CHANNEL_DROPPED
+            except OSError:
+                return False, RevertReason.BAD_MESSAGE  # includes a message longer than a decision can be
+            try:
+                decision = parse_decision(data)
+            except ProtocolError:
+                return False, RevertReason.BAD_MESSAGE
+            if decision is Beat.BEAT:
+                beat_taken = True
+                continue
+            return (True, None) if decision else (False, RevertReason.ASKED)
 
     def execute(self) -> Outcome:
         """Apply, wait for the decision, keep or revert; returns how it ended.

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from app.domain.runs import CommandResult
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
 from app.elevation.machine_lock import BUSY_MESSAGE
 from app.elevation.protocol import (
+    BEAT_MESSAGE,
     MAX_MESSAGE_BYTES,
     Applied,
     Done,
@@ -112,6 +114,13 @@ class Trial:
     _verify: Callable[[], Awaitable[MachineState]] | None = field(default=None, repr=False)
     _finish: Callable[[bool, str], asyncio.Future[TransactionResult]] | None = field(default=None, repr=False)
     _decision: asyncio.Future[TransactionResult] | None = field(default=None, repr=False)
+    _beat: Callable[[], None] | None = field(default=None, repr=False)
+
+    def beat(self) -> None:
+        """Tell the helper the app is alive (protocol.BEAT_WINDOW_S); sent by the loop driving the countdown or
+        the question, so an app that hangs stops beating and is reverted. Cheap; never raises."""
+        if self._beat is not None and self._decision is None:
+            self._beat()
 
     async def verify(self) -> tuple[MachineState, tuple[Mismatch, ...]]:
         """Re-read the machine (unelevated) and compare it with the trial values; runs during the countdown."""
@@ -277,10 +286,20 @@ class TransactionService:
             tuple(fc.__class__(fc.family, message.before.get(fc.family, fc.before), fc.after) for fc in change.families)
         )
 
+        sending = threading.Lock()  # a beat and the decision never interleave on the channel
+        decided = threading.Event()
+
+        def beat() -> None:
+            assert conn is not None
+            with sending, contextlib.suppress(OSError, ValueError):
+                if not decided.is_set():
+                    conn.send_bytes(BEAT_MESSAGE)
+
         async def finish(keep: bool, why: str) -> TransactionResult:
             assert conn is not None
             try:
-                with contextlib.suppress(OSError, ValueError):
+                with sending, contextlib.suppress(OSError, ValueError):
+                    decided.set()
                     conn.send_bytes(decision_message(keep))
                 done: Applied | Done | HelperError
                 try:
@@ -322,6 +341,7 @@ class TransactionService:
             tuple(notices),
             _verify=lambda: read_machine(reader),
             _finish=lambda keep, why: asyncio.ensure_future(finish(keep, why)),
+            _beat=beat,
         )
 
     def _result(

@@ -99,6 +99,7 @@ class MainViewModel(QObject):
         self.countdown = countdown or Countdown(parent=self)
         self.countdown.ticked.connect(self.trialTick)
         self.countdown.expired.connect(self._on_expired)
+        self.countdown.ticked.connect(self._beat)  # the event loop drives the beats: a hung window stops them
         self._state: MachineState | None = None
         self._pending: dict[Family, LoopbackSettings] = {}
         self._originals: dict[Family, OriginalValues] = {}
@@ -388,6 +389,10 @@ class MainViewModel(QObject):
                 warnings = tuple(m.describe() for m in found)
                 self.trialVerified.emit(warnings)
                 self._post(Level.WARNING, "During the trial, not every value took effect: " + "; ".join(warnings))
+
+    def _beat(self, _left: int) -> None:
+        if self._trial is not None:
+            self._trial.beat()
 
     def _on_expired(self) -> None:
         if self._trial is not None and self._trial_task is None:

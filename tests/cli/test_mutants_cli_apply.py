@@ -40,9 +40,13 @@ def result(outcome: Outcome, reason: str = "asked", **kw: Any) -> TransactionRes
 class Trial:
     ending: TransactionResult
     calls: list[str] = field(default_factory=list)
+    beats: int = 0
 
     async def verify(self) -> tuple[None, tuple[Mismatch, ...]]:
         return None, ()
+
+    def beat(self) -> None:
+        self.beats += 1
 
     async def keep(self) -> TransactionResult:
         self.calls.append("keep")
@@ -190,7 +194,7 @@ def test_the_question_gets_the_seconds_left_after_a_bounded_verify(
         cast(Any, aw).close()  # the check did not finish in time
         raise TimeoutError
 
-    async def ask_keep(seconds: int, stdin: Any, out: Any) -> tuple[bool, str]:
+    async def ask_keep(seconds: int, stdin: Any, out: Any, **_: Any) -> tuple[bool, str]:
         asked.append(seconds)
         return False, "answered no"
 

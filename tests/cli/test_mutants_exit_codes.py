@@ -59,9 +59,13 @@ def result(outcome: Outcome, *, reason: str = "", mismatches: tuple[Mismatch, ..
 class FakeTrial:
     ending: TransactionResult | BaseException
     calls: list[str] = field(default_factory=list)
+    beats: int = 0
 
     async def verify(self) -> tuple[None, tuple[Mismatch, ...]]:
         return None, (MISMATCH,)
+
+    def beat(self) -> None:
+        self.beats += 1
 
     async def _end(self, call: str) -> TransactionResult:
         self.calls.append(call)

@@ -18,6 +18,8 @@ from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPa
 from app.domain.outcomes import Outcome, RevertReason
 from app.domain.runs import CommandResult, NetshMissingError
 from app.elevation.protocol import (
+    BEAT_MESSAGE,
+    BEAT_WINDOW_S,
     DECISION_MAX_BYTES,
     Applied,
     Done,
@@ -188,16 +190,84 @@ def test_the_deadline_runs_from_applied_so_slow_netsh_does_not_eat_the_users_tim
     pipe: tuple[Connection, Connection],
 ) -> None:
     app_end, helper_end = pipe
+    beats = [204.0, 208.0, 212.0, 216.0, 220.0, 224.0, 228.0]  # the app beats every 4 s while the user thinks
     transaction = Transaction(
         Netsh(),
         helper_end,
         [(Family.IPV4, INLINE)],
         deadline_s=30,
         keep_store=Store.ACTIVE,
-        clock=_clock(100.0, 200.0, 229.0),  # reading and applying took 100 s; the answer came 29 s after Applied
+        clock=_clock(100.0, 200.0, *beats, 229.0),  # reading and applying took 100 s; the answer came 29 s after
     )
+    for _ in beats:
+        app_end.send_bytes(BEAT_MESSAGE)
     app_end.send_bytes(decision_message(True))
     assert transaction.execute() is Outcome.KEPT
+
+
+def _trial(helper_end: Connection, clock: Callable[[], float], deadline_s: float = 30) -> Transaction:
+    return Transaction(
+        Netsh(), helper_end, [(Family.IPV4, INLINE)], deadline_s=deadline_s, keep_store=Store.ACTIVE, clock=clock
+    )
+
+
+def test_an_app_that_stops_beating_is_reverted_after_the_window_with_reason_deadline(
+    pipe: tuple[Connection, Connection],
+) -> None:
+    app_end, helper_end = pipe
+    transaction = _trial(helper_end, _clock(100.0, 100.0, 100.0 + BEAT_WINDOW_S))  # 30 s trial, no beat
+    app_end.send_bytes(decision_message(True))  # a keep that comes after the window is too late
+    assert transaction.execute() is Outcome.REVERTED
+    done = messages(app_end)[-1]
+    assert isinstance(done, Done) and done.reason == RevertReason.DEADLINE.value
+
+
+def test_a_keep_within_the_window_without_any_beat_is_kept(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    transaction = _trial(helper_end, _clock(100.0, 100.0, 100.0 + BEAT_WINDOW_S - 0.5))
+    app_end.send_bytes(decision_message(True))
+    assert transaction.execute() is Outcome.KEPT
+
+
+def test_beats_keep_the_trial_alive_up_to_the_cap(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    beats = [100.0 + 0.9 * BEAT_WINDOW_S * n for n in range(1, 7)]
+    transaction = _trial(helper_end, _clock(100.0, 100.0, *beats, beats[-1] + 1.0), deadline_s=beats[-1] + 1.5 - 100)
+    for _ in beats:
+        app_end.send_bytes(BEAT_MESSAGE)
+    app_end.send_bytes(decision_message(True))
+    assert transaction.execute() is Outcome.KEPT
+
+
+def test_beats_never_extend_past_the_cap(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    beats = [101.0, 102.0, 103.0, 104.0]  # fresh beats, but the trial's cap is 3 s
+    transaction = _trial(helper_end, _clock(100.0, 100.0, *beats, 104.5), deadline_s=3)
+    for _ in beats:
+        app_end.send_bytes(BEAT_MESSAGE)
+    app_end.send_bytes(decision_message(True))
+    assert transaction.execute() is Outcome.REVERTED
+    done = messages(app_end)[-1]
+    assert isinstance(done, Done) and done.reason == RevertReason.DEADLINE.value
+
+
+def test_a_beat_after_the_decision_is_harmless(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    transaction = _trial(helper_end, _clock(100.0, 100.0, 101.0, 102.0))
+    app_end.send_bytes(BEAT_MESSAGE)
+    app_end.send_bytes(decision_message(True))
+    app_end.send_bytes(BEAT_MESSAGE)
+    assert transaction.execute() is Outcome.KEPT
+    assert isinstance(messages(app_end)[-1], Done)
+
+
+def test_a_malformed_beat_still_reverts_as_a_bad_message(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    transaction = _trial(helper_end, _clock(100.0, 100.0, 101.0))
+    app_end.send_bytes(b'{"type":"beat","extend":3600}')
+    assert transaction.execute() is Outcome.REVERTED
+    done = messages(app_end)[-1]
+    assert isinstance(done, Done) and done.reason == RevertReason.BAD_MESSAGE.value
 
 
 def test_a_failed_set_restores_what_was_touched(pipe: tuple[Connection, Connection]) -> None:
