@@ -140,7 +140,9 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     log_problem = configure_logging(paths.logs)
     owner: list[int] = []  # the main window's handle, for the UAC prompt's owner, once it exists
     services = build_services(backend, paths, owner_hwnd=lambda: owner[0] if owner else None)
-    settings = QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
+    # A screenshot neither reads nor writes the saved geometry: it renders at the default size, and the next
+    # real window opens where the user left it.
+    settings = None if options.screenshot else QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
     gui = build_gui(services, countdown_s=options.countdown, settings=settings)
     owner.append(int(gui.window.winId()))
     crash = CrashReporter(lambda: gui.window)

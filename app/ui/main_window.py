@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self)
         # Qt's standard Quit key is empty on Windows: Ctrl+Q everywhere, plus the platform's own if it has one
         quit_action.setShortcuts(_keys("Ctrl+Q", QKeySequence.StandardKey.Quit))
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)  # from the Keep dialog too
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         tools = self.menuBar().addMenu("&Tools")
@@ -381,7 +382,10 @@ class MainWindow(QMainWindow):
         dialog.keepRequested.connect(self._keep)
         dialog.revertRequested.connect(self._revert)
         self.keep_dialog = dialog
-        dialog.open()
+        # Modeless: a window-modal dialog would swallow the main window's title-bar X and Ctrl+Q, which must
+        # revert and close; the busy view-model disables the window's controls during the trial anyway.
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
+        dialog.show()
 
     @asyncSlot()
     async def _keep(self) -> None:

@@ -96,3 +96,27 @@ def test_window_size_and_position_are_remembered(rig_factory: Callable[..., Rig]
     second.show()
     assert second.geometry() == QRect(6, 83, 788, 610)  # the same place and size, not only the size
     assert second.pos() != QPoint(0, 0)
+
+
+def test_a_screenshot_renders_at_the_default_size_and_leaves_the_saved_geometry_alone(
+    tmp_path: Path, qtbot: Any
+) -> None:
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QMainWindow
+
+    small = QMainWindow()
+    qtbot.addWidget(small)
+    small.resize(650, 520)
+    small.show()
+    ini = tmp_path / "data" / "window.ini"
+    saved = QSettings(str(ini), QSettings.Format.IniFormat)
+    saved.setValue("geometry", small.saveGeometry())  # a user's smaller window, from a real run
+    saved.sync()
+    before = ini.read_bytes()
+    target = tmp_path / "window.png"
+    done = _gui(
+        "--backend", "simulated", "--state", str(tmp_path / "m.json"), "--screenshot", str(target), home=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert (QImage(str(target)).width(), QImage(str(target)).height()) == (800, 700)  # the default size
+    assert ini.read_bytes() == before

@@ -459,3 +459,19 @@ def test_restore_is_refused_with_other_pending_edits_or_unreadable_values(rig_fa
     unreadable.vm.message.connect(messages.append)
     assert not unreadable.vm.restore_original((Family.IPV4, Family.IPV6))
     assert "cannot be restored" in messages[-1].text and "already has" not in messages[-1].text
+
+
+def test_ctrl_q_in_the_keep_dialog_reverts_then_closes_and_the_window_stays_reachable(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    rig = rig_factory()
+    _start_trial(rig, run)
+    dialog = rig.window.keep_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert QGuiApplication.modalWindow() is None  # nothing blocks the main window's title-bar X
+    ended = wait(rig.vm.trialEnded, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier))
+    assert ended[0].outcome is Outcome.REVERTED
+    _assert_reverted(rig)
+    wait.until(lambda: not rig.window.isVisible())
