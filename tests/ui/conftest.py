@@ -109,13 +109,15 @@ def make_rig(
     countdown_s: int = 15,
     defaults_source: Callable[[], str | None] = defaults_table,
 ) -> Rig:
-    """The same assembly as app.main (build_services + build_gui), with a 10 ms countdown tick."""
+    """The same assembly as app.main (build_services + build_gui), with a 100 ms countdown tick (long enough that a loaded machine does not expire a trial mid-test)."""
     paths = AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
     backend = Backend(BackendKind.SIMULATED, state=tmp_path / "machine.json")
     state = sim_state(backend)
     state.set_profile(profile)
     services = build_services(backend, paths)
-    gui = build_gui(services, countdown_s=countdown_s, countdown=Countdown(tick_ms=10), defaults_source=defaults_source)
+    gui = build_gui(
+        services, countdown_s=countdown_s, countdown=Countdown(tick_ms=100), defaults_source=defaults_source
+    )
     assert gui.sim_vm is not None
     qtbot.addWidget(gui.window)
     gui.window.show()

@@ -125,7 +125,7 @@ def test_closing_the_dialog_restores(rig_factory: Callable[..., Rig], qtbot: Any
 def test_countdown_running_out_restores(
     rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
 ) -> None:
-    rig = rig_factory(countdown_s=3)  # the countdown ticks every 10 ms in tests
+    rig = rig_factory(countdown_s=3)  # the countdown ticks every 100 ms in tests
     ticks: list[int] = []
     rig.vm.trialTick.connect(ticks.append)
     _start_trial(rig, run)
@@ -392,7 +392,7 @@ def test_the_trial_runs_in_the_active_store_for_the_configured_time_and_the_hist
 def test_escape_or_closing_after_keep_changes_nothing_and_keeps(
     rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
 ) -> None:
-    rig = rig_factory(SimProfile(elevated=True, latency_ms=300), countdown_s=1000)  # 10 s at the test's 10 ms tick
+    rig = rig_factory(SimProfile(elevated=True, latency_ms=300), countdown_s=1000)  # 100 s at the test's 100 ms tick
     _start_trial(rig, run)
     dialog = rig.window.keep_dialog
     assert dialog is not None
