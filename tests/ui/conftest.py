@@ -109,7 +109,8 @@ def make_rig(
     countdown_s: int = 15,
     defaults_source: Callable[[], str | None] = defaults_table,
 ) -> Rig:
-    """The same assembly as app.main (build_services + build_gui), with a 100 ms countdown tick (long enough that a loaded machine does not expire a trial mid-test)."""
+    """The same assembly as app.main (build_services + build_gui), with a 100 ms countdown tick (so a loaded
+    machine does not expire a trial mid-test)."""
     paths = AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
     backend = Backend(BackendKind.SIMULATED, state=tmp_path / "machine.json")
     state = sim_state(backend)
