@@ -39,10 +39,10 @@ from app.domain.presets import PresetId, preset
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
 from app.runners.factory import choose_backend
-from app.services.planning import FamilyUnavailableError, plan_targets
-from app.services.recovery import recover_interrupted
 from app.simulator.profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.support_log import configure_logging
+from app.usecases.planning import FamilyUnavailableError, plan_targets
+from app.usecases.recovery import recover_interrupted
 from app.wiring import Services, build_services
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
@@ -233,7 +233,7 @@ async def _planned(services: Services, args: argparse.Namespace) -> Change | int
     if args.command == "set" and args.yes and not args.trial:  # all input is checked before netsh runs
         raise UsageError("--yes goes with --trial (set without --trial applies at once)")
     report_corrupt_state(services.backend)
-    state = await read_state(services)
+    state = read_state(services)
     try:
         return _plan(state, args)
     except FamilyUnavailableError as exc:
@@ -287,13 +287,13 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.helpdesk import cmd_history
 
         return cmd_history(services, out)
-    recovery = await recover_interrupted(
+    recovery = recover_interrupted(
         services.history, paths.transaction_lock, services.reader, lambda: helper_machine_lock(backend)
     )
     print_recovery(recovery, global_arguments(args), sys.stderr)
     if args.command == "show":
         report_corrupt_state(backend)
-        state = await read_state(services)
+        state = read_state(services)
         store = Store(args.store)
         if args.json:
             print(json.dumps(state.to_json(store)), file=out)

@@ -10,18 +10,17 @@ from typing import TextIO
 
 from app.cli_parts.apply import ApplyOptions, apply_change
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
-from app.cli_parts.reading import originals_store, read_state
+from app.cli_parts.reading import read_full, read_state
 from app.domain.defaults import lookup, parse_defaults
 from app.domain.errors import ValidationError
 from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk
 from app.domain.model import Change, Family, LoopbackSettings, MachineState
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.runners.factory import Backend, sim_state
-from app.services.planning import FamilyUnavailableError, plan_revert, plan_targets
-from app.services.report import ReportInput, build_report
 from app.simulator.profile import SimProfile
 from app.storage.files import write_atomic
-from app.storage.originals import load_originals
+from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_targets
+from app.usecases.report import ReportInput, build_report
 from app.wiring import Services
 
 
@@ -50,7 +49,7 @@ def apply_options(args: argparse.Namespace, *, confirm_without_flags: bool) -> A
 
 
 async def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
-    state = await read_state(services)
+    state = read_state(services)
     info = await services.machine_info.info()
     congestion = await services.machine_info.congestion()
     warnings = [BBR2_WARNING] if bbr2_large_mtu_risk(info.build, congestion.providers, state.settings()) else []
@@ -67,7 +66,7 @@ async def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) 
     folder = path.absolute().parent
     if not folder.is_dir():  # a typo in the folder must not create a tree of folders somewhere
         raise UsageError(f"the folder {folder} does not exist; create it first, or choose another")
-    state = await read_state(services)
+    state = read_state(services)
     values = state.settings()
     if not values:
         print("loopback-tuner-cli: error: no family could be read; nothing was exported", file=sys.stderr)
@@ -95,7 +94,7 @@ def _read_profile(path: Path) -> dict[Family, LoopbackSettings]:
 
 async def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
-    state = await read_state(services)
+    state = read_state(services)
     change = _change_to(state, targets)
     return await apply_change(
         services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
@@ -106,10 +105,10 @@ async def cmd_restore(
     services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO, defaults_text: str | None
 ) -> int:
     families = _families(args.family)
-    state = await read_state(services)
+    read = read_full(services)
+    state = read.state
     if args.source == "original":
-        # The one decision: the machine-wide record, else this user's (read_state printed any notice).
-        originals = load_originals(originals_store(services)).values
+        originals = read.originals  # the machine-wide record, else this user's (one decision: the read use case)
         missing = [f.label for f in families if f not in originals]
         if missing:
             raise UsageError(f"no original values are known for {', '.join(missing)}")
@@ -162,7 +161,7 @@ async def cmd_history_revert(services: Services, args: argparse.Namespace, out: 
         raise UsageError(f"{what} an id starting with {args.id!r} (see 'history')")
     (entry,) = found
     print(f"Reverting {entry.id[:ID_SHOWN]}: {'; '.join(entry.requested.describe())}", file=out)
-    state = await read_state(services)
+    state = read_state(services)
     try:
         change = plan_revert(entry, state)  # NotRevertibleError is a usage error: exit 2
     except FamilyUnavailableError as exc:

@@ -1,32 +1,32 @@
-"""Reading the machine for the command line, remembering the original values on the first successful read."""
+"""Reading the machine for the command line: the read use case, its notices printed on standard error."""
 
 from __future__ import annotations
 
 import sys
 
 from app.domain.model import MachineState
-from app.services.reading import read_machine
-from app.storage.machine import machine_records
-from app.storage.originals import OriginalsStore, load_originals
+from app.usecases.reading import MachineReader, ReadResult, originals_store
 from app.wiring import Services
 
 
-def originals_store(services: Services) -> OriginalsStore:
-    """This user's originals file, with the machine-wide record that wins over it (see load_originals)."""
+def machine_reader(services: Services) -> MachineReader:
+    """The read use case over this backend's originals (this user's and the machine-wide record)."""
     backend = services.backend
-    try:
-        machine = machine_records(backend.kind.value, backend.state)
-    except OSError as exc:
-        print(f"note: the machine-wide original values are not available ({exc})", file=sys.stderr)
-        machine = None
-    return OriginalsStore(services.paths.originals(backend.kind.value), machine)
+    store, notices = originals_store(services.paths.originals(backend.kind.value), backend.kind.value, backend.state)
+    return MachineReader(services.reader, store, notices)
 
 
-async def read_state(services: Services) -> MachineState:
+def print_notices(result: ReadResult) -> None:
+    for notice in result.notices:
+        print(f"note: {notice.text}", file=sys.stderr)
+
+
+def read_full(services: Services) -> ReadResult:
     """Read the machine and, the first time a family is readable, remember its original values."""
-    state = await read_machine(services.reader)
-    store = originals_store(services)
-    load_originals(store, state)
-    for notice in store.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    return state
+    result = machine_reader(services).read()
+    print_notices(result)
+    return result
+
+
+def read_state(services: Services) -> MachineState:
+    return read_full(services).state

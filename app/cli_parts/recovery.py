@@ -9,7 +9,7 @@ from app.domain.commands import commands_for, display
 from app.domain.model import ExecutionMode, FamilyChange, Setting, Store
 from app.elevation.machine_lock import MachineLock, machine_lock_for_helper
 from app.runners.factory import Backend
-from app.services.recovery import Finding, Recovered, Recovery
+from app.usecases.recovery import Finding, Recovered, Recovery
 
 PROGRAM = "loopback-tuner-cli"
 
@@ -59,7 +59,7 @@ def restore_commands(found: Recovered, prefix: list[str]) -> list[list[str]]:
 def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
     """One note per notice and per unfinished trial (stderr: stdout may be JSON)."""
     for notice in recovery.notices:
-        print(f"note: {notice}", file=err)
+        print(f"note: {notice.text}", file=err)
     for found in recovery.found:
         what = found.entry.summary()
         if found.finding is Finding.STILL_APPLIED:

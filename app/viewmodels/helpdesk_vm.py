@@ -16,10 +16,10 @@ from app.domain.model import Change, Family, LoopbackSettings, MachineState
 from app.domain.presets import PRESETS, Preset, PresetId, preset
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.services.machine_info import MachineInfo, MachineInfoSource
-from app.services.planning import plan_revert, revertible
-from app.services.report import ReportInput, build_report
 from app.storage.files import write_atomic
 from app.storage.history import HistoryEntry
+from app.usecases.planning import plan_revert, revertible
+from app.usecases.report import ReportInput, build_report
 from app.viewmodels.main_vm import MainViewModel
 from app.viewmodels.messages import Level, Message
 

@@ -26,8 +26,6 @@ from app.domain.outcomes import Outcome
 from app.elevation.launchers import ElevationCancelledError
 from app.elevation.machine_lock import machine_lock_for_helper
 from app.services.formatting import command_lines, format_runs, outcome_text
-from app.services.reading import read_machine
-from app.services.recovery import Finding, Recovered, recover_interrupted
 from app.services.transactions import (
     ApplyFailedError,
     TransactionBusyError,
@@ -36,7 +34,9 @@ from app.services.transactions import (
     Trial,
 )
 from app.storage.history import History
-from app.storage.originals import OriginalsStore, OriginalValues, load_originals
+from app.storage.originals import OriginalsStore, OriginalValues
+from app.usecases.reading import MachineReader, read_machine
+from app.usecases.recovery import Finding, Recovered, recover_interrupted
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import report_failure
@@ -95,6 +95,7 @@ class MainViewModel(QObject):
     ) -> None:
         super().__init__(parent)
         self.transactions, self.history, self.originals_store = transactions, history, originals
+        self.reader = MachineReader(transactions.reader, originals)
         self.countdown_s = countdown_s
         self.countdown = countdown or Countdown(parent=self)
         self.countdown.ticked.connect(self.trialTick)
@@ -262,25 +263,25 @@ class MainViewModel(QObject):
         }
         self.changed.emit()
         # The first successful read is saved as the original values: file I/O, so off the GUI thread.
-        originals = await asyncio.get_running_loop().run_in_executor(None, load_originals, self.originals_store, state)
-        self._originals = originals.values
-        for notice in self.originals_store.notices:
-            self._post(Level.WARNING, notice)
-        self.originals_store.notices.clear()
+        read = await asyncio.to_thread(self.reader.remember, state)
+        self._originals = read.originals
+        for notice in read.notices:
+            self._post(Level.WARNING, notice.text)
         self.changed.emit()
 
     async def start(self) -> None:
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
         if self._lock_path is not None:
-            recovery = await recover_interrupted(
+            recovery = await asyncio.to_thread(
+                recover_interrupted,
                 self.history,
                 self._lock_path,
                 self.transactions.reader,
                 lambda: machine_lock_for_helper(self.transactions.backend.args),
             )
             for notice in recovery.notices:
-                self._post(Level.WARNING, notice)
+                self._post(Level.WARNING, notice.text)
             for found in recovery.found:
                 self._report_recovered(found)
 
@@ -339,7 +340,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Reading the current values\u2026")
         try:
-            state = await read_machine(self.transactions.reader)
+            state = await asyncio.to_thread(read_machine, self.transactions.reader)
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)

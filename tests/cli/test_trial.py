@@ -14,10 +14,10 @@ import pytest
 
 from app.domain.model import Family, LoopbackSettings
 from app.paths import AppPaths
-from app.services.recovery import REASONS, Finding
 from app.simulator.machine import SIMULATED_INITIAL
 from app.simulator.store import SimStateFile
 from app.storage.history import INTERRUPTED, History
+from app.usecases.recovery import REASONS, Finding
 from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, RunCli, cli_command, machine_values, read_until
 
 PROMPT = "Keep these settings?"
@@ -149,7 +149,7 @@ from pathlib import Path
 from app.domain.model import Family, SettingsPatch
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind
-from app.services.planning import plan_change
+from app.usecases.planning import plan_change
 from app.services.reading import read_machine
 from app.wiring import build_services
 

@@ -27,7 +27,7 @@ from app.domain.presets import PRESETS, PresetId, preset, worker_count_for
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.resources import resource_path
 from app.services.machine_info import MachineInfo, parse_congestion_json
-from app.services.report import ReportInput, build_report
+from app.usecases.report import ReportInput, build_report
 
 S = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,10 +14,10 @@ from app.domain.model import ExecutionMode, Family, LoopbackSettings, ReadFailur
 from app.domain.outcomes import mismatches
 from app.domain.runs import CommandResult, NetshMissingError
 from app.runners.subprocess_runner import SubprocessRunner
-from app.services.reading import read_machine, read_one, reading_from
 from app.simulator.machine import SIMULATED_INITIAL
 from app.simulator.profile import Fault
 from app.simulator.runner import SimulatedRunner
+from app.usecases.reading import read_machine, read_one, reading_from
 from tests.conftest import FIXTURES, MakeState
 
 GOOD = (FIXTURES / "en-US-documented-order-crlf.txt").read_text(encoding="cp437").replace("\r\n", "\n")
@@ -25,29 +25,35 @@ GOOD_SETTINGS = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
 
 
 class FakeRunner:
-    """Answers every run with ``output`` after ``latency`` seconds, counting how many run at once."""
+    """Answers every run with ``output``; with ``together`` > 1 each run waits until that many run at once (a
+    barrier, so reads one after the other fail instead of passing slowly), counting how many ran at once."""
 
     description = "fake"
 
-    def __init__(self, output: str = GOOD, latency: float = 0.05) -> None:
-        self.output, self.latency = output, latency
+    def __init__(self, output: str = GOOD, together: int = 1) -> None:
+        self.output = output
+        self.barrier = threading.Barrier(together, timeout=10) if together > 1 else None
         self.calls: list[Argv] = []
         self.running = self.max_running = 0
+        self.lock = threading.Lock()
 
-    async def run(self, argv: Argv) -> CommandResult:
-        self.calls.append(argv)
-        self.running += 1
-        self.max_running = max(self.max_running, self.running)
+    def run_blocking(self, argv: Argv) -> CommandResult:
+        with self.lock:
+            self.calls.append(argv)
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
         try:
-            await asyncio.sleep(self.latency)
+            if self.barrier is not None:
+                self.barrier.wait()
         finally:
-            self.running -= 1
+            with self.lock:
+                self.running -= 1
         return CommandResult(argv, 0, self.output)
 
 
 def test_reads_both_families_from_both_stores_concurrently() -> None:
-    runner = FakeRunner()
-    state = asyncio.run(read_machine(runner))
+    runner = FakeRunner(together=4)
+    state = read_machine(runner)
     assert sorted(runner.calls) == sorted(show_global(f, s) for f in Family for s in Store)
     assert len(runner.calls) == 4
     assert runner.max_running == 4  # all four at once, not one after the other
@@ -56,8 +62,8 @@ def test_reads_both_families_from_both_stores_concurrently() -> None:
 
 
 def test_one_family_reads_two_runs() -> None:
-    runner = FakeRunner()
-    state = asyncio.run(read_machine(runner, (Family.IPV6,)))
+    runner = FakeRunner(together=2)
+    state = read_machine(runner, (Family.IPV6,))
     assert len(runner.calls) == 2 and runner.max_running == 2
     assert list(state.families) == [Family.IPV6]
 
@@ -66,7 +72,7 @@ def test_simulated_latency_is_paid_once_not_four_times(make_state: MakeState) ->
     latency = 0.4
     runner = SimulatedRunner(make_state(latency_ms=int(latency * 1000)))
     started = time.monotonic()
-    state = asyncio.run(read_machine(runner))
+    state = read_machine(runner)
     elapsed = time.monotonic() - started
     assert elapsed < 2 * latency, elapsed
     assert state.settings() == dict.fromkeys(Family, SIMULATED_INITIAL)
@@ -78,14 +84,14 @@ class ScriptedRunner:
     def __init__(self, result: CommandResult | Exception) -> None:
         self.result = result
 
-    async def run(self, argv: Argv) -> CommandResult:
+    def run_blocking(self, argv: Argv) -> CommandResult:
         if isinstance(self.result, Exception):
             raise self.result
         return self.result
 
 
 def _read(result: CommandResult | Exception) -> object:
-    return asyncio.run(read_one(ScriptedRunner(result), Family.IPV4, Store.ACTIVE))
+    return read_one(ScriptedRunner(result), Family.IPV4, Store.ACTIVE)
 
 
 ARGV = show_global(Family.IPV4)
@@ -118,7 +124,7 @@ class BuildRunner(FakeRunner):
     """A FakeRunner that knows the Windows build behind it (as the wired reader does)."""
 
     def __init__(self, build: int | None, output: str = GOOD) -> None:
-        super().__init__(output, latency=0)
+        super().__init__(output)
         self.build = build
 
     def windows_build(self) -> int | None:
@@ -146,15 +152,15 @@ def test_an_unknown_build_without_loopback_rows_is_never_unsupported(fixture: st
     reading = reading_from(CommandResult(ARGV, 0, NO_ROWS[fixture]), None)
     assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.UNRECOGNIZED
     assert reading.raw == NO_ROWS[fixture] and reading.build is None
-    state = asyncio.run(read_machine(BuildRunner(None, NO_ROWS[fixture])))  # a runner that cannot tell
+    state = read_machine(BuildRunner(None, NO_ROWS[fixture]))  # a runner that cannot tell
     assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
-    plain = asyncio.run(read_machine(FakeRunner(NO_ROWS[fixture], latency=0)))  # a runner that does not say
+    plain = read_machine(FakeRunner(NO_ROWS[fixture]))  # a runner that does not say
     assert {fs.failure.problem for fs in plain.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
 
 
 def test_an_old_build_never_runs_netsh_to_read() -> None:
     runner = BuildRunner(17134)  # netsh would answer with good values: it must not be asked
-    state = asyncio.run(read_machine(runner))
+    state = read_machine(runner)
     assert runner.calls == []
     for fs in state.families.values():
         for reading in (fs.active, fs.persistent):
@@ -164,7 +170,7 @@ def test_an_old_build_never_runs_netsh_to_read() -> None:
 
 def test_a_build_from_17763_reads_as_before() -> None:
     runner = BuildRunner(17763)
-    state = asyncio.run(read_machine(runner))
+    state = read_machine(runner)
     assert len(runner.calls) == 4 and all(fs.settings == GOOD_SETTINGS for fs in state.families.values())
 
 
@@ -173,7 +179,7 @@ def test_a_failing_build_lookup_counts_as_unknown() -> None:
         def windows_build(self) -> int | None:
             raise OSError("state file unreadable")
 
-    state = asyncio.run(read_machine(Broken(None, NO_ROWS["en-US-pre1809.txt"])))
+    state = read_machine(Broken(None, NO_ROWS["en-US-pre1809.txt"]))
     assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
 
 
@@ -183,7 +189,7 @@ def test_missing_netsh_becomes_a_read_failure() -> None:
 
 
 def test_missing_executable_through_a_real_runner(tmp_path: Path) -> None:
-    state = asyncio.run(read_machine(SubprocessRunner([str(tmp_path / "nope")])))
+    state = read_machine(SubprocessRunner([str(tmp_path / "nope")]))
     for family in Family:
         reading = state[family].active
         assert isinstance(reading, ReadFailure) and reading.problem is ReadProblem.NETSH_MISSING
@@ -205,21 +211,21 @@ def test_a_non_zero_exit_is_never_parsed_even_with_good_output() -> None:
 
 
 def test_show_fails_fault_through_the_simulator(make_state: MakeState) -> None:
-    state = asyncio.run(read_machine(SimulatedRunner(make_state(faults=frozenset({Fault.SHOW_FAILS})))))
+    state = read_machine(SimulatedRunner(make_state(faults=frozenset({Fault.SHOW_FAILS}))))
     assert all(
         fs.failure is not None and fs.failure.problem is ReadProblem.NETSH_FAILED for fs in state.families.values()
     )
 
 
 def test_pre_1809_and_zh_cn_through_the_simulator(make_state: MakeState) -> None:
-    old = asyncio.run(read_machine(SimulatedRunner(make_state(build=17134, name="old.json"))))
+    old = read_machine(SimulatedRunner(make_state(build=17134, name="old.json")))
     assert {fs.failure.problem for fs in old.families.values() if fs.failure} == {ReadProblem.UNSUPPORTED}
-    zh = asyncio.run(read_machine(SimulatedRunner(make_state(language="zh-CN", name="zh.json"))))
+    zh = read_machine(SimulatedRunner(make_state(language="zh-CN", name="zh.json")))
     assert {fs.failure.problem for fs in zh.families.values() if fs.failure} == {ReadProblem.UNRECOGNIZED}
 
 
 def test_mismatches() -> None:
-    state = asyncio.run(read_machine(FakeRunner(latency=0)))
+    state = read_machine(FakeRunner())
     assert mismatches(state, {Family.IPV4: GOOD_SETTINGS}) == []
     want = LoopbackSettings(ExecutionMode.INLINE, 4, False)
     found = mismatches(state, {Family.IPV6: want})
@@ -231,7 +237,7 @@ def test_mismatches() -> None:
 
 
 def test_mismatches_when_the_family_cannot_be_read_back() -> None:
-    state = asyncio.run(read_machine(FakeRunner(output="", latency=0)))
+    state = read_machine(FakeRunner(output=""))
     found = mismatches(state, {Family.IPV4: GOOD_SETTINGS}, Store.PERSISTENT)
     assert len(found) == 3 and all(m.actual is None for m in found)
     assert found[0].describe() == "IPv4 execution mode: could not be read back to check"
@@ -249,14 +255,14 @@ def test_the_wired_reader_takes_the_build_from_the_simulated_profile(make_state:
     services = build_services(
         Backend(BackendKind.SIMULATED, state=old.path), AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
     )
-    state = asyncio.run(read_machine(services.reader))
+    state = read_machine(services.reader)
     assert {fs.failure.problem for fs in state.families.values() if fs.failure} == {ReadProblem.UNSUPPORTED}
     assert all(fs.failure and fs.failure.build == 17134 for fs in state.families.values())
     new = make_state(build=17763, name="new.json")
     services = build_services(
         Backend(BackendKind.SIMULATED, state=new.path), AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")
     )
-    assert all(fs.settings == SIMULATED_INITIAL for fs in asyncio.run(read_machine(services.reader)).families.values())
+    assert all(fs.settings == SIMULATED_INITIAL for fs in read_machine(services.reader).families.values())
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a #! script stands in for netsh")
@@ -269,9 +275,7 @@ def test_a_custom_netsh_has_no_known_build_so_a_table_without_rows_is_unrecogniz
     netsh = write_fake_netsh(tmp_path / "netsh", FIXTURES / "en-US-pre1809.txt")
     backend = Backend(BackendKind.CUSTOM, netsh=netsh)
     assert windows_build_source(backend)() is None
-    state = asyncio.run(
-        read_machine(build_services(backend, AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")).reader)
-    )
+    state = read_machine(build_services(backend, AppPaths(data=tmp_path / "data", logs=tmp_path / "logs")).reader)
     for fs in state.families.values():
         assert fs.failure is not None and fs.failure.problem is ReadProblem.UNRECOGNIZED
         assert "Loopback" not in fs.failure.raw and "Minimum Mtu" in fs.failure.raw  # the raw text travels

@@ -16,11 +16,11 @@ from app.domain.runs import CommandResult
 from app.elevation.machine_lock import FileMachineLock, sim_machine_lock_path
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, make_runner
-from app.services.recovery import REASONS, Finding, Recovery, recover_interrupted
 from app.simulator.machine import SIMULATED_INITIAL, SimulatedMachine
 from app.simulator.store import SimStateFile
 from app.storage.files import InterProcessLock
 from app.storage.history import INTERRUPTED, History
+from app.usecases.recovery import REASONS, Finding, Recovery, recover_interrupted
 from tests.conftest import MakeState, RunCli, machine_values
 
 INLINE = LoopbackSettings(ExecutionMode.INLINE, 4, True)
@@ -41,7 +41,7 @@ def put(
 
 def recover(state: SimStateFile, paths: AppPaths, history: History | None = None) -> Recovery:
     reader = make_runner(Backend(BackendKind.SIMULATED, state=state.path))
-    return asyncio.run(recover_interrupted(history or History(paths.history), paths.transaction_lock, reader))
+    return recover_interrupted(history or History(paths.history), paths.transaction_lock, reader)
 
 
 def finished_reasons(paths: AppPaths) -> list[tuple[str | None, str]]:
@@ -112,13 +112,13 @@ def test_values_that_match_neither_side_are_changed_since(make_state: MakeState,
 class NoReads:
     description = "must not be run"
 
-    async def run(self, argv: Any) -> CommandResult:
+    def run_blocking(self, argv: Any) -> CommandResult:
         raise AssertionError(f"read the machine for a record it cannot check: {argv}")
 
 
 def test_an_old_record_without_the_store_is_not_compared(paths: AppPaths) -> None:
     History(paths.history).record_started(CHANGE, "netsh")  # written before records kept the store
-    recovery = asyncio.run(recover_interrupted(History(paths.history), paths.transaction_lock, NoReads()))  # type: ignore[arg-type]
+    recovery = recover_interrupted(History(paths.history), paths.transaction_lock, NoReads())  # type: ignore[arg-type]
     ((found),) = recovery.found
     assert found.finding is Finding.UNCHECKED
     assert finished_reasons(paths) == [(INTERRUPTED, "the app ended during the trial; the values could not be checked")]
@@ -246,17 +246,13 @@ def test_nothing_is_judged_while_a_helper_still_holds_the_machine(make_state: Ma
     assert helper.acquire()
     reader = make_runner(Backend(BackendKind.SIMULATED, state=state.path))
     try:
-        recovery = asyncio.run(
-            recover_interrupted(History(paths.history), paths.transaction_lock, reader, machine_lock(state))
-        )
+        recovery = recover_interrupted(History(paths.history), paths.transaction_lock, reader, machine_lock(state))
     finally:
         helper.release()
     assert [f.finding for f in recovery.found] == [Finding.HELPER_RUNNING]
     assert finished_reasons(paths) == [(None, "")]  # left for the next start
     put(state, {Family.IPV4: SIMULATED_INITIAL}, {})  # the helper finished its revert
-    recovery = asyncio.run(
-        recover_interrupted(History(paths.history), paths.transaction_lock, reader, machine_lock(state))
-    )
+    recovery = recover_interrupted(History(paths.history), paths.transaction_lock, reader, machine_lock(state))
     assert [f.finding for f in recovery.found] == [Finding.REVERTED]
 
 
@@ -269,15 +265,13 @@ def test_no_trial_can_start_while_recovery_reads_the_machine(make_state: MakeSta
     class Reader:
         description = inner.description
 
-        async def run(self, argv: Any) -> CommandResult:
+        def run_blocking(self, argv: Any) -> CommandResult:
             probe = FileMachineLock(sim_machine_lock_path(state.path))
             a_helper_could_start.append(probe.acquire())
             probe.release()
-            return await inner.run(argv)
+            return inner.run_blocking(argv)
 
-    recovery = asyncio.run(
-        recover_interrupted(History(paths.history), paths.transaction_lock, Reader(), machine_lock(state))  # type: ignore[arg-type]
-    )
+    recovery = recover_interrupted(History(paths.history), paths.transaction_lock, Reader(), machine_lock(state))  # type: ignore[arg-type]
     assert [f.finding for f in recovery.found] == [Finding.REVERTED]
     assert a_helper_could_start and not any(a_helper_could_start)
     after = FileMachineLock(sim_machine_lock_path(state.path))

@@ -6,7 +6,6 @@ whose values are still in effect is reported as such, with the change that puts 
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,11 +13,12 @@ from pathlib import Path
 from typing import Literal
 
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
+from app.domain.notices import Notice, NoticeKind
 from app.elevation.machine_lock import MachineLock
 from app.runners.base import NetshRunner
-from app.services.reading import read_machine
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import INTERRUPTED, History, HistoryEntry
+from app.usecases.reading import read_machine
 
 
 class Finding(enum.Enum):
@@ -59,7 +59,7 @@ class Recovery:
     """Every unfinished trial found this time, and notices (a corrupt history set aside, a failed write)."""
 
     found: tuple[Recovered, ...] = ()
-    notices: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 def _shows(reading: object, fc: FamilyChange, values: LoopbackSettings) -> bool:
@@ -92,13 +92,13 @@ def judge(entry: HistoryEntry, state: MachineState | None) -> Recovered:
     return Recovered(entry, Finding.CHANGED_SINCE, Change())
 
 
-async def _take(machine: Callable[[], MachineLock] | None) -> MachineLock | Literal[False] | None:
+def _take(machine: Callable[[], MachineLock] | None) -> MachineLock | Literal[False] | None:
     """The taken lock; False when a helper holds it; None when there is none, or it cannot be checked."""
     if machine is None:
         return None
     try:
         lock = machine()
-        return lock if await asyncio.to_thread(lock.acquire) else False
+        return lock if lock.acquire() else False
     except (OSError, ValueError):  # e.g. no lock for this backend here: recovery still checks the values
         return None
 
@@ -107,7 +107,7 @@ def _unfinished(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     return [e for e in entries if e.outcome is None]
 
 
-async def recover_interrupted(
+def recover_interrupted(
     history: History, lock_path: Path, reader: NetshRunner, machine: Callable[[], MachineLock] | None = None
 ) -> Recovery:
     """Check and record every unfinished trial, unless another instance is still running one.
@@ -116,34 +116,36 @@ async def recover_interrupted(
     the first look) and the machine is read before anything is written. ``machine`` makes the lock a helper
     holds for its whole life: while a helper (of a killed app, say) still holds it, its values may be half-reverted,
     so nothing is judged (HELPER_RUNNING, not recorded); it is held during the read, so no trial starts meanwhile.
-    File work runs off the calling thread.
+    Blocking: the window runs it off the GUI thread.
     """
-    entries, notices = await asyncio.to_thread(history.load)
+    entries, texts = history.load()
+    notices = [Notice(NoticeKind.HISTORY, n) for n in texts]
     if not _unfinished(entries):
         return Recovery((), tuple(notices))
     lock = InterProcessLock(lock_path)
     try:
-        await asyncio.to_thread(lock.acquire)
+        lock.acquire()
     except LockBusyError:
         return Recovery((), tuple(notices))  # a trial is running in another window: its entry is not ours to judge
     try:
-        entries, more = await asyncio.to_thread(history.load)
-        notices += [n for n in more if n not in notices]
+        entries, more = history.load()
+        notices += [n for n in (Notice(NoticeKind.HISTORY, m) for m in more) if n not in notices]
         unfinished = _unfinished(entries)
         if not unfinished:
             return Recovery((), tuple(notices))
-        held = await _take(machine)
+        held = _take(machine)
         if held is False:
             return Recovery(tuple(Recovered(e, Finding.HELPER_RUNNING, Change()) for e in unfinished), tuple(notices))
         try:
             checkable = [e for e in unfinished if e.store is not None]
-            state = await read_machine(reader) if checkable else None
+            state = read_machine(reader) if checkable else None
         finally:
             if held:
-                await asyncio.to_thread(held.release)
+                held.release()
         found = tuple(judge(entry, state) for entry in unfinished)
         for item in found:
-            notice = await asyncio.to_thread(history.record_finished, item.entry.id, INTERRUPTED, REASONS[item.finding])
+            text = history.record_finished(item.entry.id, INTERRUPTED, REASONS[item.finding])
+            notice = Notice(NoticeKind.HISTORY, text) if text else None
             item.entry.outcome, item.entry.reason = INTERRUPTED, REASONS[item.finding]
             if notice and notice not in notices:
                 notices.append(notice)
