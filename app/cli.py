@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -223,7 +222,7 @@ def _plan(state: MachineState, args: argparse.Namespace) -> Change:
     return plan_targets(state, families, target)
 
 
-async def _planned(services: Services, args: argparse.Namespace) -> Change | int:
+def _planned(services: Services, args: argparse.Namespace) -> Change | int:
     """Read the machine and plan what the set/commands options ask for: the change, or the exit code why not."""
     if args.preset is None and SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
         what = "set" if args.command == "set" else "show the commands for"
@@ -242,9 +241,9 @@ async def _planned(services: Services, args: argparse.Namespace) -> Change | int
         return read_exit(state, families)  # every family asked for, combined by the stated precedence
 
 
-async def _cmd_commands(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_commands(services: Services, args: argparse.Namespace, out: TextIO) -> int:
     """``commands``: print the netsh lines a change (or its undo) would run; runs nothing that changes."""
-    change = await _planned(services, args)
+    change = _planned(services, args)
     if isinstance(change, int):
         return change
     if change.is_empty:
@@ -257,20 +256,20 @@ async def _cmd_commands(services: Services, args: argparse.Namespace, out: TextI
     return EXIT_OK
 
 
-async def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """``set``: apply the planned change (a trial with --trial)."""
-    change = await _planned(services, args)
+    change = _planned(services, args)
     if isinstance(change, int):
         return change
     from app.cli_parts.apply import apply_change
     from app.cli_parts.helpdesk import apply_options
 
-    return await apply_change(
+    return apply_change(
         services, change, apply_options(args, confirm_without_flags=False), out, stdin, verbose=args.verbose
     )
 
 
-async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     backend = choose_backend(backend=args.backend, netsh=args.netsh, state=args.state)
     if args.command == "simulate":
         from app.cli_parts.helpdesk import cmd_simulate
@@ -304,19 +303,19 @@ async def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts import helpdesk
 
         if args.command == "report":
-            return await helpdesk.cmd_report(services, args, out)
+            return helpdesk.cmd_report(services, args, out)
         if args.command == "export":
-            return await helpdesk.cmd_export(services, args, out)
+            return helpdesk.cmd_export(services, args, out)
         if args.command == "import":
-            return await helpdesk.cmd_import(services, args, out, stdin)
-        return await helpdesk.cmd_restore(services, args, out, stdin, _defaults_text())
+            return helpdesk.cmd_import(services, args, out, stdin)
+        return helpdesk.cmd_restore(services, args, out, stdin, _defaults_text())
     if args.command == "history":
         from app.cli_parts.helpdesk import cmd_history_revert
 
-        return await cmd_history_revert(services, args, out, stdin)
+        return cmd_history_revert(services, args, out, stdin)
     if args.command == "commands":
-        return await _cmd_commands(services, args, out)
-    return await _cmd_set(services, args, out, stdin)
+        return _cmd_commands(services, args, out)
+    return _cmd_set(services, args, out, stdin)
 
 
 def _defaults_text() -> str | None:
@@ -337,7 +336,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
     out = out or sys.stdout
     try:
         args = build_parser().parse_args(args_list)
-        return asyncio.run(run(args, out, stdin or sys.stdin))
+        return run(args, out, stdin or sys.stdin)
     except (UsageError, ValidationError) as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

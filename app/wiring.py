@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from app.elevation.launchers import HelperLauncher
     from app.platform.win32api import Win32Api
     from app.services.machine_info import MachineInfoSource
-    from app.services.transactions import HelperBackend, TransactionService
+    from app.usecases.trials import HelperBackend, TrialService
 
 
 def make_launcher(
@@ -61,7 +61,7 @@ def make_launcher(
 
 
 def helper_backend(backend: Backend) -> HelperBackend:
-    from app.services.transactions import HelperBackend
+    from app.usecases.trials import HelperBackend
 
     if backend.kind is BackendKind.SIMULATED:
         return HelperBackend(("--backend", "simulated", "--state", str(backend.state)), "simulated")
@@ -101,10 +101,10 @@ class Services:
         return make_launcher(self.backend, self._owner_hwnd)
 
     @cached_property
-    def transactions(self) -> TransactionService:
-        from app.services.transactions import TransactionService
+    def transactions(self) -> TrialService:
+        from app.usecases.trials import TrialService
 
-        return TransactionService(
+        return TrialService(
             self.reader,
             self.launcher,
             helper_backend(self.backend),

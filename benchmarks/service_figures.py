@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import sys
@@ -24,10 +23,10 @@ from app.elevation.launchers import SimulatedUacLauncher
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
 from app.runners.factory import make_runner, sim_state
-from app.services.reading import read_machine
-from app.services.transactions import TransactionService
 from app.simulator.profile import SimProfile, UacAnswer
 from app.storage.history import History
+from app.usecases.reading import read_machine
+from app.usecases.trials import TrialService
 from app.wiring import helper_backend
 
 HERE = Path(__file__).resolve().parent
@@ -36,16 +35,16 @@ READS_PER_FULL_READ = 2 * len(Family)  # both stores of every family
 
 # --- 4. read latency ----------------------------------------------------------------------------------------
 def read_latency(folder: Path, runs: int, latency_ms: int) -> list[Figure]:
-    """``await read_machine(runner)`` (2 families x 2 stores) while every simulated netsh run takes L."""
+    """``read_machine(runner)`` (2 families x 2 stores, in threads) while every simulated netsh run takes L."""
     progress(f"read latency, {runs} runs")
     runner = make_runner(simulated_backend(folder, SimProfile(latency_ms=latency_ms)))
 
-    async def measure() -> list[float]:
-        require_readable(await read_machine(runner))  # warm-up: the executor's threads exist from here on
+    def measure() -> list[float]:
+        require_readable(read_machine(runner))  # warm-up
         samples = []
         for _ in range(runs):
             started = time.perf_counter()
-            state = await read_machine(runner)
+            state = read_machine(runner)
             samples.append((time.perf_counter() - started) * 1000)
             require_readable(state)
         return samples
@@ -55,7 +54,7 @@ def read_latency(folder: Path, runs: int, latency_ms: int) -> list[Figure]:
             "read_ms",
             f"4 read_machine, 2 families x 2 stores, L = {latency_ms} ms",
             "ms",
-            Stats.of(asyncio.run(measure())),
+            Stats.of(measure()),
             Budget(1.2 * latency_ms, f"1.2 x {latency_ms} ms: the {READS_PER_FULL_READ} reads run at once"),
         )
     ]
@@ -73,9 +72,9 @@ class CountingRunner:
     def description(self) -> str:
         return self.inner.description
 
-    async def run(self, argv: Argv) -> CommandResult:
+    def run_blocking(self, argv: Argv) -> CommandResult:
         self.commands.append(tuple(argv))
-        return await self.inner.run(argv)
+        return self.inner.run_blocking(argv)
 
 
 def _verb_and_store(argv: Argv) -> tuple[str, str]:
@@ -109,7 +108,7 @@ class WorkCounts:
 
 
 def _count_changes(folder: Path, runs: int) -> list[WorkCounts]:
-    """Apply-and-keep a change to both families through TransactionService, ``runs`` times, counting everything.
+    """Apply-and-keep a change to both families through TrialService, ``runs`` times, counting everything.
 
     The session is not elevated and the simulated UAC approves, so the launcher has to prompt. The reader is
     wrapped to count the app's reads; the helper is started as counting_helper.py, which logs its commands, so
@@ -121,12 +120,10 @@ def _count_changes(folder: Path, runs: int) -> list[WorkCounts]:
     reader = CountingRunner(make_runner(backend))
     helper_program = [sys.executable, "-I", str(HERE / "counting_helper.py")]
     launcher = SimulatedUacLauncher(sim_state(backend), program=helper_program)
-    service = TransactionService(
-        reader, launcher, helper_backend(backend), History(paths.history), paths.transaction_lock
-    )
+    service = TrialService(reader, launcher, helper_backend(backend), History(paths.history), paths.transaction_lock)
 
-    async def one() -> WorkCounts:
-        state = await service.read()  # the window's own read before the user edits: not part of the change
+    def one() -> WorkCounts:
+        state = read_machine(reader)  # the window's own read before the user edits: not part of the change
         require_readable(state)
         now = state.settings()
         change = Change.between(
@@ -134,10 +131,10 @@ def _count_changes(folder: Path, runs: int) -> list[WorkCounts]:
         )
         log.write_text("", encoding="utf-8")
         prompts, started, before = launcher.prompts, launcher.launched, len(reader.commands)
-        trial = await service.begin(change, seconds=5)
-        await trial.verify()  # what the window and the CLI do during the countdown
+        trial = service.begin(change, seconds=5)
+        trial.verify()  # what the window and the CLI do during the countdown
         after_apply = len(reader.commands)
-        result = await trial.keep()
+        result = trial.keep()
         after_keep = len(reader.commands)
         if result.outcome is not Outcome.KEPT or result.mismatches:
             raise RuntimeError(f"the change was not kept cleanly: {result.outcome.value}: {result.reason}")
@@ -158,12 +155,9 @@ def _count_changes(folder: Path, runs: int) -> list[WorkCounts]:
             other=tuple(other),
         )
 
-    async def all_runs() -> list[WorkCounts]:
-        return [await one() for _ in range(runs)]
-
     os.environ[LOG_VARIABLE] = str(log)  # inherited by the helper process
     try:
-        return asyncio.run(all_runs())
+        return [one() for _ in range(runs)]
     finally:
         os.environ.pop(LOG_VARIABLE, None)
 

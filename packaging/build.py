@@ -307,7 +307,7 @@ def _real_ipv4_workers() -> tuple[int, int]:
     from app.domain.commands import show_global
     from app.domain.model import Family, LoopbackSettings, Store
     from app.runners.factory import Backend, BackendKind, make_runner
-    from app.services.reading import reading_from
+    from app.runners.readings import reading_from
 
     runner = make_runner(Backend(BackendKind.SYSTEM))
     counts = []

@@ -2,66 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from app.cli_parts.common import (
-    EXIT_FOR,
-    EXIT_OK,
-    Ending,
-    ask_confirm,
-    ask_keep,
-    print_change,
-)
+from app.cli_parts.common import EXIT_FOR, EXIT_OK, ask_confirm, ask_keep, print_change
 from app.domain.commands import commands_for, display
+from app.domain.errors import LoopbackTunerError
 from app.domain.model import Change, Store
-from app.domain.netsh_failure import SetFailure
-from app.domain.outcomes import Outcome
-from app.elevation.launchers import AdminTerminalRequiredError, ElevationCancelledError, HelperStartError
-from app.services.formatting import outcome_text
-from app.services.transactions import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
+from app.domain.outcomes import Mismatch, Outcome
+from app.usecases.endings import Ending, apply_failed_ending, error_ending, result_ending
+from app.usecases.formatting import outcome_text
+from app.usecases.trials import ApplyFailedError, TransactionResult, Trial
 from app.wiring import Services
-
-_OUTCOME_ENDING = {
-    Outcome.KEPT: Ending.OK,
-    Outcome.REVERTED: Ending.REVERTED,
-    Outcome.FAILED: Ending.FAILED,
-    Outcome.KEEP_FAILED: Ending.KEEP_FAILED,
-    Outcome.REVERT_FAILED: Ending.REVERT_FAILED,
-}
-
-
-def apply_failed_ending(result: TransactionResult) -> Ending:
-    """A change that could not be applied: "needs elevation" only when the helper classified it so."""
-    return Ending.NEEDS_ELEVATION if result.failure is SetFailure.NEEDS_ELEVATION else Ending.FAILED
-
-
-def result_ending(result: TransactionResult) -> Ending:
-    """How a finished transaction ended: its outcome, unless a fresh read shows values other than expected."""
-    ending = _OUTCOME_ENDING[result.outcome]
-    if ending in (Ending.OK, Ending.REVERTED) and result.mismatches:
-        return Ending.DID_NOT_STICK
-    return ending
-
-
-def error_ending(exc: BaseException) -> Ending | None:
-    """The ending a transaction's exception stands for (None: not one of the transaction's own)."""
-    if isinstance(exc, ElevationCancelledError):
-        return Ending.CANCELLED
-    if isinstance(exc, TransactionBusyError):
-        return Ending.BUSY
-    if isinstance(exc, AdminTerminalRequiredError):
-        return Ending.NEEDS_ELEVATION
-    if isinstance(exc, HelperStartError):
-        return Ending.HELPER_START_FAILED
-    if isinstance(exc, HelperError):
-        return Ending.HELPER_FAILED
-    if isinstance(exc, ApplyFailedError):
-        return apply_failed_ending(exc.result)
-    return None
 
 
 @dataclass(frozen=True)
@@ -79,7 +34,24 @@ def _print_runs(result: TransactionResult, out: TextIO, verbose: bool) -> None:
             print(f"  ran: {run.command_line} -> exit {run.exit_code}", file=out)
 
 
-async def apply_change(
+def _verify_within(trial: Trial, timeout_s: float) -> tuple[Mismatch, ...]:
+    """Check what took effect, but never at the cost of the user's time to answer: a read slower than
+    ``timeout_s`` is left to finish on its own (a daemon thread) and nothing is reported."""
+    found: list[tuple[Mismatch, ...]] = []
+
+    def verify() -> None:
+        try:
+            found.append(trial.verify()[1])
+        except LoopbackTunerError:
+            found.append(())
+
+    reader = threading.Thread(target=verify, name="verify", daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    return found[0] if found else ()
+
+
+def apply_change(
     services: Services, change: Change, options: ApplyOptions, out: TextIO, stdin: TextIO, *, verbose: bool = False
 ) -> int:
     """Print the change, then run it as the options say; returns the exit code."""
@@ -91,37 +63,34 @@ async def apply_change(
         for argv in commands_for(change, options.store):
             print(display(argv), file=out)
         return EXIT_OK
-    if options.confirm and not await ask_confirm("Apply these changes?", stdin, out):
+    if options.confirm and not ask_confirm("Apply these changes?", stdin, out):
         print("Nothing was changed.", file=out)
         return EXIT_OK
     try:
         if options.trial:
-            trial = await services.transactions.begin(change, seconds=options.trial, store=options.store)
+            trial = services.transactions.begin(change, seconds=options.trial, store=options.store)
             started = time.monotonic()  # the helper's deadline runs from here
             print(f"Applied for a trial of {options.trial} s (active store).", file=out)
             why = ""
             if options.yes:
                 keep = True
             else:
-                try:  # check what took effect, but never at the cost of the user's time to answer
-                    _, found = await asyncio.wait_for(trial.verify(), timeout=min(2.0, options.trial / 3))
-                except TimeoutError:
-                    found = ()
-                for m in found:
+                for m in _verify_within(trial, min(2.0, options.trial / 3)):
                     print(f"  warning: {m.describe()}", file=out)
                 left = max(1, round(options.trial - (time.monotonic() - started)))
-                keep, why = await ask_keep(left, stdin, out, beat=trial.beat)
-            result = await (trial.keep() if keep else trial.revert(why))
+                keep, why = ask_keep(left, stdin, out, beat=trial.beat)
+            result = trial.keep() if keep else trial.revert(why)
         else:
-            result = await services.transactions.apply(change, store=options.store)
+            result = services.transactions.apply(change, store=options.store)
     except ApplyFailedError as exc:
         _print_runs(exc.result, out, verbose)
         print(f"loopback-tuner-cli: error: the change could not be applied: {exc}", file=sys.stderr)
         return EXIT_FOR[apply_failed_ending(exc.result)]
-    except (ElevationCancelledError, TransactionBusyError, HelperStartError, HelperError) as exc:
-        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
+    except LoopbackTunerError as exc:
         ending = error_ending(exc)
-        assert ending is not None
+        if ending is None:  # not one of the transaction's own: the caller's handler reports it
+            raise
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_FOR[ending]
     return _report(result, options.store, out, verbose)
 
@@ -129,7 +98,7 @@ async def apply_change(
 def _report(result: TransactionResult, store: Store, out: TextIO, verbose: bool) -> int:
     _print_runs(result, out, verbose)
     for notice in result.notices:
-        print(f"note: {notice}", file=out)
+        print(f"note: {notice.text}", file=out)
     ending = result_ending(result)
     if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
         print(f"loopback-tuner-cli: error: {outcome_text(result)}", file=sys.stderr)

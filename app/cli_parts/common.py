@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import enum
+import queue
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from app.domain.model import Change, Family, MachineState, ReadProblem
+from app.domain.model import Change, Family, MachineState
 from app.runners.factory import Backend, sim_state
+from app.usecases.endings import Ending, read_endings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = range(8)
 EXIT_CODES = {
@@ -25,26 +24,6 @@ EXIT_CODES = {
     EXIT_BUSY: "another change is being tried right now",
     EXIT_REVERTED: "the trial ended without keeping the change (it was reverted)",
 }
-
-
-class Ending(enum.StrEnum):
-    """Every way a read or a change can end, as the command line reports it (chosen from typed values only)."""
-
-    OK = "ok"  # a read that worked, or a change that was kept and re-read as kept
-    REVERTED = "reverted"  # the trial ended without keeping (any reason: asked, deadline, channel, helper error)
-    DID_NOT_STICK = "did-not-stick"  # kept or reverted, but a fresh read shows other values
-    FAILED = "failed"  # the change could not be applied; what was touched was put back
-    KEEP_FAILED = "keep-failed"  # in effect, but saving it failed: it lasts until reboot
-    REVERT_FAILED = "revert-failed"  # putting the previous values back failed: the trial's values are still in place
-    HELPER_FAILED = "helper-failed"  # the helper crashed, broke the protocol, or its channel failed
-    CANCELLED = "cancelled"  # the UAC prompt was cancelled
-    NEEDS_ELEVATION = "needs-elevation"  # no administrator rights (netsh said so, or an admin terminal is needed)
-    HELPER_START_FAILED = "helper-start-failed"  # Windows could not start the (elevated) helper
-    BUSY = "busy"  # another change is being tried
-    UNSUPPORTED = "unsupported"  # the build predates the loopback settings
-    UNRECOGNIZED = "unrecognized"  # netsh's output could not be mapped with certainty
-    NETSH_FAILED = "netsh-failed"  # netsh exited non-zero or timed out
-    NETSH_MISSING = "netsh-missing"  # netsh could not be started
 
 
 EXIT_FOR: dict[Ending, int] = {
@@ -67,12 +46,6 @@ EXIT_FOR: dict[Ending, int] = {
 # When the families of one operation end differently, the code earliest here wins (README, "Exit codes"): for a
 # read, 3 (a family failed or was not recognised) over 4 (unsupported build) over 0.
 PRECEDENCE = (EXIT_ELEVATION, EXIT_BUSY, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_REVERTED, EXIT_OK)
-_READ_ENDING = {
-    ReadProblem.UNSUPPORTED: Ending.UNSUPPORTED,
-    ReadProblem.UNRECOGNIZED: Ending.UNRECOGNIZED,
-    ReadProblem.NETSH_FAILED: Ending.NETSH_FAILED,
-    ReadProblem.NETSH_MISSING: Ending.NETSH_MISSING,
-}
 
 
 def exit_code(endings: Iterable[Ending]) -> int:
@@ -88,27 +61,32 @@ class UsageError(Exception):
 class StdinLine:
     """Reads one line from stdin on a daemon thread, so a deadline can pass without blocking exit."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, stream: TextIO) -> None:
-        self.future: asyncio.Future[str] = loop.create_future()
+    def __init__(self, stream: TextIO) -> None:
+        self._answer: queue.Queue[str] = queue.Queue(maxsize=1)
 
         def read() -> None:
             try:
                 line = stream.readline()
             except (OSError, ValueError):
                 line = ""
-
-            def deliver() -> None:
-                if not self.future.done():
-                    self.future.set_result(line)
-
-            with contextlib.suppress(RuntimeError):  # the loop already closed: the answer came too late
-                loop.call_soon_threadsafe(deliver)
+            self._answer.put(line)
 
         threading.Thread(target=read, name="stdin", daemon=True).start()
 
+    def wait(self, timeout_s: float | None) -> str | None:
+        """The line read (an empty string at end of input), or None when ``timeout_s`` passed first."""
+        try:
+            return self._answer.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
 
-async def ask_keep(
-    seconds: int, stdin: TextIO, out: TextIO, *, beat: Callable[[], None] = lambda: None
+
+def ask_keep(
+    seconds: int,
+    stdin: TextIO,
+    out: TextIO,
+    *,
+    beat: Callable[[], None] = lambda: None,
 ) -> tuple[bool, str]:
     """Count down and ask "Keep these settings? [y/N]"; only y/yes before the deadline keeps.
 
@@ -117,31 +95,32 @@ async def ask_keep(
 
     Returns (keep, why not) where "why not" says what the user did when they did not keep.
     """
-    answer = StdinLine(asyncio.get_running_loop(), stdin).future
+    answer = StdinLine(stdin)
     deadline = time.monotonic() + seconds
     tty = out.isatty()
     print(f"Reverting in {seconds} s unless you keep the change.", file=out)
     print("Keep these settings? [y/N] ", end="" if tty else "\n", file=out, flush=True)
-    while not answer.done():
+    while True:
         beat()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             print("\nNo answer in time.", file=out)
             return False, "no answer in time"
-        done, _ = await asyncio.wait({answer}, timeout=min(1.0, remaining))
-        if not done and tty:
+        line = answer.wait(min(1.0, remaining))
+        if line is not None:
+            break
+        if tty:
             left = max(0, round(deadline - time.monotonic()))
             print(f"\rKeep these settings? [y/N] (reverting in {left:2d} s) ", end="", file=out, flush=True)
-    line = answer.result()
     if line.strip().lower() in ("y", "yes"):
         return True, ""
     return False, "answered no" if line else "no answer (end of input)"
 
 
-async def ask_confirm(question: str, stdin: TextIO, out: TextIO) -> bool:
+def ask_confirm(question: str, stdin: TextIO, out: TextIO) -> bool:
     """Ask a yes/no question; no answer (end of input) means no."""
     print(f"{question} [y/N] ", end="", file=out, flush=True)
-    line = await StdinLine(asyncio.get_running_loop(), stdin).future
+    line = StdinLine(stdin).wait(None) or ""
     if not line:
         print("", file=out)
     return line.strip().lower() in ("y", "yes")
@@ -151,12 +130,6 @@ def print_change(change: Change, out: TextIO) -> None:
     print("Change:", file=out)
     for line in change.describe():
         print(f"  {line}", file=out)
-
-
-def read_endings(state: MachineState, families: Iterable[Family] | None = None) -> list[Ending]:
-    """How reading each of ``families`` (default: all) ended."""
-    chosen = list(state.families) if families is None else list(families)
-    return [Ending.OK if (failure := state[f].failure) is None else _READ_ENDING[failure.problem] for f in chosen]
 
 
 def read_exit(state: MachineState, families: Iterable[Family] | None = None) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from app.cli_parts.apply import ApplyOptions, apply_change
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
@@ -23,12 +24,21 @@ from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_targ
 from app.usecases.report import ReportInput, build_report
 from app.wiring import Services
 
+T = TypeVar("T")
+
 
 def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> Change:
     try:
         return plan_targets(state, targets, lambda family, _current: targets[family])
     except FamilyUnavailableError as exc:
         raise UsageError(f"{exc.family.label} cannot be read ({exc.message}); nothing was changed") from None
+
+
+def _blocking(awaitable: Coroutine[Any, Any, T]) -> T:
+    """The machine-facts source is still awaitable; it becomes a blocking use case next (issue 12)."""
+    import asyncio
+
+    return asyncio.run(awaitable)
 
 
 def _families(value: str) -> tuple[Family, ...]:
@@ -48,10 +58,10 @@ def apply_options(args: argparse.Namespace, *, confirm_without_flags: bool) -> A
     )
 
 
-async def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
     state = read_state(services)
-    info = await services.machine_info.info()
-    congestion = await services.machine_info.congestion()
+    info = _blocking(services.machine_info.info())
+    congestion = _blocking(services.machine_info.congestion())
     warnings = [BBR2_WARNING] if bbr2_large_mtu_risk(info.build, congestion.providers, state.settings()) else []
     entries, notices = services.history.load()
     warnings += notices
@@ -59,7 +69,7 @@ async def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) 
     return EXIT_OK
 
 
-async def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.file)
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists; add --force to replace it")
@@ -92,16 +102,16 @@ def _read_profile(path: Path) -> dict[Family, LoopbackSettings]:
         raise UsageError(f"{path} was not imported: {exc}") from None
 
 
-async def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
     state = read_state(services)
     change = _change_to(state, targets)
-    return await apply_change(
+    return apply_change(
         services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
     )
 
 
-async def cmd_restore(
+def cmd_restore(
     services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO, defaults_text: str | None
 ) -> int:
     families = _families(args.family)
@@ -118,7 +128,7 @@ async def cmd_restore(
     else:
         if defaults_text is None:
             raise UsageError("the Windows defaults table is missing from this installation")
-        info = await services.machine_info.info()
+        info = _blocking(services.machine_info.info())
         scope = "simulated" if services.backend.is_simulated else "windows"
         entry = lookup(parse_defaults(defaults_text), scope, info.build) if info.build is not None else None
         if entry is None:
@@ -129,7 +139,7 @@ async def cmd_restore(
         print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
         targets = dict.fromkeys(families, entry.settings)
     change = _change_to(state, targets)
-    return await apply_change(
+    return apply_change(
         services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
     )
 
@@ -150,7 +160,7 @@ def cmd_history(services: Services, out: TextIO) -> int:
 ID_SHOWN = 8  # the characters of an entry's id that `history` prints (a uuid4 hex: unique in practice)
 
 
-async def cmd_history_revert(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def cmd_history_revert(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """``history revert ID``: what *Revert this change* does in the window, through the same apply flow."""
     if not args.id:
         raise UsageError("history revert needs the id of an entry (see 'history')")
@@ -167,7 +177,7 @@ async def cmd_history_revert(services: Services, args: argparse.Namespace, out: 
     except FamilyUnavailableError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return read_exit(state, tuple(fc.family for fc in entry.requested.families))
-    return await apply_change(
+    return apply_change(
         services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
     )
 

@@ -18,10 +18,6 @@ class NetshRunner(Protocol):
         """Which backend this is, for people (e.g. "netsh at C:\\Windows\\System32\\netsh.exe")."""
         ...
 
-    async def run(self, argv: Argv) -> CommandResult:
-        """Run once; raises NetshMissingError only when the program cannot be started at all."""
-        ...
-
     def run_blocking(self, argv: Argv) -> CommandResult:
         """The same run, blocking the calling thread (the helper, the command line; never the GUI thread)."""
         ...

@@ -32,9 +32,6 @@ class KnownBuildRunner:
     def description(self) -> str:
         return self.inner.description
 
-    async def run(self, argv: Argv) -> CommandResult:
-        return await self.inner.run(argv)
-
     def run_blocking(self, argv: Argv) -> CommandResult:
         return self.inner.run_blocking(argv)
 

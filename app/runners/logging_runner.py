@@ -22,12 +22,6 @@ class LoggingRunner:
     def description(self) -> str:
         return self.inner.description
 
-    async def run(self, argv: Argv) -> CommandResult:
-        with _not_started_logged(argv):
-            result = await self.inner.run(argv)
-        log_results([result])
-        return result
-
     def run_blocking(self, argv: Argv) -> CommandResult:
         with _not_started_logged(argv):
             result = self.inner.run_blocking(argv)

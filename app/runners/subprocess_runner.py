@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -55,9 +54,6 @@ class SubprocessRunner:
     def working_folder(self) -> str | None:
         """The child's working folder, or None for ours."""
         return self._cwd
-
-    async def run(self, argv: Argv) -> CommandResult:
-        return await asyncio.get_running_loop().run_in_executor(None, self.run_blocking, tuple(argv))
 
     def run_blocking(self, argv: Argv) -> CommandResult:
         """The same run, blocking; for the helper process and the command line, never the GUI thread."""

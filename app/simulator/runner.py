@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from app.domain.commands import Argv
@@ -25,19 +24,6 @@ class SimulatedRunner:
     @property
     def description(self) -> str:
         return f"simulated Windows machine ({self.state.path})"
-
-    async def run(self, argv: Argv) -> CommandResult:
-        loop = asyncio.get_running_loop()
-        started = time.monotonic()
-        profile = (await loop.run_in_executor(None, self.state.load)).profile
-        if profile.latency_ms:
-            await asyncio.sleep(profile.latency_ms / 1000)
-        outcome = await loop.run_in_executor(None, self.run_now, argv)
-        if isinstance(outcome, str):  # HANG
-            await asyncio.sleep(self.timeout_s)
-            return CommandResult(argv, None, "", "", time.monotonic() - started, timed_out=True)
-        code, text = outcome
-        return CommandResult(argv, code, text, "", time.monotonic() - started)
 
     def run_blocking(self, argv: Argv) -> CommandResult:
         """The same run, blocking (latency and a hang included); for the helper process, never the GUI thread."""

@@ -22,26 +22,21 @@ from app.domain.model import (
     Setting,
     SettingsPatch,
 )
-from app.domain.outcomes import Outcome
-from app.elevation.launchers import ElevationCancelledError
 from app.elevation.machine_lock import machine_lock_for_helper
-from app.services.formatting import command_lines, format_runs, outcome_text
-from app.services.transactions import (
-    ApplyFailedError,
-    TransactionBusyError,
-    TransactionResult,
-    TransactionService,
-    Trial,
-)
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
+from app.usecases.endings import Ending, error_ending, result_ending
+from app.usecases.formatting import command_lines, format_runs, outcome_text
 from app.usecases.reading import MachineReader, read_machine
 from app.usecases.recovery import Finding, Recovered, recover_interrupted
+from app.usecases.trials import ApplyFailedError, TransactionResult, Trial, TrialService
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import report_failure
 
 DEFAULT_COUNTDOWN_S = 15
+# A refusal the user chose or can wait out is not an error: the cancelled prompt informs, a busy machine warns.
+_ERROR_LEVEL = {Ending.CANCELLED: Level.INFO, Ending.BUSY: Level.WARNING}
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,7 @@ class MainViewModel(QObject):
 
     def __init__(
         self,
-        transactions: TransactionService,
+        transactions: TrialService,
         history: History,
         originals: OriginalsStore,
         *,
@@ -357,13 +352,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Applying\u2026 approve the administrator prompt if Windows asks.")
         try:
-            trial = await self.transactions.begin(change, seconds=self.countdown_s)
-        except ElevationCancelledError as exc:
-            self._post(Level.INFO, str(exc))
-            return
-        except TransactionBusyError as exc:
-            self._post(Level.WARNING, str(exc))
-            return
+            trial = await asyncio.to_thread(self.transactions.begin, change, seconds=self.countdown_s)
         except ApplyFailedError as exc:
             await self._take_state(exc.result.state, keep_edits=True)
             self._post(
@@ -374,7 +363,8 @@ class MainViewModel(QObject):
             )
             return
         except LoopbackTunerError as exc:
-            self._post(Level.ERROR, str(exc))
+            ending = error_ending(exc)
+            self._post(_ERROR_LEVEL.get(ending, Level.ERROR) if ending else Level.ERROR, str(exc))
             return
         finally:
             if self._trial is None:
@@ -383,7 +373,7 @@ class MainViewModel(QObject):
         self._set_busy("Trying the new values\u2026 keep them or they revert by themselves.")
         self.trialStarted.emit(TrialView(self.countdown_s, tuple(trial.change.describe()), ()))
         self.countdown.start(self.countdown_s)  # the helper's deadline runs from the same moment
-        state, found = await trial.verify()  # a fresh read while the countdown runs
+        state, found = await asyncio.to_thread(trial.verify)  # a fresh read while the countdown runs
         if self._trial is trial and not trial.deciding:
             await self._take_state(state, keep_edits=True)
             if found:
@@ -416,11 +406,14 @@ class MainViewModel(QObject):
         if trial is None or trial.finished:
             return None
         if trial.deciding:  # a second request (Esc or closing after Keep): wait for the first, change nothing
-            return await trial.keep()
+            return await asyncio.to_thread(trial.keep)
         self.countdown.stop()
         self._set_busy("Keeping the new values\u2026" if keep else "Restoring the previous values\u2026")
         try:
-            result = await (trial.keep() if keep else trial.revert(reason or "reverted on request"))
+            if keep:
+                result = await asyncio.to_thread(trial.keep)
+            else:
+                result = await asyncio.to_thread(trial.revert, reason or "reverted on request")
         finally:
             self._trial = None
             self._trial_task = None
@@ -433,15 +426,16 @@ class MainViewModel(QObject):
     def _report(self, result: TransactionResult, reason: str) -> None:
         details = format_runs(result.results)
         for notice in result.notices:
-            self._post(Level.WARNING, notice)
-        if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
-            self._post(Level.ERROR, f"{outcome_text(result)}", details)
-        elif result.mismatches:
+            self._post(Level.WARNING, notice.text)
+        ending = result_ending(result)
+        if ending is Ending.DID_NOT_STICK:
             self._post(
                 Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches), details
             )
-        elif result.outcome is Outcome.KEPT:
+        elif not ending.succeeded:
+            self._post(Level.ERROR, f"{outcome_text(result)}", details)
+        elif ending is Ending.OK:
             self._post(Level.SUCCESS, "The new values are kept and saved.", details)
-        elif result.outcome is Outcome.REVERTED:
+        else:
             why = f" ({reason})" if reason else ""
             self._post(Level.INFO, f"The previous values are back{why}.", details)

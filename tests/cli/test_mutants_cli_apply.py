@@ -3,9 +3,7 @@ store, keep or revert), the verify window and the seconds left for the question,
 
 from __future__ import annotations
 
-import asyncio
 import io
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
@@ -19,8 +17,8 @@ from app.domain.model import Change, ExecutionMode, Family, FamilyChange, Loopba
 from app.domain.netsh_failure import SetFailure
 from app.domain.outcomes import Mismatch, Outcome
 from app.domain.runs import CommandResult
-from app.services.formatting import outcome_text
-from app.services.transactions import ApplyFailedError, TransactionBusyError, TransactionResult
+from app.usecases.formatting import outcome_text
+from app.usecases.trials import ApplyFailedError, TransactionBusyError, TransactionResult
 from app.wiring import Services
 
 BEFORE = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
@@ -42,17 +40,17 @@ class Trial:
     calls: list[str] = field(default_factory=list)
     beats: int = 0
 
-    async def verify(self) -> tuple[None, tuple[Mismatch, ...]]:
+    def verify(self) -> tuple[None, tuple[Mismatch, ...]]:
         return None, ()
 
     def beat(self) -> None:
         self.beats += 1
 
-    async def keep(self) -> TransactionResult:
+    def keep(self) -> TransactionResult:
         self.calls.append("keep")
         return self.ending
 
-    async def revert(self, reason: str = "") -> TransactionResult:
+    def revert(self, reason: str = "") -> TransactionResult:
         self.calls.append(f"revert:{reason}")
         return self.ending
 
@@ -63,13 +61,13 @@ class Transactions:
     calls: list[tuple[str, Any, Store]] = field(default_factory=list)
     trial: Trial | None = None
 
-    async def apply(self, change: Change, **kw: Store) -> TransactionResult:
+    def apply(self, change: Change, **kw: Store) -> TransactionResult:
         self.calls.append(("apply", change, kw["store"]))
         if isinstance(self.ending, BaseException):
             raise self.ending
         return self.ending
 
-    async def begin(self, change: Change, *, seconds: float, store: Store) -> Trial:
+    def begin(self, change: Change, *, seconds: float, store: Store) -> Trial:
         self.calls.append(("begin", seconds, store))
         assert isinstance(self.ending, TransactionResult)
         self.trial = Trial(self.ending)
@@ -88,7 +86,7 @@ def run(
     transactions = Transactions(ending)
     out = io.StringIO()
     services = cast(Services, SimpleNamespace(transactions=transactions))
-    code = asyncio.run(apply_change(services, change, options, out, io.StringIO(stdin), **kw))
+    code = apply_change(services, change, options, out, io.StringIO(stdin), **kw)
     captured = capsys.readouterr()
     assert captured.out == "", "everything the flow says goes to its own stream"
     return code, out.getvalue(), captured.err, transactions
@@ -189,16 +187,15 @@ def test_the_question_gets_the_seconds_left_after_a_bounded_verify(
     timeouts: list[float | None] = []
     asked: list[int] = []
 
-    async def wait_for(aw: Awaitable[Any], timeout: float | None) -> Any:
-        timeouts.append(timeout)
-        cast(Any, aw).close()  # the check did not finish in time
-        raise TimeoutError
+    def verify_within(trial: Any, timeout_s: float) -> tuple[Mismatch, ...]:
+        timeouts.append(timeout_s)
+        return ()  # the check did not finish in time
 
-    async def ask_keep(seconds: int, stdin: Any, out: Any, **_: Any) -> tuple[bool, str]:
+    def ask_keep(seconds: int, stdin: Any, out: Any, **_: Any) -> tuple[bool, str]:
         asked.append(seconds)
         return False, "answered no"
 
-    monkeypatch.setattr(apply, "asyncio", SimpleNamespace(wait_for=wait_for))
+    monkeypatch.setattr(apply, "_verify_within", verify_within)
     monkeypatch.setattr(apply, "time", SimpleNamespace(monotonic=Clock(500.0, 500.0 + elapsed).monotonic))
     monkeypatch.setattr(apply, "ask_keep", ask_keep)
     code, out, err, tx = run(capsys, result(Outcome.REVERTED), ApplyOptions(store=Store.ACTIVE, trial=trial))
@@ -216,7 +213,7 @@ def test_the_question_gets_the_seconds_left_after_a_bounded_verify(
 def test_every_transaction_error_has_its_ending() -> None:
     from app.cli_parts.common import Ending
     from app.elevation.launchers import AdminTerminalRequiredError, ElevationCancelledError, HelperStartError
-    from app.services.transactions import HelperError
+    from app.usecases.trials import HelperError
 
     refused = ApplyFailedError(result(Outcome.FAILED, "refused", failure=SetFailure.NEEDS_ELEVATION))
     assert apply.error_ending(refused) is Ending.NEEDS_ELEVATION

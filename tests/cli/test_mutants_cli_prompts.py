@@ -3,14 +3,12 @@ is flushed before waiting, the deadline's boundaries, the reader thread, and the
 
 from __future__ import annotations
 
-import asyncio
 import io
 import sys
 import threading
-from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -48,9 +46,11 @@ class Held(io.StringIO):
         self.line = line
         self.out = out
         self.release = threading.Event()
+        self.reading = threading.Event()
         self.unflushed_at_read: bool | None = None
 
     def readline(self, size: int | None = -1) -> str:
+        self.reading.set()
         if self.out is not None:
             self.unflushed_at_read = self.out.pending
         self.release.wait(30)
@@ -58,7 +58,7 @@ class Held(io.StringIO):
 
 
 class Clock:
-    """common's ``time`` and ``asyncio.wait``: a wait that times out moves the virtual clock by its timeout."""
+    """common's ``time`` and the wait for the answer: a wait that times out moves the virtual clock by its timeout."""
 
     def __init__(self, out: Out, answer_at: float | None = None, stdin: Held | None = None) -> None:
         self.now = 100.0
@@ -70,17 +70,23 @@ class Clock:
     def monotonic(self) -> float:
         return self.now
 
-    async def wait(self, fs: Iterable[asyncio.Future[str]], timeout: float | None = None) -> Any:
-        assert not self.out.pending, "the prompt must be flushed before waiting for the answer"
-        assert len(self.timeouts) < 50, "the countdown did not end"
-        self.timeouts.append(timeout)
-        assert timeout is not None
-        if self.answer_at is not None and self.now + timeout >= self.answer_at and self.stdin is not None:
-            self.now = self.answer_at
-            self.stdin.release.set()  # the user types now: the real reader thread delivers the line
-            return await asyncio.wait(fs)
-        self.now += timeout
-        return set(), set(fs)
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real_wait = common.StdinLine.wait
+        clock = self
+
+        def wait(line: common.StdinLine, timeout_s: float | None) -> str | None:
+            assert not clock.out.pending, "the prompt must be flushed before waiting for the answer"
+            assert len(clock.timeouts) < 50, "the countdown did not end"
+            clock.timeouts.append(timeout_s)
+            assert timeout_s is not None
+            if clock.answer_at is not None and clock.now + timeout_s >= clock.answer_at and clock.stdin is not None:
+                clock.now = clock.answer_at
+                clock.stdin.release.set()  # the user types now: the real reader thread delivers the line
+                return real_wait(line, 30)
+            clock.now += timeout_s
+            return None
+
+        monkeypatch.setattr(common.StdinLine, "wait", wait)
 
 
 def keep(monkeypatch: pytest.MonkeyPatch, seconds: int, *, tty: bool, answer_at: float | None = None, line: str = ""):
@@ -88,9 +94,9 @@ def keep(monkeypatch: pytest.MonkeyPatch, seconds: int, *, tty: bool, answer_at:
     stdin = Held(line)
     clock = Clock(out, answer_at, stdin)
     monkeypatch.setattr(common, "time", SimpleNamespace(monotonic=clock.monotonic))
-    monkeypatch.setattr(common, "asyncio", SimpleNamespace(get_running_loop=asyncio.get_running_loop, wait=clock.wait))
+    clock.install(monkeypatch)
     try:
-        result = asyncio.run(common.ask_keep(seconds, stdin, out))
+        result = common.ask_keep(seconds, stdin, out)
     finally:
         stdin.release.set()
     return result, out.getvalue(), clock.timeouts
@@ -130,9 +136,9 @@ def test_the_last_wait_is_only_what_is_left_and_the_deadline_itself_ends_it(monk
         return clock.now
 
     monkeypatch.setattr(common, "time", SimpleNamespace(monotonic=monotonic))
-    monkeypatch.setattr(common, "asyncio", SimpleNamespace(get_running_loop=asyncio.get_running_loop, wait=clock.wait))
+    clock.install(monkeypatch)
     try:
-        result = asyncio.run(common.ask_keep(2, stdin, out))
+        result = common.ask_keep(2, stdin, out)
     finally:
         stdin.release.set()
     # 2 s left: wait 1 s (moves to 101); the clock says 101.5: 0.5 s left is still waited for; then exactly 0 left.
@@ -152,17 +158,13 @@ def test_an_answer_during_the_countdown_is_taken(monkeypatch: pytest.MonkeyPatch
 
 def test_ask_keep_reads_with_a_daemon_thread_named_stdin() -> None:
     stdin = Held("y\n")
-    seen: list[threading.Thread] = []
-
-    async def main() -> tuple[bool, str]:
-        before = set(threading.enumerate())
-        task = asyncio.ensure_future(common.ask_keep(5, stdin, Out(False)))
-        await asyncio.sleep(0)
-        seen.extend(set(threading.enumerate()) - before)
+    before = set(threading.enumerate())
+    with ThreadPoolExecutor(1, thread_name_prefix="asker") as pool:
+        asked = pool.submit(common.ask_keep, 5, stdin, Out(False))
+        assert stdin.reading.wait(30)  # the reader thread is in readline: the user has not answered yet
+        seen = [t for t in set(threading.enumerate()) - before if not t.name.startswith("asker")]
         stdin.release.set()
-        return await task
-
-    assert asyncio.run(main()) == (True, "")
+        assert asked.result(30) == (True, "")
     assert [(t.name, t.daemon) for t in seen] == [("stdin", True)]
 
 
@@ -172,45 +174,43 @@ class Broken(io.StringIO):
 
 
 def test_an_unreadable_stdin_is_end_of_input() -> None:
-    assert asyncio.run(common.ask_keep(5, Broken(), Out(False))) == (False, "no answer (end of input)")
+    assert common.ask_keep(5, Broken(), Out(False)) == (False, "no answer (end of input)")
     out = Out(False)
-    assert asyncio.run(common.ask_confirm("Go?", Broken(), out)) is False
+    assert common.ask_confirm("Go?", Broken(), out) is False
     assert out.getvalue() == "Go? [y/N] \n"
 
 
-def test_a_line_that_comes_after_the_loop_closed_is_dropped_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_line_that_comes_after_the_question_ended_is_dropped_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
     errors: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
     stdin = Held("y\n")
-    loop = asyncio.new_event_loop()
     before = set(threading.enumerate())
-    reader = common.StdinLine(loop, stdin)
+    reader = common.StdinLine(stdin)
     (thread,) = set(threading.enumerate()) - before
-    loop.close()
+    assert reader.wait(0) is None  # the time ran out before the user typed
     stdin.release.set()
     thread.join(10)
     assert not thread.is_alive() and errors == []
-    assert not reader.future.done()
 
 
 def test_ask_confirm_flushes_its_question_before_reading_and_ends_the_line_at_end_of_input() -> None:
     out = Out(False)
     stdin = Held("y\n", out)
     stdin.release.set()
-    assert asyncio.run(common.ask_confirm("Apply these changes?", stdin, out)) is True
+    assert common.ask_confirm("Apply these changes?", stdin, out) is True
     assert out.getvalue() == "Apply these changes? [y/N] "  # the user's Enter ends the line
     assert stdin.unflushed_at_read is False
     out = Out(False)
     stdin = Held("", out)
     stdin.release.set()
-    assert asyncio.run(common.ask_confirm("Go?", stdin, out)) is False
+    assert common.ask_confirm("Go?", stdin, out) is False
     assert out.getvalue() == "Go? [y/N] \n"
 
 
 def test_ask_confirm_writes_only_to_its_stream(capsys: pytest.CaptureFixture[str]) -> None:
     out = Out(False)
-    assert asyncio.run(common.ask_confirm("Go?", io.StringIO(""), out)) is False
-    assert asyncio.run(common.ask_keep(3, io.StringIO("n\n"), out)) == (False, "answered no")
+    assert common.ask_confirm("Go?", io.StringIO(""), out) is False
+    assert common.ask_keep(3, io.StringIO("n\n"), out) == (False, "answered no")
     assert capsys.readouterr() == ("", "")
 
 

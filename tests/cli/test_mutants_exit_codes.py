@@ -3,7 +3,6 @@ mutation tool's copy never reaches): every typed outcome or error of a change, a
 
 from __future__ import annotations
 
-import asyncio
 import io
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -38,10 +37,11 @@ from app.domain.model import (
     Store,
 )
 from app.domain.netsh_failure import SetFailure
+from app.domain.notices import Notice, NoticeKind
 from app.domain.outcomes import Mismatch, Outcome
 from app.domain.runs import CommandResult
 from app.elevation.launchers import ElevationCancelledError, HelperStartError
-from app.services.transactions import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
+from app.usecases.trials import ApplyFailedError, HelperError, TransactionBusyError, TransactionResult
 from app.wiring import Services
 
 BEFORE = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
@@ -52,7 +52,9 @@ RUN = CommandResult(("interface", "ipv4", "set", "global"), 1, "The requested op
 
 
 def result(outcome: Outcome, *, reason: str = "", mismatches: tuple[Mismatch, ...] = ()) -> TransactionResult:
-    return TransactionResult(outcome, reason, CHANGE, (RUN,), None, mismatches, notices=("a notice",))
+    return TransactionResult(
+        outcome, reason, CHANGE, (RUN,), None, mismatches, notices=(Notice(NoticeKind.HISTORY, "a notice"),)
+    )
 
 
 @dataclass
@@ -61,23 +63,23 @@ class FakeTrial:
     calls: list[str] = field(default_factory=list)
     beats: int = 0
 
-    async def verify(self) -> tuple[None, tuple[Mismatch, ...]]:
+    def verify(self) -> tuple[None, tuple[Mismatch, ...]]:
         return None, (MISMATCH,)
 
     def beat(self) -> None:
         self.beats += 1
 
-    async def _end(self, call: str) -> TransactionResult:
+    def _end(self, call: str) -> TransactionResult:
         self.calls.append(call)
         if isinstance(self.ending, BaseException):
             raise self.ending
         return self.ending
 
-    async def keep(self) -> TransactionResult:
-        return await self._end("keep")
+    def keep(self) -> TransactionResult:
+        return self._end("keep")
 
-    async def revert(self, reason: str = "") -> TransactionResult:
-        return await self._end(f"revert:{reason}")
+    def revert(self, reason: str = "") -> TransactionResult:
+        return self._end(f"revert:{reason}")
 
 
 @dataclass
@@ -85,13 +87,13 @@ class FakeTransactions:
     ending: TransactionResult | BaseException
     trial: FakeTrial | None = None
 
-    async def apply(self, change: Change, *, store: Store = Store.PERSISTENT) -> TransactionResult:
+    def apply(self, change: Change, *, store: Store = Store.PERSISTENT) -> TransactionResult:
         assert change == CHANGE
         if isinstance(self.ending, BaseException):
             raise self.ending
         return self.ending
 
-    async def begin(self, change: Change, *, seconds: float, store: Store = Store.PERSISTENT) -> FakeTrial:
+    def begin(self, change: Change, *, seconds: float, store: Store = Store.PERSISTENT) -> FakeTrial:
         assert change == CHANGE and store is Store.ACTIVE
         self.trial = FakeTrial(self.ending)
         return self.trial
@@ -107,7 +109,7 @@ def run(
 ) -> tuple[int, str]:
     out = io.StringIO()
     services = cast(Services, Fakes(FakeTransactions(ending)))
-    code = asyncio.run(apply_change(services, CHANGE, options or ApplyOptions(), out, io.StringIO(stdin), verbose=True))
+    code = apply_change(services, CHANGE, options or ApplyOptions(), out, io.StringIO(stdin), verbose=True)
     return code, out.getvalue()
 
 
@@ -157,7 +159,7 @@ def test_a_trial_answered_no_is_reverted_with_the_users_reason() -> None:
     fakes = Fakes(FakeTransactions(result(Outcome.REVERTED, reason="asked")))
     out = io.StringIO()
     options = ApplyOptions(store=Store.ACTIVE, trial=3)
-    code = asyncio.run(apply_change(cast(Services, fakes), CHANGE, options, out, io.StringIO("n\n")))
+    code = apply_change(cast(Services, fakes), CHANGE, options, out, io.StringIO("n\n"))
     assert code == EXIT_REVERTED
     assert fakes.transactions.trial is not None and fakes.transactions.trial.calls == ["revert:answered no"]
     assert "warning: " + MISMATCH.describe() in out.getvalue()
@@ -167,7 +169,7 @@ def test_a_trial_answered_no_is_reverted_with_the_users_reason() -> None:
 def test_a_trial_answered_yes_is_kept() -> None:
     fakes = Fakes(FakeTransactions(result(Outcome.KEPT)))
     options = ApplyOptions(store=Store.ACTIVE, trial=3)
-    code = asyncio.run(apply_change(cast(Services, fakes), CHANGE, options, io.StringIO(), io.StringIO("yes\n")))
+    code = apply_change(cast(Services, fakes), CHANGE, options, io.StringIO(), io.StringIO("yes\n"))
     assert code == EXIT_OK
     assert fakes.transactions.trial is not None and fakes.transactions.trial.calls == ["keep"]
 
@@ -185,9 +187,7 @@ def test_the_report_says_where_a_kept_change_lives_and_shows_runs_and_notices() 
 def test_nothing_runs_for_an_empty_change_a_dry_run_or_a_declined_confirmation() -> None:
     fail = AssertionError("must not run")
     out = io.StringIO()
-    empty = asyncio.run(
-        apply_change(cast(Services, Fakes(FakeTransactions(fail))), Change(), ApplyOptions(), out, io.StringIO())
-    )
+    empty = apply_change(cast(Services, Fakes(FakeTransactions(fail))), Change(), ApplyOptions(), out, io.StringIO())
     assert empty == EXIT_OK and "Nothing to change" in out.getvalue()
     code, text = run(fail, ApplyOptions(dry_run=True))
     assert code == EXIT_OK and "netsh interface ipv4 set global loopbackexecutionmode=inline store=persistent" in text
@@ -219,17 +219,17 @@ def test_a_reads_code_comes_from_its_typed_problems(problems: tuple[ReadProblem 
 
 
 def test_ask_keep_only_yes_before_the_deadline_keeps() -> None:
-    async def ask(text: str) -> tuple[bool, str]:
-        return await common.ask_keep(5, io.StringIO(text), io.StringIO())
+    def ask(text: str) -> tuple[bool, str]:
+        return common.ask_keep(5, io.StringIO(text), io.StringIO())
 
-    assert asyncio.run(ask("Y\n")) == (True, "")
-    assert asyncio.run(ask(" yes \n")) == (True, "")
-    assert asyncio.run(ask("no\n")) == (False, "answered no")
-    assert asyncio.run(ask("")) == (False, "no answer (end of input)")
+    assert ask("Y\n") == (True, "")
+    assert ask(" yes \n") == (True, "")
+    assert ask("no\n") == (False, "answered no")
+    assert ask("") == (False, "no answer (end of input)")
 
 
 def test_ask_confirm_is_yes_only_for_y_or_yes() -> None:
-    async def ask(text: str) -> bool:
-        return await common.ask_confirm("Go?", io.StringIO(text), io.StringIO())
+    def ask(text: str) -> bool:
+        return common.ask_confirm("Go?", io.StringIO(text), io.StringIO())
 
-    assert [asyncio.run(ask(t)) for t in ("y\n", "YES\n", "n\n", "", "yess\n")] == [True, True, False, False, False]
+    assert [ask(t) for t in ("y\n", "YES\n", "n\n", "", "yess\n")] == [True, True, False, False, False]

@@ -144,29 +144,29 @@ def test_kill_9_of_the_cli_mid_trial_reverts(start: Start, state: SimStateFile, 
 
 
 FROZEN_APP = """
-import asyncio, os, sys
+import os, sys
 from pathlib import Path
 from app.domain.model import Family, SettingsPatch
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind
 from app.usecases.planning import plan_change
-from app.services.reading import read_machine
+from app.usecases.reading import read_machine
 from app.wiring import build_services
 
 services = build_services(Backend(BackendKind.SIMULATED, state=Path(sys.argv[1])), AppPaths.default())
 services.transactions.grace_s = 0  # the helper's deadline is the trial itself
 
-async def main() -> None:
-    state = await read_machine(services.reader)
+def main() -> None:
+    state = read_machine(services.reader)
     change = plan_change(state, (Family.IPV4,), SettingsPatch(worker_count=8))
-    trial = await services.transactions.begin(change, seconds=1)  # held: a dropped trial closes the channel
+    trial = services.transactions.begin(change, seconds=1)  # held: a dropped trial closes the channel
     # Only the helper keeps the inherited stderr open from here on, so the test can see it exit.
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     print("on trial", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    await trial.revert()
+    sys.stdin.readline()
+    trial.revert()
 
-asyncio.run(main())
+main()
 """
 
 

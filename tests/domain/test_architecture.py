@@ -10,7 +10,16 @@ import sys
 import app
 from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S
 
-NON_GUI_PACKAGES = ("app.domain", "app.runners", "app.services", "app.elevation", "app.storage")
+NON_GUI_PACKAGES = (
+    "app.domain",
+    "app.runners",
+    "app.services",
+    "app.elevation",
+    "app.storage",
+    "app.usecases",
+    "app.simulator",
+    "app.cli_parts",
+)
 NON_GUI_MODULES = ("app.cli", "app.wiring", "app.paths", "app.helper")
 
 
@@ -44,7 +53,7 @@ def _loaded_qt(code: str) -> list[str]:
 
 def test_the_module_list_is_not_empty() -> None:
     modules = _modules()
-    assert "app.domain.parser" in modules and "app.services.transactions" in modules
+    assert "app.domain.parser" in modules and "app.usecases.trials" in modules
     assert app.__name__ == "app"
 
 

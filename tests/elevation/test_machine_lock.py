@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 
 from app.cli_parts.common import EXIT_BUSY as CLI_EXIT_BUSY
 from app.domain.model import Family
-from app.elevation import helper
+from app.elevation import helper, session
 from app.elevation.machine_lock import (
     BUSY_MESSAGE,
     FileMachineLock,
@@ -33,11 +32,11 @@ from app.platform.win32_mutex import (
     MutexTake,
     Win32Mutex,
 )
-from app.services import transactions
-from app.services.transactions import TransactionBusyError
 from app.simulator.machine import SIMULATED_INITIAL
+from app.usecases.endings import result_ending
+from app.usecases.trials import TransactionBusyError
 from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S, MakeState, RunCli, machine_values
-from tests.services.test_transactions import CHANGE, Rig
+from tests.usecases.test_trials import CHANGE, Rig
 
 HANDLE = 0x1F4
 
@@ -148,7 +147,7 @@ def test_the_simulated_machine_lock_admits_one_holder(tmp_path: Path) -> None:
 
 
 def test_every_face_uses_the_same_busy_exit_code() -> None:
-    assert helper.EXIT_BUSY == transactions.HELPER_EXIT_BUSY == CLI_EXIT_BUSY == 6
+    assert helper.EXIT_BUSY == session.HELPER_EXIT_BUSY == CLI_EXIT_BUSY == 6
 
 
 def test_a_second_helper_is_refused_at_once_and_reads_and_changes_nothing(
@@ -194,13 +193,13 @@ def test_the_app_reports_a_busy_machine_and_records_the_attempt(rig: Rig) -> Non
     assert holder.acquire()
     try:
         with pytest.raises(TransactionBusyError, match="a change is being tried or reverted right now"):
-            asyncio.run(rig.service().begin(CHANGE, seconds=30))
+            rig.service().begin(CHANGE, seconds=30)
     finally:
         holder.release()
     assert rig.unchanged()
     assert rig.outcomes() == ["failed"]  # finished in the history, so the next start does not call it interrupted
-    result = asyncio.run(rig.service().apply(CHANGE))  # the lock was the only obstacle
-    assert result.ok
+    result = rig.service().apply(CHANGE)  # the lock was the only obstacle
+    assert result_ending(result).succeeded
 
 
 def test_the_command_line_exits_6_when_another_trial_holds_the_machine(run_cli: RunCli, make_state: MakeState) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ def python(code: str, **kwargs: object) -> SubprocessRunner:
 
 def test_exit_code_stdout_and_stderr_are_kept() -> None:
     runner = python("import sys; print('out', *sys.argv[1:]); print('err', file=sys.stderr); sys.exit(3)")
-    result = asyncio.run(runner.run(ARGV))
+    result = runner.run_blocking(ARGV)
     assert result.argv == ARGV
     assert result.exit_code == 3 and not result.ok and not result.timed_out
     assert result.stdout == "out interface ipv4 show global\n"
@@ -53,7 +52,7 @@ def test_environment_can_be_given() -> None:
 
 def test_a_hung_program_is_killed_at_the_time_limit() -> None:
     runner = python("import sys, time; print('started', flush=True); time.sleep(120)", timeout_s=0.5)
-    result = asyncio.run(runner.run(ARGV))
+    result = runner.run_blocking(ARGV)
     assert result.timed_out and result.exit_code is None and not result.ok
     assert 0.4 < result.duration_s < 30
     assert result.stdout == "started\n"
@@ -63,7 +62,7 @@ def test_a_hung_program_is_killed_at_the_time_limit() -> None:
 def test_a_missing_executable_raises_netsh_missing(tmp_path: Path) -> None:
     runner = SubprocessRunner([str(tmp_path / "no-such-netsh.exe")])
     with pytest.raises(NetshMissingError, match="could not be started"):
-        asyncio.run(runner.run(ARGV))
+        runner.run_blocking(ARGV)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")

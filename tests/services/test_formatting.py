@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.domain.model import Change, ExecutionMode, Family, LoopbackSettings, Setting
 from app.domain.outcomes import Mismatch, Outcome
 from app.domain.runs import CommandResult
-from app.services.formatting import format_runs, outcome_text
-from app.services.transactions import TransactionResult
+from app.usecases.formatting import format_runs, outcome_text
+from app.usecases.trials import TransactionResult
 
 
 def _result(outcome: Outcome, mismatches: tuple[Mismatch, ...] = ()) -> TransactionResult:

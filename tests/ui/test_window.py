@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QSpinBox
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, Store
 from app.domain.outcomes import Outcome
 from app.elevation.launchers import HelperLauncher, HelperProcess
-from app.services.transactions import TransactionBusyError
 from app.simulator.profile import Fault, SimProfile, UacAnswer
+from app.usecases.trials import TransactionBusyError
 from app.viewmodels.messages import Level, Message
 from tests.ui.conftest import Rig, SignalWaiter, settle
 
@@ -255,7 +255,7 @@ def test_a_second_apply_while_one_runs_is_refused(rig_factory: Callable[..., Rig
     _start_trial(rig, run)
     during = machine(rig)
     with pytest.raises(TransactionBusyError, match=r"^A change is already being tried; finish it first\.$"):
-        run(rig.services.transactions.begin(_any_change(), seconds=5))
+        rig.services.transactions.begin(_any_change(), seconds=5)
     assert helpers.launches == 1  # the refusal started no second helper
     assert machine(rig).active == during.active and machine(rig).persistent == during.persistent
     assert rig.vm.in_trial and rig.window.keep_dialog is not None  # the first trial runs on

@@ -5,7 +5,6 @@ Marked ``windows``: skipped elsewhere; the Windows workflow runs them (its runne
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -14,13 +13,14 @@ import pytest
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, ReadProblem
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, make_runner
-from app.services.reading import read_machine
+from app.usecases.endings import result_ending
+from app.usecases.reading import read_machine
 
 pytestmark = [pytest.mark.windows, pytest.mark.skipif(sys.platform != "win32", reason="needs a real Windows machine")]
 
 
 def test_reads_the_real_machine_without_elevation_or_guessing() -> None:
-    state = asyncio.run(read_machine(make_runner(Backend(BackendKind.SYSTEM))))
+    state = read_machine(make_runner(Backend(BackendKind.SYSTEM)))
     for family in Family:
         fs = state[family]
         if fs.settings is None:
@@ -40,8 +40,8 @@ def test_a_trial_applies_then_reverts_and_the_machine_ends_as_it_began(tmp_path:
     backend = Backend(BackendKind.SYSTEM)
     services = build_services(backend, AppPaths(data=tmp_path / "data", logs=tmp_path / "logs"))
 
-    async def scenario() -> None:
-        before = await read_machine(services.reader)
+    def scenario() -> None:
+        before = read_machine(services.reader)
         start = before[Family.IPV4].settings
         if start is None:
             pytest.skip(f"IPv4 cannot be read here: {before[Family.IPV4].failure}")
@@ -49,15 +49,15 @@ def test_a_trial_applies_then_reverts_and_the_machine_ends_as_it_began(tmp_path:
         change = Change(
             (FamilyChange(Family.IPV4, start, LoopbackSettings(start.execution_mode, other, start.large_mtu)),)
         )
-        trial = await services.transactions.begin(change, seconds=30)
-        during = await read_machine(services.reader)
+        trial = services.transactions.begin(change, seconds=30)
+        during = read_machine(services.reader)
         assert during[Family.IPV4].settings is not None and during[Family.IPV4].settings.worker_count == other
         assert during[Family.IPV4].saved == before[Family.IPV4].saved  # the trial never touches the saved store
-        result = await trial.revert()
-        assert result.ok, result
-        after = await read_machine(services.reader)
+        result = trial.revert()
+        assert result_ending(result).succeeded, result
+        after = read_machine(services.reader)
         for family in Family:
             assert after[family].active == before[family].active
             assert after[family].persistent == before[family].persistent
 
-    asyncio.run(scenario())
+    scenario()
