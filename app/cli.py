@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from app import __version__
+from app.benchmark.entry import run_worker_if_asked
 from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
@@ -330,6 +331,9 @@ def _defaults_text() -> str | None:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (see EXIT_CODES)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    worker_code = run_worker_if_asked(args_list)  # a benchmark worker (measure), in either frozen exe too
+    if worker_code is not None:
+        return worker_code
     helper_code = run_helper_if_asked(args_list)  # either frozen exe may be started as the helper
     if helper_code is not None:
         return helper_code

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import APP_NAME, __version__
+from app.benchmark.entry import run_worker_if_asked
 from app.domain.errors import ValidationError
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
@@ -78,6 +79,9 @@ def _headless() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    worker_code = run_worker_if_asked(args_list)  # a benchmark worker (measure), in either frozen exe too
+    if worker_code is not None:
+        return worker_code
     helper_code = run_helper_if_asked(args_list)  # the frozen build's helper entry point: no Qt, no GUI
     if helper_code is not None:
         return helper_code

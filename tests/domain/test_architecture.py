@@ -19,6 +19,7 @@ NON_GUI_PACKAGES = (
     "app.usecases",
     "app.simulator",
     "app.cli_parts",
+    "app.benchmark",
 )
 NON_GUI_MODULES = ("app.cli", "app.wiring", "app.paths", "app.helper")
 
