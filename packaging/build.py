@@ -37,6 +37,8 @@ EXE_SUFFIX = ".exe" if IS_WINDOWS else ""
 TIMEOUT = 120  # seconds for one run of a frozen executable
 # Modules both frozen executables must carry for the elevated helper (imported lazily, so listed in the spec).
 HELPER_MODULES = ("app.elevation.entry", "app.helper", "multiprocessing.connection", "json", "hmac", "secrets")
+# ... and for the benchmark worker (measure starts sys.executable with --benchmark-worker); WORKER_IMPORTS in the spec.
+WORKER_MODULES = ("app.benchmark.entry", "app.benchmark.worker", "app.benchmark.loops")
 SIGNING_VARIABLES = ("SIGN_CERT_PATH", "SIGN_CERT_THUMBPRINT")
 
 
@@ -133,12 +135,15 @@ def check_bundle_contents(bundle: Path) -> None:
         missing = [name for name in HELPER_MODULES if name not in contents]
         if missing:
             raise StepError(f"the {label} executable lacks the helper's modules: {', '.join(missing)}")
+        missing = [name for name in WORKER_MODULES if name not in contents]
+        if missing:
+            raise StepError(f"the {label} executable lacks the benchmark worker's modules: {', '.join(missing)}")
     qt_in_cli = sorted(name for name in cli if name.split(".")[0] in ("PySide6", "shiboken6", "qasync"))
     if qt_in_cli:
         raise StepError(f"the CLI executable carries Qt modules: {', '.join(qt_in_cli[:5])}")
     if not (bundle / "_internal" / "resources" / "icon.svg").is_file():
         raise StepError("resources/ is not bundled (_internal/resources/icon.svg missing)")
-    print(f"ok: GUI and CLI have {', '.join(HELPER_MODULES)}; CLI has no Qt; resources bundled")
+    print(f"ok: GUI and CLI have {', '.join(HELPER_MODULES + WORKER_MODULES)}; CLI has no Qt; resources bundled")
 
 
 def smoke_cli(bundle: Path, state: Path) -> None:
@@ -169,6 +174,26 @@ def smoke_helper(bundle: Path) -> None:
             f"frozen GUI `--elevated-helper` without arguments: exit {completed.returncode}, not 2\n{output}"
         )
     print("ok: refused with exit code 2, as the helper does for missing arguments")
+
+
+def smoke_benchmark_worker(bundle: Path) -> None:
+    """Both frozen exes answer --benchmark-worker: one short measurement run with each as server and client."""
+    step("smoke test: benchmark workers (each exe as server and client, a short run over 127.0.0.1)")
+    from app.benchmark.pair import MeasureError, run_pair
+    from app.domain.measurements import MeasurePlan
+    from app.domain.model import Family
+
+    plan = MeasurePlan(seconds=0.2, warmup_s=0.05, runs=1)
+    for name in ("loopback-tuner-cli", "loopback-tuner"):
+        command = [str(bundle / f"{name}{EXE_SUFFIX}"), "--benchmark-worker"]
+        try:
+            result = run_pair(Family.IPV4, plan, command=command)
+        except MeasureError as error:
+            raise StepError(f"frozen {name} --benchmark-worker: {error}") from error
+        print(
+            f"ok: {name}: round trip p50 {result.latency.p50_us:.1f} us ({result.latency.samples} samples), "
+            f"{result.throughput.gb_per_s:.2f} GB/s, {result.connect.per_second:,.0f} connections/s"
+        )
 
 
 def elevated_windows() -> bool:
@@ -438,6 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 smoke_cli(bundle, workdir / "state.json")
                 smoke_helper(bundle)
                 smoke_helper_trial(bundle, workdir / "helper-state.json")
+                smoke_benchmark_worker(bundle)
                 smoke_gui(bundle, workdir / "state.json", workdir / "shot.png")
                 report_metrics(bundle, workdir, max(1, args.runs))
         if args.installer:
