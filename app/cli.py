@@ -21,6 +21,7 @@ from app.cli_parts.common import (
     read_exit,
     report_corrupt_state,
 )
+from app.cli_parts.measure import add_measure_parser, cmd_measure
 from app.cli_parts.reading import read_state
 from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
 from app.domain.commands import commands_for, display
@@ -191,6 +192,7 @@ def build_parser() -> _Parser:
     )
     sim_sub.add_parser("reboot", help="restart the simulated machine (active-only changes are lost)")
     sim_sub.add_parser("reset", help="forget the simulated machine and start a fresh one")
+    add_measure_parser(sub)
     return parser
 
 
@@ -291,6 +293,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         services.history, paths.transaction_lock, services.reader, lambda: helper_machine_lock(backend)
     )
     print_recovery(recovery, global_arguments(args), sys.stderr)
+    if args.command == "measure":
+        return cmd_measure(services, args, out)
     if args.command == "show":
         report_corrupt_state(backend)
         state = read_state(services)
