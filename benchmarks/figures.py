@@ -14,6 +14,7 @@ class Verdict(enum.StrEnum):
     MISS = "MISS"
     INFO = "info"  # a figure without a budget (shown for context)
     ERROR = "ERROR"  # the measurement itself failed
+    SKIPPED = "skipped"  # not measured here, on purpose (a tool that is not installed); the note says why
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,19 @@ class Stats:
 
 @dataclass(frozen=True)
 class Budget:
-    """An upper limit on a figure's median (every budget here is "at most")."""
+    """A limit on a figure's median: "at most" unless ``at_least``."""
 
     limit: float
     why: str = ""  # how the limit was derived, e.g. "2 x 17 ms + 300 ms"
+    at_least: bool = False
 
     def check(self, value: float) -> Verdict:
-        return Verdict.PASS if value <= self.limit else Verdict.MISS
+        ok = value >= self.limit if self.at_least else value <= self.limit
+        return Verdict.PASS if ok else Verdict.MISS
+
+    @property
+    def sign(self) -> str:
+        return ">=" if self.at_least else "<="
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,12 @@ class Figure:
     note: str = ""
     error: str = ""
     details: dict[str, object] = field(default_factory=dict)
+    skipped: str = ""  # why this figure was not measured (then stats is None)
 
     @property
     def verdict(self) -> Verdict:
+        if self.skipped and self.stats is None:
+            return Verdict.SKIPPED
         if self.error or self.stats is None:
             return Verdict.ERROR
         if self.budget is None:
@@ -89,11 +99,14 @@ class Figure:
                 samples=[round(s, 4) for s in self.stats.samples],
             )
         if self.budget is not None:
-            data["budget"] = {"at_most": round(self.budget.limit, 4), "why": self.budget.why}
+            bound = "at_least" if self.budget.at_least else "at_most"
+            data["budget"] = {bound: round(self.budget.limit, 4), "why": self.budget.why}
         if self.note:
             data["note"] = self.note
         if self.error:
             data["error"] = self.error
+        if self.skipped:
+            data["skipped"] = self.skipped
         if self.details:
             data["details"] = self.details
         return data
@@ -112,7 +125,11 @@ def format_value(value: float, unit: str) -> str:
     if unit == "x":
         return f"{value:.2f}x"
     if unit == "us":
-        return f"{value:,.0f} us"
+        return f"{value:.1f} us" if value < 100 else f"{value:,.0f} us"
+    if unit == "GB/s":
+        return f"{value:.2f} GB/s"
+    if unit == "s":
+        return f"{value:.1f} s"
     return f"{value:g}"
 
 

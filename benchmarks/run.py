@@ -23,13 +23,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything can loa
 sys.path.insert(1, str(REPO))  # this checkout's app (and tests/ui/conftest.py), ahead of any installed one
 
 # The imports below need the two lines above.
+import loopback_figures  # noqa: E402
 import process_figures  # noqa: E402
 import qt_figures  # noqa: E402
 import service_figures  # noqa: E402
 from figures import Figure, Verdict, failed, format_value  # noqa: E402
 from machine import this_machine  # noqa: E402
 
-ORDER = ("gui_start", "widgets", "peak_rss", "cli_show", "python_", "cli_qt", "read_", "loop_", "work_", "gui_import")
+ORDER = (
+    "gui_start", "widgets", "peak_rss", "cli_show", "python_", "cli_qt", "read_", "loop_", "work_", "gui_import",
+    "loopback_",
+)  # fmt: skip
 
 
 def render_table(figures: Sequence[Figure], imports: Sequence[process_figures.ImportRow], runs: int) -> str:
@@ -37,10 +41,11 @@ def render_table(figures: Sequence[Figure], imports: Sequence[process_figures.Im
     lines = [head, "-" * len(head)]
     for f in figures:
         if f.stats is None:
-            lines += [f"{f.label:<66} {'-':>9} {'-':>9} {'-':>9}  {'':>10}  ERROR", f"    {f.error}"]
+            lines += [f"{f.label:<66} {'-':>9} {'-':>9} {'-':>9}  {'':>10}  {f.verdict.value}"]
+            lines.append(f"    {f.skipped or f.error}")
             continue
         values = (format_value(v, f.unit) for v in (f.stats.median, f.stats.min, f.stats.max))
-        budget = f"<= {format_value(f.budget.limit, f.unit)}" if f.budget else ""
+        budget = f"{f.budget.sign} {format_value(f.budget.limit, f.unit)}" if f.budget else ""
         result = f.verdict.value if f.budget else ""
         lines.append(f"{f.label:<66} " + " ".join(f"{v:>9}" for v in values) + f"  {budget:>10}  {result}")
         lines += [f"    {text}" for text in (f.budget.why if f.budget else "", f.note) if text]
@@ -75,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="sample the GUI thread's stack whenever the event loop stalls (perturbs it slightly)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
+    parser.add_argument(
+        "--only",
+        choices=("app", "loopback"),
+        help="only the app's figures (1-7) or only the loopback measurement's (8-10); default: all",
+    )
+    parser.add_argument(
+        "--loopback-seconds", type=float, default=2.0, help="seconds per test in figures 8-9 (default 2)"
+    )
     options = parser.parse_args(argv)
     if options.runs < 1 or not 1 <= options.latency_ms <= 5000:
         parser.error("--runs must be at least 1, and --latency-ms 1 to 5000")
@@ -91,41 +104,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         return found
 
     try:  # the whole processes first, while this one has not loaded Qt
-        _measure(
-            figures, "gui_start_ratio", "1 GUI cold start", "x", lambda: process_figures.gui_start(work, env, runs)
-        )
-        _measure(
-            figures,
-            "cli_show_ms",
-            "3 CLI show --json",
-            "ms",
-            lambda: process_figures.cli_show(work, env, runs, latency),
-        )
-        _measure(figures, "gui_import_total_ms", "7 GUI start imports", "ms", import_figures)
-        _measure(
-            figures,
-            "read_ms",
-            "4 read_machine",
-            "ms",
-            lambda: service_figures.read_latency(work / "read", runs, latency),
-        )
-        _measure(
-            figures,
-            "work_prompts",
-            "6 Work per change",
-            "",
-            lambda: service_figures.work_per_change(work / "work", runs),
-        )
-        _measure(
-            figures,
-            "loop_gap_ms",
-            "5 Longest event-loop gap",
-            "ms",
-            lambda: qt_figures.responsiveness(work / "gaps", runs, latency, options.diagnose),
-        )
-        _measure(figures, "widgets_app", "  widgets in the window", "", qt_figures.widget_census)
+        if options.only != "loopback":
+            app_figures(figures, work, env, runs, latency, import_figures, options.diagnose)
+        if options.only != "app":
+            _measure(
+                figures,
+                "loopback_p50_ratio",
+                "8 Loopback accuracy",
+                "x",
+                lambda: loopback_figures.accuracy(runs, options.loopback_seconds),
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return _report(figures, imports, runs, latency, started, options.output, options.strict)
+
+
+def app_figures(
+    figures: list[Figure],
+    work: Path,
+    env: dict[str, str],
+    runs: int,
+    latency: int,
+    import_figures: Callable[[], list[Figure]],
+    diagnose: bool,
+) -> None:
+    """Figures 1-7: the app's start-up, memory, command line, reads, responsiveness and work per change."""
+    _measure(figures, "gui_start_ratio", "1 GUI cold start", "x", lambda: process_figures.gui_start(work, env, runs))
+    _measure(
+        figures,
+        "cli_show_ms",
+        "3 CLI show --json",
+        "ms",
+        lambda: process_figures.cli_show(work, env, runs, latency),
+    )
+    _measure(figures, "gui_import_total_ms", "7 GUI start imports", "ms", import_figures)
+    _measure(
+        figures,
+        "read_ms",
+        "4 read_machine",
+        "ms",
+        lambda: service_figures.read_latency(work / "read", runs, latency),
+    )
+    _measure(
+        figures,
+        "work_prompts",
+        "6 Work per change",
+        "",
+        lambda: service_figures.work_per_change(work / "work", runs),
+    )
+    _measure(
+        figures,
+        "loop_gap_ms",
+        "5 Longest event-loop gap",
+        "ms",
+        lambda: qt_figures.responsiveness(work / "gaps", runs, latency, diagnose),
+    )
+    _measure(figures, "widgets_app", "  widgets in the window", "", qt_figures.widget_census)
+
+
+def _report(
+    figures: list[Figure],
+    imports: list[process_figures.ImportRow],
+    runs: int,
+    latency: int,
+    started: float,
+    output: Path,
+    strict: bool,
+) -> int:
     elapsed = time.perf_counter() - started
     machine = this_machine()
     figures.sort(key=lambda f: next((i for i, prefix in enumerate(ORDER) if f.key.startswith(prefix)), len(ORDER)))
@@ -145,9 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "missed": missed,
         "table": table,
     }
-    options.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"Wrote {options.output}")
-    return 1 if options.strict and missed else 0
+    output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"Wrote {output}")
+    return 1 if strict and missed else 0
 
 
 if __name__ == "__main__":
