@@ -8,15 +8,16 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.cli_parts.common import EXIT_OK
-from app.domain.errors import LoopbackTunerError
-from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
-from app.domain.model import Family, LoopbackSettings
+from app.domain.model import Family
 
+# Only argparse and the model at import: every command builds this parser, and `show` must not pay for measuring.
 if TYPE_CHECKING:
+    from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
+    from app.domain.model import LoopbackSettings
     from app.usecases.measure import Progress
     from app.wiring import Services
 
+EXIT_OK = 0  # app.cli_parts.common.EXIT_OK
 EXIT_MEASURE_FAILED = 8
 EXIT_TEXT = {
     EXIT_OK: "every family asked for was measured",
@@ -68,6 +69,7 @@ def add_measure_parser(sub: Any) -> None:
 def _settings(services: Services, families: tuple[Family, ...]) -> dict[Family, LoopbackSettings]:
     """The active settings of each family, when they can be read (a measurement goes on without them)."""
     from app.cli_parts.reading import read_state
+    from app.domain.errors import LoopbackTunerError
 
     try:
         state = read_state(services)
@@ -85,6 +87,7 @@ def cmd_measure(
     run_measure: Callable[..., Measurement] | None = None,
 ) -> int:
     """Measure the families asked for; print the result; 0 when every family was measured, else 8."""
+    from app.domain.measurements import MeasurePlan
     from app.usecases.measure import measure
 
     families = tuple(Family) if args.family == "both" else (Family(args.family),)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import enum
 import math
-import random
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +20,18 @@ SIMULATED_CAVEAT = (
     "simulated machine: these are real measurements of this computer's loopback, but the simulated settings do "
     "not change it, so no figure here shows the effect of a setting"
 )
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count); raises ValueError when empty.
+
+    Written out rather than taken from ``statistics``, which the command line would pay to import at every start.
+    """
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def percentile(ordered: Sequence[int | float], p: float) -> float:
@@ -52,7 +62,7 @@ class Spread:
         """Raises ValueError when ``values`` is empty."""
         if not values:
             raise ValueError("no runs")
-        return cls(float(statistics.median(values)), float(min(values)), float(max(values)), len(values))
+        return cls(median(values), float(min(values)), float(max(values)), len(values))
 
     @property
     def relative_range(self) -> float:
@@ -344,7 +354,9 @@ def compare_runs(
     """
     if not baseline or not candidate:
         raise ValueError("no runs")
-    base_median, cand_median = statistics.median(baseline), statistics.median(candidate)
+    import random
+
+    base_median, cand_median = median(baseline), median(candidate)
     if base_median <= 0 or cand_median <= 0 or min(baseline) <= 0 or min(candidate) <= 0:
         raise ValueError("figures must be positive to compare as a ratio")
     ratio = cand_median / base_median
@@ -352,8 +364,7 @@ def compare_runs(
         return Difference(ratio, 0.0, math.inf, Verdict.TOO_FEW_RUNS)
     rng = random.Random(seed)
     ratios = sorted(
-        statistics.median(rng.choices(candidate, k=len(candidate)))
-        / statistics.median(rng.choices(baseline, k=len(baseline)))
+        median(rng.choices(candidate, k=len(candidate))) / median(rng.choices(baseline, k=len(baseline)))
         for _ in range(resamples)
     )
     tail = (1 - confidence) / 2
