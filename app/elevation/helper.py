@@ -28,6 +28,7 @@ from app.storage.machine import MachineRecords, machine_records
 EXIT_KEPT, EXIT_REVERTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 EXIT_BUSY = 6  # another trial holds the machine: refused before reading anything, nothing sent, nothing changed
 MAX_TRIAL_S = 3600
+COMPARE_FLAG = "--compare-session"
 DEFAULT_NETSH_TIMEOUT_S = 15.0
 NETSH_TIMEOUT_RANGE_S = (0.1, 300.0)  # each netsh run; a hung one is killed and the previous values restored
 
@@ -58,7 +59,8 @@ def _process_id(text: str) -> int:
     return value
 
 
-def _parser() -> _Parser:
+def _parser(*, comparison: bool = False) -> _Parser:
+    """The helper's options; a comparison session (``--compare-session``) takes ``--config`` instead of ``--change``."""
     p = _Parser(prog="loopback-tuner helper", add_help=False)
     p.add_argument("--backend", choices=("system", "simulated", "custom"), required=True)
     p.add_argument("--state")
@@ -69,7 +71,7 @@ def _parser() -> _Parser:
     p.add_argument("--authkey-stdin", action="store_true")
     p.add_argument("--deadline-seconds", type=int, required=True)
     p.add_argument("--keep-store", choices=("persistent", "active"), required=True)
-    p.add_argument("--change", action="append", required=True)
+    p.add_argument("--config" if comparison else "--change", action="append", required=True)
     p.add_argument("--netsh-timeout", type=float, default=DEFAULT_NETSH_TIMEOUT_S)
     return p
 
@@ -176,6 +178,21 @@ def _take_machine(options: argparse.Namespace, held: contextlib.ExitStack) -> in
     return None
 
 
+def checked_session(options: argparse.Namespace) -> tuple[bytes, NetshRunner]:
+    """Check what every helper session needs (channel address, deadline, netsh time limit, key) and build its
+    runner; raises HelperUsageError, ValueError. Shared by the trial and the comparison session."""
+    check_address(options.address, sys.platform)  # read now, not when the module was imported
+    if not 1 <= options.deadline_seconds <= MAX_TRIAL_S + 60:
+        raise HelperUsageError("deadline out of range")
+    low, high = NETSH_TIMEOUT_RANGE_S
+    if not low <= options.netsh_timeout <= high:  # also refuses nan and inf
+        raise HelperUsageError(f"--netsh-timeout must be {low:g} to {high:g} seconds")
+    key_hex = sys.stdin.readline().strip() if options.authkey_stdin else options.authkey
+    if not key_hex or len(key_hex) != 64:
+        raise HelperUsageError("a 32-byte key is required")
+    return bytes.fromhex(key_hex), _helper_runner(options)
+
+
 Connect = Callable[[str, bytes, int], Connection]  # (address, key, the app's pid) -> an authenticated channel
 
 
@@ -183,7 +200,13 @@ def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -
     """Run one transaction; exit code 0 kept, 1 reverted, 2 refused arguments, 3 failed, 6 another trial runs.
 
     Nothing else: an unexpected error is "failed" (the trial has put back what it touched), never 1.
+    ``--compare-session`` first runs a comparison session instead (app/elevation/compare_helper.py), same codes.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == [COMPARE_FLAG]:
+        from app.elevation.compare_helper import main as compare_main
+
+        return compare_main(args[1:], connect=connect)
     try:
         with contextlib.ExitStack() as held:  # the machine lock, once taken, is released at exit whatever happens
             return _main(argv, held, connect or _connect)
@@ -199,17 +222,7 @@ def _main(argv: Sequence[str] | None, held: contextlib.ExitStack, connect: Conne
     try:
         options = _parser().parse_args(sys.argv[1:] if argv is None else argv)
         changes = parse_changes(options.change)
-        check_address(options.address, sys.platform)  # read now, not when the module was imported
-        if not 1 <= options.deadline_seconds <= MAX_TRIAL_S + 60:
-            raise HelperUsageError("deadline out of range")
-        low, high = NETSH_TIMEOUT_RANGE_S
-        if not low <= options.netsh_timeout <= high:  # also refuses nan and inf
-            raise HelperUsageError(f"--netsh-timeout must be {low:g} to {high:g} seconds")
-        key_hex = sys.stdin.readline().strip() if options.authkey_stdin else options.authkey
-        if not key_hex or len(key_hex) != 64:
-            raise HelperUsageError("a 32-byte key is required")
-        authkey = bytes.fromhex(key_hex)
-        runner = _helper_runner(options)
+        authkey, runner = checked_session(options)
     except (HelperUsageError, ValidationError, ValueError) as exc:
         print(f"helper: refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
