@@ -21,6 +21,7 @@ from app.cli_parts.common import (
     read_exit,
     report_corrupt_state,
 )
+from app.cli_parts.compare import add_compare_parser, cmd_compare
 from app.cli_parts.measure import add_measure_parser, cmd_measure
 from app.cli_parts.reading import read_state
 from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
@@ -193,6 +194,7 @@ def build_parser() -> _Parser:
     sim_sub.add_parser("reboot", help="restart the simulated machine (active-only changes are lost)")
     sim_sub.add_parser("reset", help="forget the simulated machine and start a fresh one")
     add_measure_parser(sub)
+    add_compare_parser(sub)
     return parser
 
 
@@ -295,6 +297,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     print_recovery(recovery, global_arguments(args), sys.stderr)
     if args.command == "measure":
         return cmd_measure(services, args, out)
+    if args.command == "compare":
+        return cmd_compare(services, args, out, stdin)
     if args.command == "show":
         report_corrupt_state(backend)
         state = read_state(services)

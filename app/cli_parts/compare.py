@@ -1,0 +1,228 @@
+"""``loopback-tuner-cli compare``: configurations measured under one elevated session, then one kept (no Qt)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from app.domain.comparisons import Configuration, ConfigurationResult, Recommendation
+    from app.domain.model import Family, LoopbackSettings
+    from app.usecases.compare import ComparisonReport
+    from app.wiring import Services
+
+PRESET_NAMES = ("current", "latency", "throughput", "balanced")
+EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = 0, 2, 3, 5, 6, 7
+
+
+class _UsageError(Exception):
+    pass
+
+
+def add_compare_parser(sub: Any) -> None:
+    """Add ``compare`` to the command line's sub-commands."""
+    p = sub.add_parser(
+        "compare",
+        help="measure several configurations under one administrator prompt, then keep the best or none",
+        epilog=(
+            "exit codes: 0 the comparison completed (whatever was kept), 2 usage, 3 the helper failed, "
+            "5 administrator rights refused, 6 another change is being tried, 7 stopped: the original values are back"
+        ),
+    )
+    p.add_argument("--family", choices=("ipv4", "ipv6", "both"), default="both")
+    p.add_argument(
+        "--with",
+        dest="names",
+        default=",".join(PRESET_NAMES),
+        metavar="NAMES",
+        help="configurations by name, comma-separated: current, latency, throughput, balanced (default: all four)",
+    )
+    p.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="VALUES",
+        help="a configuration of your own, e.g. mode=worker,workers=4,mtu=off (repeatable)",
+    )
+    p.add_argument("--goal", choices=("latency", "throughput", "balanced"), default="balanced")
+    p.add_argument("--seconds", type=float, default=1.0, metavar="N", help="measured time per test (default 1)")
+    p.add_argument("--rounds", type=int, default=3, metavar="R", help="interleaved rounds (default 3, 1 to 10)")
+    p.add_argument("--keep", choices=("best", "none"), help="what to keep at the end (instead of being asked)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--workload", nargs=argparse.REMAINDER, default=[], metavar="-- CMD", help="also time this command per step"
+    )
+
+
+def _custom(spec: str, current: LoopbackSettings) -> LoopbackSettings:
+    """``mode=worker,workers=4,mtu=off`` over ``current``; raises _UsageError naming what is wrong."""
+    from app.domain.errors import ValidationError
+    from app.domain.model import SettingsPatch, parse_execution_mode, validate_worker_count
+
+    mode = workers = mtu = None
+    for item in spec.split(","):
+        key, _, value = item.strip().partition("=")
+        try:
+            if key == "mode":
+                mode = parse_execution_mode(value)
+            elif key == "workers":
+                workers = validate_worker_count(int(value))
+            elif key == "mtu" and value in ("on", "off"):
+                mtu = value == "on"
+            else:
+                raise _UsageError(f"--config takes mode=..., workers=... and mtu=on|off, got {item!r}")
+        except (ValidationError, ValueError) as exc:
+            raise _UsageError(f"--config {spec!r}: {exc}") from None
+    return current.with_patch(SettingsPatch(mode, workers, mtu))
+
+
+def _configurations(args: argparse.Namespace, current: dict[Family, LoopbackSettings]) -> list[Configuration]:
+    from app.domain.comparisons import Configuration
+    from app.domain.presets import preset
+
+    names = [n.strip() for n in args.names.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PRESET_NAMES]
+    if unknown:
+        raise _UsageError(f"--with takes {', '.join(PRESET_NAMES)}, got {unknown[0]!r}")
+    found = [Configuration("current", dict(current))]  # the baseline, always first
+    for name in names:
+        if name != "current":
+            found.append(Configuration(name, {f: preset(name).settings(s, os.cpu_count()) for f, s in current.items()}))
+    for number, spec in enumerate(args.config, start=1):
+        found.append(Configuration(f"custom {number}", {f: _custom(spec, s) for f, s in current.items()}))
+    unique: list[Configuration] = []
+    for c in found:
+        if all(dict(c.settings) != dict(u.settings) for u in unique):
+            unique.append(c)
+    if len(unique) < 2:
+        raise _UsageError("nothing to compare: every configuration asked for equals the current values")
+    if len(unique) > 8:
+        raise _UsageError("a comparison takes at most 8 configurations")
+    return unique
+
+
+def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Run ``compare``; returns the exit code (see the sub-command's epilog)."""
+    from app.cli_parts.common import UsageError, ask_confirm, read_exit
+    from app.cli_parts.reading import read_state
+    from app.domain.comparisons import Goal
+    from app.domain.measurements import MeasurePlan
+    from app.domain.model import Family
+    from app.elevation.launchers import ElevationCancelledError, HelperStartError
+    from app.elevation.session import HelperError, TransactionBusyError
+    from app.storage.files import InterProcessLock, LockBusyError
+    from app.usecases.compare import ComparePlan, ComparisonCancelledError, compare
+    from app.wiring import helper_backend
+
+    workload = list(args.workload[1:] if args.workload[:1] == ["--"] else args.workload)
+    if not 0.1 <= args.seconds <= 60 or not 1 <= args.rounds <= 10:
+        raise UsageError("--seconds takes 0.1 to 60 and --rounds 1 to 10")
+    if args.keep is None and not (stdin.isatty() and out.isatty()):
+        raise UsageError("compare needs --keep best or --keep none when it cannot ask (no terminal)")
+    families = tuple(Family) if args.family == "both" else (Family(args.family),)
+    state = read_state(services)
+    current = {f: s for f, s in state.settings().items() if f in families}
+    if len(current) != len(families):
+        print("loopback-tuner-cli: error: a family asked for cannot be read; nothing to compare", file=sys.stderr)
+        return read_exit(state, families)
+    try:
+        configurations = _configurations(args, current)
+    except _UsageError as exc:
+        raise UsageError(str(exc)) from None
+    simulated = services.backend.is_simulated
+    if workload and _elevated():
+        print("note: this process runs as administrator, so the workload runs with those rights", file=sys.stderr)
+    plan = ComparePlan(
+        Goal(args.goal), MeasurePlan(seconds=args.seconds, runs=1), args.rounds, families, tuple(workload)
+    )
+
+    def decide(rec: Recommendation, results: Sequence[ConfigurationResult]) -> int | None:
+        if args.keep == "none":
+            return None
+        if args.keep == "best" or rec.best is None:
+            return rec.best
+        _print_results(results, rec, simulated, out)
+        label = results[rec.best].configuration.label
+        return rec.best if ask_confirm(f"Keep configuration {rec.best + 1} ({label})?", stdin, out) else None
+
+    lock = InterProcessLock(services.paths.transaction_lock)
+    try:
+        lock.acquire()
+    except LockBusyError:
+        print("loopback-tuner-cli: error: another Loopback Tuner is trying a change; finish it first", file=sys.stderr)
+        return EXIT_BUSY
+    try:
+        report = compare(
+            configurations,
+            plan,
+            reader=services.reader,
+            launcher=services.launcher,
+            backend=helper_backend(services.backend),
+            simulated=simulated,
+            decide=decide,
+            progress=lambda text: None if args.json else print(f"  {text}", file=sys.stderr, flush=True),
+        )
+    except ComparisonCancelledError as exc:
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
+        return EXIT_REVERTED
+    except TransactionBusyError as exc:
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (ElevationCancelledError, HelperStartError) as exc:
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
+        return EXIT_ELEVATION
+    except HelperError as exc:
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        lock.release()
+    if args.json:
+        print(json.dumps(report.to_json()), file=out)
+    else:
+        _print_report(report, out)
+    return EXIT_OK
+
+
+def _elevated() -> bool:
+    if sys.platform == "win32":
+        from app.platform.windows import default_api, is_elevated
+
+        return is_elevated(default_api())
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _print_results(results: Sequence[ConfigurationResult], rec: Recommendation, simulated: bool, out: TextIO) -> None:
+    from app.domain.measurements import SIMULATED_CAVEAT, Spread
+
+    if simulated:
+        print(f"Note: {SIMULATED_CAVEAT}.", file=out)
+    head = f"{'#':>2}  {'configuration':<12} {'p50 round trip (us)':>26} {'throughput (GB/s)':>26} {'workload (s)':>14}"
+    print(head, file=out)
+    for index, result in enumerate(results):
+        cells = []
+        for runs, digits in ((result.latency_runs, 1), (result.throughput_runs, 2)):
+            if runs:
+                s = Spread.of(runs)
+                cells.append(f"{s.median:.{digits}f} [{s.min:.{digits}f}-{s.max:.{digits}f}]")
+            else:
+                cells.append("-")
+        spread = result.workload_spread
+        work = f"{spread.median:.3f}" if spread else ("failed" if result.workload else "-")
+        print(f"{index + 1:>2}  {result.configuration.label:<12} {cells[0]:>26} {cells[1]:>26} {work:>14}", file=out)
+        print(f"    {result.configuration.describe()}", file=out)
+        for problem in result.problems:
+            print(f"    ! {problem}", file=out)
+    print(f"Recommendation: {rec.reason}", file=out)
+
+
+def _print_report(report: ComparisonReport, out: TextIO) -> None:
+    _print_results(report.results, report.recommendation, report.simulated, out)
+    if report.kept is not None:
+        print(f"Kept configuration {report.kept + 1} ({report.results[report.kept].configuration.label}).", file=out)
+    else:
+        print(f"The original values are back ({report.outcome.value}: {report.reason}).", file=out)
+    print(f"The comparison took {report.seconds:.0f} s.", file=out)
