@@ -9,17 +9,21 @@ Nothing is installed here: a missing tool's figures are skipped with the command
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from figures import Budget, Figure, Stats, progress
+from figures import Budget, Figure, Stats, failed, progress
 
 from app.benchmark.pair import run_pair
 from app.domain.measurements import MeasurePlan
@@ -182,6 +186,35 @@ def _missing(key: str, label: str, unit: str, tool: str, why: str) -> Figure:
     return Figure(key, label, unit, None, skipped=why or f"{tool} is not installed: {INSTALL}; figure skipped")
 
 
+def compare_time() -> Figure:
+    """Figure 10: one comparison of four configurations (current and the three presets), both families, the
+    defaults (3 interleaved rounds, 1 s per test), end to end through the command line on a simulated machine
+    (no prompt): one run, as it takes minutes."""
+    progress("one comparison of four configurations (about 2 minutes)")
+    with tempfile.TemporaryDirectory(prefix="loopback-compare-") as folder:
+        state = Path(folder) / "state.json"
+        env = {**os.environ, "LOOPBACK_TUNER_HOME": folder}
+        argv = [sys.executable, "-m", "app.cli", "--backend", "simulated", "--state", str(state)]
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*argv, "compare", "--keep", "none", "--json"], capture_output=True, text=True, env=env,
+            timeout=900, check=False,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise ToolError(f"compare exited with {done.returncode}: {done.stderr[-300:]}")
+    report = json.loads(done.stdout)
+    steps = len(report["configurations"]) * report["rounds"]
+    return Figure(
+        "loopback_compare_s",
+        "10 One comparison of four configurations, end to end",
+        "s",
+        Stats.of([elapsed]),
+        note=f"{len(report['configurations'])} configurations x {report['rounds']} rounds = {steps} steps, both "
+        f"families, {report['seconds_per_test']:g} s per test; one run",
+    )
+
+
 def accuracy(runs: int, seconds: float) -> list[Figure]:
     """Figures 8 and 9, ``runs`` interleaved rounds of ``seconds`` per test (our warm-up is 0.2 s; sockperf's own
     warm-up is excluded from its figures too; iperf3 counts from its first byte)."""
@@ -258,13 +291,8 @@ def accuracy(runs: int, seconds: float) -> list[Figure]:
             note=f"3 x ({plan.warmup_s:g} s warm-up + {seconds:g} s) plus two process start-ups",
         )
     )
-    figures.append(
-        Figure(
-            "loopback_compare_s",
-            "10 One comparison of four configurations, end to end",
-            "s",
-            None,
-            skipped="not measured: compare is not built yet (issue 15, part d)",
-        )
-    )
+    try:
+        figures.append(compare_time())
+    except (ToolError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
+        figures.append(failed("loopback_compare_s", "10 One comparison of four configurations", "s", exc))
     return figures
