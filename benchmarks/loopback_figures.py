@@ -159,27 +159,45 @@ class _Samples:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _round(samples: _Samples, plan: MeasurePlan, tools: dict[str, str | None], seconds: float) -> None:
+def _tool(samples: _Samples, name: str, measure: Callable[[], float]) -> float | None:
+    """One tool's figure, or None (its first failure is kept and the tool is not run again)."""
+    if name in samples.errors:
+        return None
+    try:
+        return measure()
+    except ToolError as exc:
+        samples.errors[name] = str(exc)
+        return None
+
+
+def _round(
+    samples: _Samples, plan: MeasurePlan, tools: dict[str, str | None], seconds: float, *, tools_first: bool
+) -> None:
+    """One round: the built-in run and each installed tool; the tools go first in every other round, so neither side
+    always gets the same moment of a machine whose load drifts."""
+    sockperf, iperf3 = tools["sockperf"], tools["iperf3"]
+    rtt = gbps = None
+
+    def run_tools() -> None:
+        nonlocal rtt, gbps
+        rtt = _tool(samples, "sockperf", lambda: sockperf_p50_rtt_us(sockperf, seconds)) if sockperf else None
+        gbps = _tool(samples, "iperf3", lambda: iperf3_gb_per_s(iperf3, seconds)) if iperf3 else None
+
+    if tools_first:
+        run_tools()
     started = time.perf_counter()
     result = run_pair(Family.IPV4, plan)
     samples.builtin_run_s.append(time.perf_counter() - started)
+    if not tools_first:
+        run_tools()
     samples.builtin_p50_us.append(result.latency.p50_us)
     samples.builtin_gbps.append(result.throughput.gb_per_s)
-    sockperf, iperf3 = tools["sockperf"], tools["iperf3"]
-    if sockperf and "sockperf" not in samples.errors:
-        try:
-            rtt = sockperf_p50_rtt_us(sockperf, seconds)
-            samples.sockperf_p50_us.append(rtt)
-            samples.latency_ratio.append(result.latency.p50_us / rtt)
-        except ToolError as exc:
-            samples.errors["sockperf"] = str(exc)
-    if iperf3 and "iperf3" not in samples.errors:
-        try:
-            gbps = iperf3_gb_per_s(iperf3, seconds)
-            samples.iperf3_gbps.append(gbps)
-            samples.throughput_ratio.append(result.throughput.gb_per_s / gbps)
-        except ToolError as exc:
-            samples.errors["iperf3"] = str(exc)
+    if rtt is not None:
+        samples.sockperf_p50_us.append(rtt)
+        samples.latency_ratio.append(result.latency.p50_us / rtt)
+    if gbps is not None:
+        samples.iperf3_gbps.append(gbps)
+        samples.throughput_ratio.append(result.throughput.gb_per_s / gbps)
 
 
 def _missing(key: str, label: str, unit: str, tool: str, why: str) -> Figure:
@@ -222,9 +240,13 @@ def accuracy(runs: int, seconds: float) -> list[Figure]:
     plan = MeasurePlan(seconds=seconds, warmup_s=0.2, runs=1)
     samples = _Samples()
     for index in range(runs):
-        progress(f"loopback accuracy, round {index + 1} of {runs} (built-in, sockperf, iperf3)")
-        _round(samples, plan, tools, seconds)
-    note = f"127.0.0.1, 64-byte messages, TCP_NODELAY; {runs} interleaved rounds of {seconds:g} s per test"
+        order = "sockperf, iperf3, built-in" if index % 2 else "built-in, sockperf, iperf3"
+        progress(f"loopback accuracy, round {index + 1} of {runs} ({order})")
+        _round(samples, plan, tools, seconds, tools_first=bool(index % 2))
+    note = (
+        f"127.0.0.1, 64-byte messages, TCP_NODELAY; {runs} interleaved rounds of {seconds:g} s per test "
+        "(the tools first in every other round)"
+    )
     figures = [
         Figure(
             "loopback_p50_builtin_us",
