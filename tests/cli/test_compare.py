@@ -64,3 +64,20 @@ def test_a_cancelled_prompt_exits_5_and_changes_nothing(run_cli: RunCli, make_st
     done = run_cli("--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "best")
     assert done.returncode == 5, done.stderr
     assert machine_values(state) == (dict.fromkeys(Family, SIMULATED_INITIAL), dict.fromkeys(Family, SIMULATED_INITIAL))
+
+
+def test_a_stopped_comparison_exits_7(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], make_state: MakeState
+) -> None:
+    from app import cli
+    from app.usecases import compare as compare_usecase
+
+    def stopped(*_args: object, **_kwargs: object) -> object:
+        raise compare_usecase.ComparisonCancelledError("Stopped: the helper puts the original values back.")
+
+    monkeypatch.setattr(compare_usecase, "compare", stopped)
+    state = make_state(elevated=True)
+    assert cli.main(["--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "best"]) == 7
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "loopback-tuner-cli: error: Stopped: the helper puts the original values back."
+    )

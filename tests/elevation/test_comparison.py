@@ -231,3 +231,15 @@ def test_session_messages_round_trip() -> None:
     assert parse_session_message(done.encode()) == done
     with pytest.raises(ProtocolError):
         parse_session_message(encode({"type": "step", "index": True, "ok": True, "message": "", "failure": None}))
+
+
+def test_an_app_that_stops_beating_is_reverted_after_the_beat_window(pipe: tuple[Connection, Connection]) -> None:
+    # The session's cap is far away; the app asked for one configuration and then hung (no beat, no decision).
+    app_end, helper_end = pipe
+    app_end.send_bytes(NEXT_MESSAGE)
+    netsh = Netsh()
+    outcome, _ = run(netsh, helper_end, deadline_s=600.0)
+    assert outcome is Outcome.REVERTED
+    originals(netsh)
+    done = messages(app_end)[-1]
+    assert isinstance(done, Done) and done.reason == "deadline"
