@@ -27,6 +27,7 @@ from app.elevation.helper import (
     Connect,
     HelperUsageError,
     _connect,
+    _machine_records,
     _parser,
     _take_machine,
     checked_session,
@@ -70,6 +71,7 @@ def _main(argv: Sequence[str], held: contextlib.ExitStack, connect: Connect) -> 
     except Exception as exc:
         print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
         return EXIT_FAILED
+    records = _machine_records(options)
     with conn:
         outcome = ComparisonSession(
             runner.run_blocking,
@@ -77,5 +79,8 @@ def _main(argv: Sequence[str], held: contextlib.ExitStack, connect: Connect) -> 
             configurations,
             deadline_s=options.deadline_seconds,
             keep_store=Store(options.keep_store),
+            observer_for=records.observer if records else None,
         ).execute()
+    for notice in records.notices if records else ():
+        print(f"helper: note: {notice}", file=sys.stderr)
     return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)

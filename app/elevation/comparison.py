@@ -21,6 +21,7 @@ from app.domain.runs import CommandResult
 from app.elevation.compare_protocol import KeepConfiguration, Next, Ready, RevertAll, Step, parse_session_decision
 from app.elevation.protocol import BEAT_WINDOW_S, DECISION_MAX_BYTES, Beat, Done, ProtocolError
 from app.elevation.trial import RunFn, _guarded_run, _safe_run, set_failure
+from app.storage.machine_events import ChangeStage, TrialObserver
 
 Configuration = Sequence[tuple[Family, SettingsPatch]]
 
@@ -41,6 +42,7 @@ class ComparisonSession:
         deadline_s: float,
         keep_store: Store = Store.PERSISTENT,
         clock: Callable[[], float] = time.monotonic,
+        observer_for: Callable[[Configuration], TrialObserver] | None = None,
     ) -> None:
         if not configurations:
             raise ValueError("no configurations")
@@ -53,6 +55,17 @@ class ComparisonSession:
         self.touched: set[Family] = set()  # active store
         self.saved_before: dict[Family, LoopbackSettings] = {}  # saved store, during a keep
         self.applied: list[int] = []  # the configurations applied, in order (tests and the report)
+        # The machine-wide records (MachineRecords.observer): the originals before anything is set, and the kept
+        # configuration. A session that ends reverted leaves the machine as it was and adds no history line.
+        self.observer_for = observer_for
+
+    def _notify(self, configuration: Configuration, stage: ChangeStage) -> None:
+        if self.observer_for is None:
+            return
+        try:
+            self.observer_for(configuration)(stage, self.before)
+        except Exception as exc:  # a record that cannot be written must never stop the session or its revert
+            print(f"helper: the machine-wide record failed ({type(exc).__name__}: {exc})", file=sys.stderr)
 
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, ValueError):  # the app is gone; the session still ends safely
@@ -134,6 +147,7 @@ class ComparisonSession:
             self._send(Ready(False, {}, f"could not read the values to restore: {before}").encode())
             return Outcome.FAILED
         self.before, self.current = before, dict(before)
+        self._notify(self.configurations[0], ChangeStage.STARTING)
         self.deadline = self.clock() + self.deadline_s
         self._send(Ready(True, before).encode())
         position = -1
@@ -146,6 +160,8 @@ class ComparisonSession:
                     continue
                 if isinstance(decision, KeepConfiguration):
                     outcome, why = self._keep(decision.index)
+                    if outcome in (Outcome.KEPT, Outcome.KEEP_FAILED):
+                        self._notify(self.configurations[decision.index], ChangeStage(outcome.value))
                 else:
                     reason = RevertReason.ASKED if isinstance(decision, RevertAll) else decision
                     outcome = Outcome.REVERTED if self._restore_active() else Outcome.REVERT_FAILED

@@ -21,6 +21,7 @@ from app.elevation.helper import COMPARE_FLAG, EXIT_KEPT, EXIT_REVERTED, EXIT_US
 from app.elevation.launchers import ProcessLauncher
 from app.elevation.protocol import Done
 from app.simulator.machine import SIMULATED_INITIAL
+from app.storage.machine import machine_records
 from tests.conftest import SUBPROCESS_TIMEOUT_S, MakeState, machine_values
 
 KEY = b"K" * 32
@@ -68,6 +69,11 @@ def test_configurations_in_turn_then_one_kept(make_state: MakeState, address: st
         assert process.wait(SUBPROCESS_TIMEOUT_S) == EXIT_KEPT
     saved = machine_values(state)[1]
     assert saved[Family.IPV4].execution_mode is ExecutionMode.INLINE and saved[Family.IPV6].large_mtu is False
+    # The machine-wide records: the originals, read before the first set, and a history line per kept family.
+    records = machine_records("simulated", state.path)
+    assert records is not None
+    assert {f: v for f, (v, _when) in records.read_originals().items()} == dict.fromkeys(Family, SIMULATED_INITIAL)
+    assert len(records.history_path.read_text(encoding="utf-8").splitlines()) == 2
 
 
 def test_the_app_vanishing_mid_comparison_puts_the_originals_back(make_state: MakeState, address: str) -> None:

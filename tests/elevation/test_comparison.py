@@ -4,7 +4,7 @@ original values back; a configuration that fails is reported and the comparison 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from multiprocessing.connection import Connection, Pipe
 
 import pytest
@@ -29,6 +29,7 @@ from app.elevation.comparison import ComparisonSession
 from app.elevation.protocol import BEAT_MESSAGE, Beat, Done, ProtocolError, encode
 from app.simulator.machine import SIMULATED_INITIAL, SimulatedMachine
 from app.simulator.profile import Fault, SimProfile
+from app.storage.machine_events import ChangeStage
 
 INLINE_V4 = [(Family.IPV4, SettingsPatch(execution_mode=ExecutionMode.INLINE))]
 WORKER_BOTH = [
@@ -243,3 +244,35 @@ def test_an_app_that_stops_beating_is_reverted_after_the_beat_window(pipe: tuple
     originals(netsh)
     done = messages(app_end)[-1]
     assert isinstance(done, Done) and done.reason == "deadline"
+
+
+def test_the_machine_records_get_the_originals_first_and_the_kept_configuration(
+    pipe: tuple[Connection, Connection],
+) -> None:
+    app_end, helper_end = pipe
+    for data in (NEXT_MESSAGE, NEXT_MESSAGE, keep_message(1)):
+        app_end.send_bytes(data)
+    seen: list[tuple[str, object, dict[Family, LoopbackSettings]]] = []
+
+    def observer_for(configuration: object) -> Callable[[ChangeStage, Mapping[Family, LoopbackSettings]], None]:
+        return lambda stage, before: seen.append((stage.value, configuration, dict(before)))
+
+    session = ComparisonSession(Netsh(), helper_end, CONFIGS, deadline_s=5.0, observer_for=observer_for)
+    assert session.execute() is Outcome.KEPT
+    originals_seen = dict.fromkeys(Family, SIMULATED_INITIAL)
+    assert seen == [("starting", CONFIGS[0], originals_seen), ("kept", CONFIGS[1], originals_seen)]
+
+
+def test_a_record_that_fails_never_stops_the_session(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    for data in (NEXT_MESSAGE, REVERT_MESSAGE):
+        app_end.send_bytes(data)
+
+    def broken(_configuration: object) -> Callable[[ChangeStage, Mapping[Family, LoopbackSettings]], None]:
+        raise OSError("disk full")
+
+    netsh = Netsh()
+    assert ComparisonSession(netsh, helper_end, CONFIGS, deadline_s=5.0, observer_for=broken).execute() is (
+        Outcome.REVERTED
+    )
+    originals(netsh)
