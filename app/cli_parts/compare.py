@@ -165,6 +165,7 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
             simulated=simulated,
             decide=decide,
             progress=lambda text: None if args.json else print(f"  {text}", file=sys.stderr, flush=True),
+            history=services.history,
         )
     except ComparisonCancelledError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)

@@ -22,7 +22,7 @@ from app.domain.comparisons import (
 )
 from app.domain.errors import LoopbackTunerError
 from app.domain.measurements import SIMULATED_CAVEAT, FamilyMeasurement, MeasurePlan, RunResult
-from app.domain.model import Family, LoopbackSettings
+from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, Store
 from app.domain.outcomes import Outcome, mismatches
 from app.elevation import session
 from app.elevation.compare_protocol import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from app.elevation.launchers import HelperLauncher, HelperProcess
     from app.runners.base import NetshRunner
+    from app.storage.history import History
     from app.usecases.trials import HelperBackend
 
 BEAT_EVERY_S = 1.0
@@ -168,6 +169,7 @@ def compare(
     progress: Callable[[str], None] = lambda _t: None,
     measure_once: Callable[[Sequence[Family], MeasurePlan], list[FamilyMeasurement]] | None = None,
     workload_once: Callable[[Sequence[str]], WorkloadRun] = run_workload,
+    history: History | None = None,
 ) -> ComparisonReport:
     """Run the comparison; configuration 0 must be the current values (the baseline every other is judged by).
 
@@ -204,7 +206,7 @@ def compare(
     channel = _Channel(conn)
     hooks = (measure_once, workload_once)
     try:
-        return _run(configurations, plan, channel, reader, simulated, decide, progress, started, *hooks)
+        report = _run(configurations, plan, channel, reader, simulated, decide, progress, started, *hooks)
     except KeyboardInterrupt:
         raise ComparisonCancelledError("Stopped: the helper puts the original values back.") from None
     except (session.HelperError, OSError) as exc:  # the helper ended the session (it reverts on its own)
@@ -214,6 +216,23 @@ def compare(
         conn.close()
         process.wait(10.0)
         process.close()
+    if history is not None and report.kept is not None:
+        _record_kept(history, backend.name, report)
+    return report
+
+
+def _record_kept(history: History, backend_name: str, report: ComparisonReport) -> None:
+    """This user's history gets the kept configuration as one finished change (so History can revert it)."""
+    kept = report.results[report.kept or 0].configuration
+    before = dict(report.results[0].configuration.settings)  # configuration 0 is the values found at the start
+    change = Change(
+        tuple(FamilyChange(f, before[f], s) for f, s in kept.settings.items() if f in before and before[f] != s)
+    )
+    if change.is_empty:
+        return
+    ident, _ = history.record_started(change, backend_name, Store.PERSISTENT)
+    after: dict[str, object] = {f.value: s.to_json() for f, s in report.state_after.items()}
+    history.record_finished(ident, report.outcome.value, f"kept by a comparison ({kept.label})", after)
 
 
 def _measure_default(families: Sequence[Family], plan: MeasurePlan) -> list[FamilyMeasurement]:

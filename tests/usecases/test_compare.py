@@ -17,7 +17,7 @@ from app.domain.measurements import (
     RunResult,
     ThroughputRun,
 )
-from app.domain.model import ExecutionMode, Family, LoopbackSettings
+from app.domain.model import Change, ExecutionMode, Family, LoopbackSettings, Store
 from app.domain.outcomes import Outcome
 from app.paths import AppPaths
 from app.runners.factory import choose_backend
@@ -57,6 +57,7 @@ def _run(services: Services, decide: Decide, *, simulated: bool = False) -> Comp
     return compare(
         CONFIGS,
         PLAN,
+        history=services.history,
         reader=services.reader,
         launcher=services.launcher,
         backend=helper_backend(services.backend),
@@ -82,11 +83,21 @@ def test_the_winner_is_kept_and_saved(make_state: MakeState) -> None:
     active, saved = machine_values(state)
     assert active[Family.IPV4] == INLINE and saved[Family.IPV4] == INLINE
     assert report.to_json()["kept"] == 1
+    entries, _ = services.history.load()  # this user's history: the kept change, so History can revert it
+    assert [(e.outcome, e.reason, e.store) for e in entries] == [
+        ("kept", "kept by a comparison (latency)", Store.PERSISTENT)
+    ]
+    assert (
+        entries[0].requested.describe()
+        == Change.between({Family.IPV4: SIMULATED_INITIAL}, {Family.IPV4: INLINE}).describe()
+    )
 
 
 def test_keep_none_puts_the_originals_back(make_state: MakeState) -> None:
     state = make_state(elevated=True)
-    report = _run(_services(state.path), lambda _rec, _res: None)
+    services = _services(state.path)
+    report = _run(services, lambda _rec, _res: None)
+    assert services.history.load()[0] == []  # nothing kept, nothing changed: no history entry
     assert report.kept is None and report.outcome is Outcome.REVERTED
     assert machine_values(state) == (dict.fromkeys(Family, SIMULATED_INITIAL), dict.fromkeys(Family, SIMULATED_INITIAL))
 
