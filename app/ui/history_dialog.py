@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.storage.history import HistoryEntry
+from app.domain.history import HistoryEntry
 
 _REASONS = {  # the helper's own words, for people
     "asked": "reverted on request",

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGroupBox, QLabel, QRad
 
 from app.domain.defaults import DefaultsEntry
 from app.domain.model import Family
-from app.storage.originals import OriginalValues
+from app.domain.originals import OriginalValues
 from app.ui.theme import polish
 
 

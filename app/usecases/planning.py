@@ -9,7 +9,7 @@ from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, ReadProblem, SettingsPatch
 
 if TYPE_CHECKING:
-    from app.storage.history import HistoryEntry
+    from app.domain.history import HistoryEntry
 
 
 class FamilyUnavailableError(LoopbackTunerError):
@@ -50,7 +50,7 @@ class NotRevertibleError(ValidationError):
 
 def revertible(entry: HistoryEntry) -> bool:
     """Whether a history entry is a change that stayed (so reverting it means something)."""
-    return entry.outcome == "kept"
+    return entry.stayed
 
 
 def plan_revert(entry: HistoryEntry, state: MachineState) -> Change:
