@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -21,7 +20,7 @@ from app.cli_parts.common import (
     report_corrupt_state,
 )
 from app.cli_parts.reading import read_state
-from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
+from app.cli_parts.recovery import global_arguments, print_recovery
 from app.domain.commands import commands_for, display
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import (
@@ -34,15 +33,13 @@ from app.domain.model import (
     parse_execution_mode,
     validate_worker_count,
 )
-from app.domain.presets import PresetId, preset
+from app.domain.presets import PresetId
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
-from app.runners.factory import choose_backend
 from app.simulator.profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.support_log import configure_logging
 from app.usecases.planning import FamilyUnavailableError, plan_targets
-from app.usecases.recovery import recover_interrupted
-from app.wiring import Services, build_services
+from app.wiring import Services, add_backend_options, backend_from, build_services
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
 
@@ -122,9 +119,7 @@ def build_parser() -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"loopback-tuner {__version__}")
-    parser.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
-    parser.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
-    parser.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
+    add_backend_options(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="print every netsh command and its output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -178,6 +173,7 @@ def build_parser() -> _Parser:
     prof.add_argument("--language", choices=("en-US", "zh-CN"))
     prof.add_argument("--elevated", type=_on_off, metavar="on|off", help="the session runs as administrator")
     prof.add_argument("--latency", type=int, metavar="MS", help="delay every netsh run by MS milliseconds")
+    prof.add_argument("--processors", type=int, metavar="N", help="the machine's logical processors (1-2048)")
     prof.add_argument("--uac", choices=[u.value for u in UacAnswer], help="what the UAC prompt answers")
     prof.add_argument(
         "--congestion", choices=("cubic", "bbr2", "newreno", "dctcp", "ctcp"), help="the TCP congestion provider"
@@ -209,17 +205,21 @@ def _print_state(state: MachineState, store: Store, out: TextIO) -> None:
             print(f"  cannot be read : {reading.message}", file=out)
 
 
-def _plan(state: MachineState, args: argparse.Namespace) -> Change:
-    """The change the set/commands options ask for; raises FamilyUnavailableError for an unreadable family."""
-    patch = SettingsPatch(args.mode, args.workers, args.large_mtu)
-    chosen = preset(args.preset) if args.preset else None
-
-    def target(_family: Family, current: LoopbackSettings) -> LoopbackSettings:
-        base = chosen.settings(current, os.cpu_count()) if chosen else current
-        return base.with_patch(patch)
-
+def _plan(services: Services, state: MachineState, args: argparse.Namespace) -> Change:
+    """The change the set/commands options ask for; raises FamilyUnavailableError for an unreadable family. A preset
+    is filled in for the configured machine (its processors, the BBR2 rule), as the window's preset buttons do."""
     families = tuple(Family) if args.family == "both" else (Family(args.family),)
-    return plan_targets(state, families, target)
+    if not args.preset:
+        patch = SettingsPatch(args.mode, args.workers, args.large_mtu)
+        return plan_targets(state, families, lambda _family, current: current.with_patch(patch))
+    from app.usecases.helpdesk import fill_preset
+
+    plan_targets(state, families, lambda _family, current: current)  # an unreadable family is refused first
+    current = {f: s for f in families if (s := state[f].settings) is not None}
+    facts = services.machine_info
+    plan = fill_preset(args.preset, current, facts.info(), facts.congestion())
+    print(f"note: {plan.large_mtu.text}", file=sys.stderr)
+    return plan_targets(state, families, lambda family, _current: plan.targets[family])
 
 
 def _planned(services: Services, args: argparse.Namespace) -> Change | int:
@@ -234,7 +234,7 @@ def _planned(services: Services, args: argparse.Namespace) -> Change | int:
     report_corrupt_state(services.backend)
     state = read_state(services)
     try:
-        return _plan(state, args)
+        return _plan(services, state, args)
     except FamilyUnavailableError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         families = tuple(Family) if args.family == "both" else (Family(args.family),)
@@ -270,7 +270,7 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
 
 
 def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    backend = choose_backend(backend=args.backend, netsh=args.netsh, state=args.state)
+    backend = backend_from(args)
     if args.command == "simulate":
         from app.cli_parts.helpdesk import cmd_simulate
 
@@ -286,9 +286,7 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.helpdesk import cmd_history
 
         return cmd_history(services, out)
-    recovery = recover_interrupted(
-        services.history, paths.transaction_lock, services.reader, lambda: helper_machine_lock(backend)
-    )
+    recovery = services.recover()
     print_recovery(recovery, global_arguments(args), sys.stderr)
     if args.command == "show":
         report_corrupt_state(backend)

@@ -17,7 +17,6 @@ import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.domain.model import ExecutionMode, Family  # noqa: E402
-from app.gui import build_gui  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
 from app.runners.factory import choose_backend, sim_state  # noqa: E402
 from app.simulator.machine import SimulatedMachine  # noqa: E402
@@ -25,7 +24,7 @@ from app.simulator.profile import SimProfile  # noqa: E402
 from app.ui.history_dialog import HistoryDialog  # noqa: E402
 from app.ui.restore_dialog import RestoreDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
-from app.wiring import build_services  # noqa: E402
+from app.wiring import build_gui, build_services  # noqa: E402
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
 
@@ -68,8 +67,8 @@ async def scenario(
     vm, helpdesk, sim_vm, window = gui.vm, gui.helpdesk, gui.sim_vm, gui.window
     window.resize(800, 700)
     window.show()
-    await gui.start()
-    await helpdesk.check_interactions()  # in the app this runs in the background; wait for it here
+    await gui.lifecycle.start()
+    await helpdesk.facts.check_interactions()  # in the app this runs in the background; wait for it here
     if edit:
         vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
         vm.set_workers(Family.IPV4, 8)
@@ -100,8 +99,8 @@ async def scenario(
         assert window.keep_dialog is not None
         await grab(app, window.keep_dialog, f"{name}-keep-dialog")
         await vm.revert()
-    gui.stop()
-    await gui.drained()
+    gui.lifecycle.stop()
+    await gui.lifecycle.drained()
     window.close()
     window.deleteLater()
     vm.deleteLater()

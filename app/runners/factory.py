@@ -108,10 +108,13 @@ def sim_state(backend: Backend) -> SimStateFile:
     return SimStateFile(backend.state)
 
 
-def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 15.0) -> NetshRunner:
-    """The NetshRunner for ``backend`` (``as_admin`` only matters to the simulated machine)."""
+def make_runner(
+    backend: Backend, *, as_admin: bool = False, timeout_s: float = 15.0, state: SimStateFile | None = None
+) -> NetshRunner:
+    """The NetshRunner for ``backend`` (``as_admin`` only matters to the simulated machine, ``state`` is its state
+    object when the caller already holds one)."""
     if backend.kind is BackendKind.SIMULATED:
-        return SimulatedRunner(sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
+        return SimulatedRunner(state or sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
     if backend.kind is BackendKind.CUSTOM:
         assert backend.netsh is not None
         return SubprocessRunner(

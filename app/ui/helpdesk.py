@@ -5,13 +5,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.presets import PresetId
-from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+from app.viewmodels.facts_vm import MachineFactsViewModel
+from app.viewmodels.presets_vm import PresetsViewModel
 
 
 class PresetBar(QWidget):
     """One click fills in a preset's values as pending edits for both families (nothing is applied)."""
 
-    def __init__(self, vm: HelpDeskViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: PresetsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
         self.buttons: dict[PresetId, QPushButton] = {}
@@ -49,7 +50,7 @@ class PresetBar(QWidget):
 class WarningBanner(QFrame):
     """Shows known-interaction warnings, each with a one-click pending fix."""
 
-    def __init__(self, vm: HelpDeskViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: MachineFactsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
         self.setObjectName("warningBanner")

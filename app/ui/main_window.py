@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import APP_NAME, __version__
+from app.domain.history import HistoryEntry
 from app.domain.model import Family
-from app.storage.history import HistoryEntry
 from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
 from app.ui.helpdesk import PresetBar, WarningBanner
@@ -33,7 +33,7 @@ from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
 from app.ui.texts import CHANGED_MARK, HELP_TEXT
 from app.ui.theme import polish
-from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+from app.viewmodels.helpdesk import HelpDesk
 from app.viewmodels.main_vm import MainViewModel, TrialView
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.simulation_vm import SimulationViewModel
@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         vm: MainViewModel,
-        helpdesk: HelpDeskViewModel,
+        helpdesk: HelpDesk,
         sim_vm: SimulationViewModel | None,
         backend_label: str,
         settings: QSettings | None = None,
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.banner = SimulationBanner(sim_vm) if sim_vm else None
         if self.banner:
             layout.addWidget(self.banner)
-        self.warning_banner = WarningBanner(helpdesk)
+        self.warning_banner = WarningBanner(helpdesk.facts)
         layout.addWidget(self.warning_banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("IP families")
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         for family, panel in self.panels.items():
             self.tabs.addTab(panel, family.label)
         layout.addWidget(self.tabs, 1)
-        self.preset_bar = PresetBar(helpdesk)
+        self.preset_bar = PresetBar(helpdesk.presets)
         layout.addWidget(self.preset_bar)
 
         self.pending_box = QGroupBox("Pending changes")
@@ -295,19 +295,19 @@ class MainWindow(QMainWindow):
         await self.vm.apply()
 
     def _restore(self) -> None:
-        info = self.helpdesk.info
+        info = self.helpdesk.facts.info
         dialog = RestoreDialog(
             self.vm.originals,
-            self.helpdesk.windows_defaults(),
+            self.helpdesk.presets.windows_defaults(),
             info.build if info else None,
-            self.helpdesk.defaults_problem,
+            self.helpdesk.presets.defaults_problem,
             self,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
             if dialog.source is RestoreSource.WINDOWS_DEFAULTS:
-                ready = self.helpdesk.restore_windows_defaults(dialog.families)
+                ready = self.helpdesk.presets.restore_windows_defaults(dialog.families)
             else:
                 ready = self.vm.restore_original(dialog.families)
             if ready:
@@ -329,20 +329,20 @@ class MainWindow(QMainWindow):
         await self._copy_report(markdown=True)  # a slot each: sender() is gone by the time an asyncSlot runs
 
     async def _copy_report(self, *, markdown: bool) -> None:
-        text = await self.helpdesk.report(markdown=markdown)
+        text = await self.helpdesk.facts.report(markdown=markdown)
         QGuiApplication.clipboard().setText(text)
         self.show_message(Message(Level.INFO, "The report was copied; paste it into the ticket.", text))
 
     @asyncSlot()
     async def _history(self) -> None:
-        entries, notices = await self.helpdesk.history()
+        entries, notices = await self.helpdesk.history.entries()
         dialog = HistoryDialog(entries, notices, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.revertRequested.connect(self._revert_entry)
         dialog.open()
 
     def _revert_entry(self, entry: object) -> None:
-        if isinstance(entry, HistoryEntry) and self.helpdesk.revert_entry(entry):
+        if isinstance(entry, HistoryEntry) and self.helpdesk.history.revert_entry(entry):
             self._confirm_apply("Revert this change?")
 
     def _export(self) -> None:
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(str)
     async def _export_to(self, path: str) -> None:
-        await self.helpdesk.export_profile(Path(path), pending=self.vm.has_pending)
+        await self.helpdesk.profiles.export_profile(Path(path), pending=self.vm.has_pending)
 
     def _import(self) -> None:
         dialog = QFileDialog(self, "Import settings", str(Path.home()), "Loopback Tuner profile (*.json);;All (*)")
@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(str)
     async def _import_from(self, path: str) -> None:
-        await self.helpdesk.import_profile(Path(path))
+        await self.helpdesk.profiles.import_profile(Path(path))
 
     def _open_logs(self) -> None:
         if self.log_folder is None:

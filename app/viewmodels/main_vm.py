@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -22,13 +22,12 @@ from app.domain.model import (
     Setting,
     SettingsPatch,
 )
-from app.elevation.machine_lock import machine_lock_for_helper
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
 from app.usecases.endings import Ending, error_ending, result_ending
 from app.usecases.formatting import command_lines, format_runs, outcome_text
 from app.usecases.reading import MachineReader, read_machine
-from app.usecases.recovery import Finding, Recovered, recover_interrupted
+from app.usecases.recovery import Finding, Recovered, Recovery
 from app.usecases.trials import ApplyFailedError, TransactionResult, Trial, TrialService
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
@@ -83,7 +82,7 @@ class MainViewModel(QObject):
         history: History,
         originals: OriginalsStore,
         *,
-        lock_path: Path | None = None,
+        recover: Callable[[], Recovery] | None = None,
         countdown_s: int = DEFAULT_COUNTDOWN_S,
         countdown: Countdown | None = None,
         parent: QObject | None = None,
@@ -102,7 +101,7 @@ class MainViewModel(QObject):
         self._busy_text = ""
         self._trial: Trial | None = None
         self._trial_task: asyncio.Future[Any] | None = None
-        self._lock_path = lock_path
+        self._recover = recover
         self.read_at: float | None = None
 
     # --- state the window reads -------------------------------------------------------------------------------
@@ -242,6 +241,10 @@ class MainViewModel(QObject):
     def _post(self, level: Level, text: str, details: str = "") -> None:
         self.message.emit(Message(level, text, details))
 
+    def post(self, message: Message) -> None:
+        """Say something to the user through the window's one message channel."""
+        self.message.emit(message)
+
     async def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
         if state is None:
             return
@@ -267,14 +270,8 @@ class MainViewModel(QObject):
     async def start(self) -> None:
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
-        if self._lock_path is not None:
-            recovery = await asyncio.to_thread(
-                recover_interrupted,
-                self.history,
-                self._lock_path,
-                self.transactions.reader,
-                lambda: machine_lock_for_helper(self.transactions.backend.args),
-            )
+        if self._recover is not None:
+            recovery = await asyncio.to_thread(self._recover)
             for notice in recovery.notices:
                 self._post(Level.WARNING, notice.text)
             for found in recovery.found:

@@ -307,7 +307,7 @@ def test_helper_faults_in_process_exit_with_the_documented_code(
     wrapper = tmp_path / "helper_wrapper.py"
     wrapper.write_text(HELPER_WRAPPER, encoding="utf-8")
     launcher = ProcessLauncher([sys.executable, str(wrapper), case.fault])
-    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None: launcher)
+    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None, **_: launcher)
     state = SimStateFile(tmp_path / "state.json")
     state.set_profile(SimProfile())
     row = Row(case.outcome, case.code, TRIAL, answer=case.answer)
@@ -347,7 +347,7 @@ def test_start_failures_in_process_exit_5(
     # The admin-terminal refusal exists only on Windows (UacLauncher): injected at the launcher boundary. A launcher
     # whose program is missing is the real ProcessLauncher failing to start.
     launcher = _Refusing(error) if error is not None else ProcessLauncher([str(tmp_path / "missing-helper")])
-    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None: launcher)
+    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None, **_: launcher)
     state = SimStateFile(tmp_path / "state.json")
     row = Row(outcome, code, SET)
     done, out, err = run_in_process(row, Prepared(["--state", str(state.path), *SET], state), capsys)

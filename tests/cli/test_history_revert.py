@@ -1,5 +1,5 @@
 """`history` prints each entry's id; `history revert ID` does what *Revert this change* does in the window
-(issue 13), planned by the same function (app/services/planning.py plan_revert)."""
+(issue 13), planned by the same function (app/usecases/planning.py plan_revert)."""
 
 from __future__ import annotations
 

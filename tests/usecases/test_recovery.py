@@ -217,7 +217,7 @@ def test_the_window_stages_the_recorded_values_as_pending_edits(
         services.transactions,
         services.history,
         OriginalsStore(tmp_path / "originals.json"),
-        lock_path=paths.transaction_lock,
+        recover=services.recover,
     )
     messages: list[Message] = []
     vm.message.connect(messages.append)
