@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -13,6 +15,7 @@ from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
     EXIT_OK,
+    EXIT_PIPE_CLOSED,
     EXIT_USAGE,
     UsageError,
     print_change,
@@ -39,9 +42,11 @@ from app.paths import AppPaths
 from app.simulator.profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.support_log import configure_logging
 from app.usecases.planning import FamilyUnavailableError, plan_targets
-from app.wiring import Services, add_backend_options, backend_from, build_services
+from app.wiring import Services, add_backend_options, backend_from, build_services, defaults_table
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
+
+CHANGING = ("set", "restore", "import", "save")  # and 'history revert': every one is confirmed the same way
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,19 +99,22 @@ def _trial(value: str) -> int:
 
 
 def _add_apply_options(p: argparse.ArgumentParser, *, store: bool = True) -> None:
+    """The options every command that changes settings takes, with the same meaning everywhere."""
     p.add_argument(
         "--trial",
         type=_trial,
         metavar="SECONDS",
-        help="apply for a trial; keep only if you answer y before the time runs out",
+        help="the trial's length (default 15 s); the answer is then read from standard input, terminal or pipe",
     )
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask (with --trial: keep without asking)")
+    p.add_argument("--yes", "-y", action="store_true", help="keep as soon as the values are verified, without asking")
+    p.add_argument("--dry-run", action="store_true", help="validate and show the change and its commands; run nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON result on standard output (text on stderr)")
     if store:
         p.add_argument(
             "--store",
             choices=[s.value for s in Store],
             default="persistent",
-            help="persistent (default: now and after reboot) or active (until reboot)",
+            help="persistent (default: now and after a restart) or active (until the next restart)",
         )
 
 
@@ -140,7 +148,6 @@ def build_parser() -> _Parser:
         p.add_argument("--workers", type=_workers, help="worker count, 1 to 16")
         p.add_argument("--large-mtu", type=_on_off, help="on or off")
         if name == "set":
-            p.add_argument("--dry-run", action="store_true", help="validate and show the commands; change nothing")
             _add_apply_options(p)
         else:
             p.add_argument("--store", choices=[s.value for s in Store], default="persistent")
@@ -162,8 +169,13 @@ def build_parser() -> _Parser:
     history = sub.add_parser("history", help="list past changes (with their ids); 'history revert ID' undoes one")
     history.add_argument("action", nargs="?", choices=("revert",), help="revert: put back what change ID replaced")
     history.add_argument("id", nargs="?", help="the entry's id (its first characters are enough when unique)")
-    history.add_argument("--dry-run", action="store_true", help="with revert: show the commands; change nothing")
     _add_apply_options(history)
+    save = sub.add_parser("save", help="make the active values persistent (those marked 'lost at restart')")
+    save.add_argument("--family", choices=("ipv4", "ipv6", "both"), default="both")
+    save.add_argument("--yes", "-y", action="store_true", help="do not ask (needed without a terminal)")
+    save.add_argument("--dry-run", action="store_true", help="show what would be saved and its commands; run nothing")
+    save.add_argument("--json", action="store_true", help="print one JSON result on standard output (text on stderr)")
+    save.add_argument("--trial", type=_trial, metavar="SECONDS", help=argparse.SUPPRESS)
 
     sim = sub.add_parser("simulate", help="show or change the simulated Windows machine")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="ACTION")
@@ -222,15 +234,17 @@ def _plan(services: Services, state: MachineState, args: argparse.Namespace) -> 
     return plan_targets(state, families, lambda family, _current: plan.targets[family])
 
 
-def _planned(services: Services, args: argparse.Namespace) -> Change | int:
-    """Read the machine and plan what the set/commands options ask for: the change, or the exit code why not."""
+def _check_values(args: argparse.Namespace) -> None:
+    """set/commands: a preset or explicit values, exactly one of them (checked before anything else runs)."""
     if args.preset is None and SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
         what = "set" if args.command == "set" else "show the commands for"
         raise UsageError(f"nothing to {what}: give --preset or at least one of --mode, --workers, --large-mtu")
     if args.preset is not None and not SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
         raise UsageError("--preset sets every value itself: give a preset or --mode/--workers/--large-mtu, not both")
-    if args.command == "set" and args.yes and not args.trial:  # all input is checked before netsh runs
-        raise UsageError("--yes goes with --trial (set without --trial applies at once)")
+
+
+def _planned(services: Services, args: argparse.Namespace) -> Change | int:
+    """Read the machine and plan what the set/commands options ask for: the change, or the exit code why not."""
     report_corrupt_state(services.backend)
     state = read_state(services)
     try:
@@ -261,12 +275,9 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
     change = _planned(services, args)
     if isinstance(change, int):
         return change
-    from app.cli_parts.apply import apply_change
-    from app.cli_parts.helpdesk import apply_options
+    from app.cli_parts.apply import apply_change, options_from
 
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=False), out, stdin, verbose=args.verbose
-    )
+    return apply_change(services, change, options_from(args), out, stdin, command="set", verbose=args.verbose)
 
 
 def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -275,6 +286,14 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.helpdesk import cmd_simulate
 
         return cmd_simulate(backend, args, out)
+    if args.command in ("set", "commands"):
+        _check_values(args)
+    if args.command in CHANGING or (args.command == "history" and args.action == "revert"):
+        from app.cli_parts.apply import options_from, require_answerable
+
+        if args.command == "save" and args.trial is not None:
+            raise UsageError("save is no trial (it changes no behaviour now): --trial is not taken")
+        require_answerable(options_from(args), stdin, command="save" if args.command == "save" else "apply and keep")
     paths = AppPaths.default()
     problem = configure_logging(paths.logs, verbose=args.verbose)
     if problem and args.verbose:
@@ -306,23 +325,18 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             return helpdesk.cmd_export(services, args, out)
         if args.command == "import":
             return helpdesk.cmd_import(services, args, out, stdin)
-        return helpdesk.cmd_restore(services, args, out, stdin, _defaults_text())
+        return helpdesk.cmd_restore(services, args, out, stdin, defaults_table())
     if args.command == "history":
         from app.cli_parts.helpdesk import cmd_history_revert
 
         return cmd_history_revert(services, args, out, stdin)
+    if args.command == "save":
+        from app.cli_parts.save import cmd_save
+
+        return cmd_save(services, args, out, stdin)
     if args.command == "commands":
         return _cmd_commands(services, args, out)
     return _cmd_set(services, args, out, stdin)
-
-
-def _defaults_text() -> str | None:
-    from app.resources import resource_path
-
-    try:
-        return resource_path("windows_defaults.json").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
@@ -344,6 +358,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # standard output closed early (`| head`): a trial not yet kept was reverted by then
+        with contextlib.suppress(OSError, ValueError):  # so the interpreter's final flush cannot fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("loopback-tuner-cli: error: standard output was closed before everything was written", file=sys.stderr)
+        return EXIT_PIPE_CLOSED
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from app.cli_parts.apply import ApplyOptions, apply_change
+from app.cli_parts.apply import apply_change, options_from
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
 from app.cli_parts.reading import read_full, read_state
 from app.domain.model import Change, Family, LoopbackSettings, MachineState
@@ -36,19 +36,6 @@ def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> 
 
 def _families(value: str) -> tuple[Family, ...]:
     return tuple(Family) if value == "both" else (Family(value),)
-
-
-def apply_options(args: argparse.Namespace, *, confirm_without_flags: bool) -> ApplyOptions:
-    from app.domain.model import Store
-
-    trial, yes = getattr(args, "trial", None), getattr(args, "yes", False)
-    return ApplyOptions(
-        store=Store(getattr(args, "store", "persistent")),
-        trial=trial,
-        yes=yes,
-        confirm=confirm_without_flags and not trial and not yes,
-        dry_run=getattr(args, "dry_run", False),
-    )
 
 
 def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
@@ -94,9 +81,7 @@ def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin:
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
     state = read_state(services)
     change = _change_to(state, targets)
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
-    )
+    return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
 def cmd_restore(
@@ -123,9 +108,7 @@ def cmd_restore(
         print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
         targets = dict.fromkeys(families, entry.settings)
     change = _change_to(state, targets)
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
-    )
+    return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
 def cmd_history(services: Services, out: TextIO) -> int:
@@ -137,7 +120,7 @@ def cmd_history(services: Services, out: TextIO) -> int:
     for entry in entries:
         print(f"{entry.id[:ID_SHOWN]}  {entry.summary()}", file=out)
         if entry.reason and entry.outcome is not None and not entry.stayed:
-            print(f"{'':21}  reason: {entry.reason}", file=out)
+            print(f"{'':29}  reason: {entry.reason}", file=out)
     return EXIT_OK
 
 
@@ -161,9 +144,7 @@ def cmd_history_revert(services: Services, args: argparse.Namespace, out: TextIO
     except FamilyUnavailableError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return read_exit(state, tuple(fc.family for fc in entry.requested.families))
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
-    )
+    return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
 def cmd_simulate(backend: Backend, args: argparse.Namespace, out: TextIO) -> int:

@@ -30,7 +30,7 @@ class HistoryEntry:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
         what = "; ".join(self.requested.describe()) or "no change"
         status = self.outcome or "unfinished"
-        return f"{when}  {status:<13} {what}"
+        return f"{when}  {status:<20} {what}"
 
     @property
     def stayed(self) -> bool:

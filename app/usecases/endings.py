@@ -15,6 +15,14 @@ if TYPE_CHECKING:  # the trial machinery is imported only by a change: `show` ne
     from app.usecases.trials import TransactionResult
 
 
+# Said after a change is kept, by both faces (Microsoft's text does not say whether open connections follow a
+# change at once: UNCONFIRMED, hence "may").
+RECONNECT_NOTE = (
+    "programs already connected over localhost may keep the old behaviour until they reconnect; "
+    "restart the program you are tuning to be sure it uses the new values."
+)
+
+
 class Ending(enum.StrEnum):
     """Every way a read or a change can end."""
 

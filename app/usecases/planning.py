@@ -41,6 +41,22 @@ def plan_change(state: MachineState, families: Iterable[Family], patch: Settings
     return plan_targets(state, families, lambda _family, current: current.with_patch(patch))
 
 
+def plan_save(state: MachineState, families: Iterable[Family]) -> Change:
+    """The change that makes the active values persistent: from the saved values to the active ones, for each
+    family where they differ (empty when everything is saved). Raises FamilyUnavailableError when a family's
+    active or saved values cannot be read. Both faces use this."""
+    items = []
+    for family in families:
+        fs = state[family]
+        for reading in (fs.active, fs.persistent):
+            if not isinstance(reading, LoopbackSettings):
+                raise FamilyUnavailableError(family, reading.problem, reading.message)
+        assert fs.settings is not None and fs.saved is not None
+        if fs.unsaved_settings:
+            items.append(FamilyChange(family, fs.saved, fs.settings))
+    return Change(tuple(items))
+
+
 class NotRevertibleError(ValidationError):
     """Only a change that was kept can be reverted: any other did not stay on the machine."""
 

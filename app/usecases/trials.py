@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # multiprocessing.connection, secrets and tempfile are imported when a change begins: the window only reads until
 # then, and at start-up they would cost about 1.5 MB of memory and a few ms (make bench).
 
+DEFAULT_TRIAL_S = 15  # the keep-or-revert countdown, the window's and the command line's alike
 GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this much
 NETSH_TIMEOUT_S = 15.0  # the helper's limit for each netsh run
 CONNECT_TIMEOUT_S = 120.0  # how long a UAC prompt may stay open before we give up on the helper
@@ -45,6 +46,7 @@ APPLY_TIMEOUT_S = 120.0
 PROCESS_WAIT_S = 10.0  # after the last message, how long the helper may take to exit
 
 __all__ = [
+    "DEFAULT_TRIAL_S",
     "ApplyFailedError",
     "HelperBackend",
     "HelperError",

@@ -28,12 +28,12 @@ from app.usecases.endings import Ending, error_ending, result_ending
 from app.usecases.formatting import command_lines, format_runs, outcome_text
 from app.usecases.reading import MachineReader, read_machine
 from app.usecases.recovery import Finding, Recovered, Recovery
-from app.usecases.trials import ApplyFailedError, TransactionResult, Trial, TrialService
+from app.usecases.trials import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult, Trial, TrialService
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import report_failure
 
-DEFAULT_COUNTDOWN_S = 15
+DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
 # A refusal the user chose or can wait out is not an error: the cancelled prompt informs, a busy machine warns.
 _ERROR_LEVEL = {Ending.CANCELLED: Level.INFO, Ending.BUSY: Level.WARNING}
 
