@@ -20,6 +20,7 @@ from app.cli_parts.common import (
     read_exit,
     report_corrupt_state,
 )
+from app.cli_parts import fleet
 from app.cli_parts.reading import read_state
 from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
 from app.domain.commands import commands_for, display
@@ -170,6 +171,7 @@ def build_parser() -> _Parser:
     history.add_argument("--dry-run", action="store_true", help="with revert: show the commands; change nothing")
     _add_apply_options(history)
 
+    fleet.add_parsers(sub)  # check, deploy (issue 17)
     sim = sub.add_parser("simulate", help="show or change the simulated Windows machine")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="ACTION")
     sim_sub.add_parser("show", help="print the simulated machine's profile")
@@ -270,6 +272,8 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
 
 
 def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if args.command == "deploy":  # writes files only: no backend, no read
+        return fleet.cmd_deploy(args, out)
     backend = choose_backend(backend=args.backend, netsh=args.netsh, state=args.state)
     if args.command == "simulate":
         from app.cli_parts.helpdesk import cmd_simulate
@@ -290,6 +294,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         services.history, paths.transaction_lock, services.reader, lambda: helper_machine_lock(backend)
     )
     print_recovery(recovery, global_arguments(args), sys.stderr)
+    if args.command == "check":
+        return fleet.cmd_check(services, args, out)
     if args.command == "show":
         report_corrupt_state(backend)
         state = read_state(services)
