@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from app import __version__
+from app.cli_parts import fleet
 from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
@@ -20,7 +21,6 @@ from app.cli_parts.common import (
     read_exit,
     report_corrupt_state,
 )
-from app.cli_parts import fleet
 from app.cli_parts.reading import read_state
 from app.cli_parts.recovery import global_arguments, helper_machine_lock, print_recovery
 from app.domain.commands import commands_for, display

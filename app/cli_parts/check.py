@@ -57,4 +57,3 @@ def cmd_check(services: Services, args: argparse.Namespace, out: TextIO) -> int:
     for unreadable in compliance.unreadable:
         print(f"loopback-tuner-cli: error: {unreadable.describe()}; compliance unknown", file=sys.stderr)
     return check_exit(result)
-

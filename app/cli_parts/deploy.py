@@ -32,7 +32,8 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO) -> int:
     try:
         templates = load_templates(read)
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"loopback-tuner-cli: error: the deploy templates are missing from this installation ({exc})", file=sys.stderr)
+        missing = f"the deploy templates are missing from this installation ({exc})"
+        print(f"loopback-tuner-cli: error: {missing}", file=sys.stderr)
         return EXIT_USAGE
     try:
         done = deploy(

@@ -40,10 +40,8 @@ class Difference:
     actual: Value
 
     def describe(self) -> str:
-        return (
-            f"{self.family.label} {self.store.value}: {self.setting.label} is {format_value(self.setting, self.actual)}, "
-            f"the profile says {format_value(self.setting, self.expected)}"
-        )
+        actual, expected = format_value(self.setting, self.actual), format_value(self.setting, self.expected)
+        return f"{self.family.label} {self.store.value}: {self.setting.label} is {actual}, the profile says {expected}"
 
     def to_json(self) -> dict[str, object]:
         return {

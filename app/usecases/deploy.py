@@ -80,4 +80,3 @@ def deploy(
 def _newline(name: str) -> str:
     """Windows line endings for the files Windows runs (cmd needs them), plain ones for YAML and JSON."""
     return "\r\n" if name.endswith((".cmd", ".ps1")) else "\n"
-
