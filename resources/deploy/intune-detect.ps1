@@ -24,7 +24,8 @@ if ($run.ExitCode -eq 0) {
     exit 0
 }
 if ($run.ExitCode -eq 8) {
-    Write-Output ('Not compliant with ' + $ProfileName + ': ' + $run.Output)
+    # check printed "Not compliant with <temporary file>: N differences" and one line per difference.
+    Write-Output ('Not compliant with ' + $ProfileName + ': ' + ($run.Output -replace '^Not compliant with .+?\.json: ', ''))
     exit 1
 }
 Write-Output ('Cannot check (loopback-tuner-cli exit ' + $run.ExitCode + '): ' + $run.Errors)

@@ -56,6 +56,7 @@ def test_the_generated_files_match_the_golden_copies(tool: Tool) -> None:
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_text(text, encoding="utf-8", newline="\n")
         assert text == golden.read_text(encoding="utf-8"), f"{tool}/{name} differs from its golden copy"
+        assert text.isascii(), f"{tool}/{name}: Windows PowerShell 5.1 reads a file without BOM as ANSI"
 
 
 @pytest.mark.parametrize("tool", list(Tool))
