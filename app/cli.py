@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from app import __version__
+from app.cli_parts import fleet
 from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
@@ -177,6 +178,7 @@ def build_parser() -> _Parser:
     save.add_argument("--json", action="store_true", help="print one JSON result on standard output (text on stderr)")
     save.add_argument("--trial", type=_trial, metavar="SECONDS", help=argparse.SUPPRESS)
 
+    fleet.add_parsers(sub)  # check, deploy (issue 17)
     sim = sub.add_parser("simulate", help="show or change the simulated Windows machine")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="ACTION")
     sim_sub.add_parser("show", help="print the simulated machine's profile")
@@ -281,6 +283,8 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
 
 
 def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if args.command == "deploy":  # writes files only: no backend, no read
+        return fleet.cmd_deploy(args, out)
     backend = backend_from(args)
     if args.command == "simulate":
         from app.cli_parts.helpdesk import cmd_simulate
@@ -307,6 +311,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         return cmd_history(services, out)
     recovery = services.recover()
     print_recovery(recovery, global_arguments(args), sys.stderr)
+    if args.command == "check":
+        return fleet.cmd_check(services, args, out)
     if args.command == "show":
         report_corrupt_state(backend)
         state = read_state(services)

@@ -23,13 +23,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything can loa
 sys.path.insert(1, str(REPO))  # this checkout's app (and tests/ui/conftest.py), ahead of any installed one
 
 # The imports below need the two lines above.
+import package_figures  # noqa: E402
 import process_figures  # noqa: E402
 import qt_figures  # noqa: E402
 import service_figures  # noqa: E402
 from figures import Figure, Verdict, failed, format_value  # noqa: E402
 from machine import this_machine  # noqa: E402
 
-ORDER = ("gui_start", "widgets", "peak_rss", "cli_show", "python_", "cli_qt", "read_", "loop_", "work_", "gui_import")
+ORDER = (
+    "gui_start", "widgets", "peak_rss", "cli_show", "python_", "cli_qt", "read_", "loop_", "work_", "gui_import",
+    "package_",
+)  # fmt: skip
 
 
 def render_table(figures: Sequence[Figure], imports: Sequence[process_figures.ImportRow], runs: int) -> str:
@@ -124,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda: qt_figures.responsiveness(work / "gaps", runs, latency, options.diagnose),
         )
         _measure(figures, "widgets_app", "  widgets in the window", "", qt_figures.widget_census)
+        _measure(figures, "package_bundle_mib", "8 Bundle size", "MiB", package_figures.package_sizes)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     elapsed = time.perf_counter() - started

@@ -102,7 +102,11 @@ class ChangeRun:
         options = self.options
         lines = [display(argv) for argv in commands_for(change, options.store)]
         if change.is_empty:
-            print("Nothing to change: the machine already has these values.", file=self.say)
+            if command == "import":  # a remediation's second run (issue 17): both stores were compared
+                where = "active and saved" if options.store is Store.PERSISTENT else "active"
+                print(f"Already compliant: the machine has the profile's values ({where}).", file=self.say)
+            else:
+                print("Nothing to change: the machine already has these values.", file=self.say)
             return self._finish(command, change, lines, "unchanged", EXIT_OK)
         print_change(change, self.say)
         for line in lines:  # as they would be pasted into an administrator prompt

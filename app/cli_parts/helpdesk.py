@@ -11,7 +11,7 @@ from typing import TextIO
 from app.cli_parts.apply import apply_change, options_from
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
 from app.cli_parts.reading import read_full, read_state
-from app.domain.model import Change, Family, LoopbackSettings, MachineState
+from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
 from app.runners.factory import Backend, sim_state
 from app.simulator.profile import SimProfile
 from app.usecases.helpdesk import (
@@ -22,14 +22,15 @@ from app.usecases.helpdesk import (
     read_profile,
     write_profile,
 )
-from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_targets
+from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_to_match
 from app.usecases.report import ReportInput, build_report
 from app.wiring import Services
 
 
-def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> Change:
+def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings], args: argparse.Namespace) -> Change:
+    """The change to ``targets`` in the chosen store (with the persistent one, saved values that drifted too)."""
     try:
-        return plan_targets(state, targets, lambda family, _current: targets[family])
+        return plan_to_match(state, targets, Store(args.store))
     except FamilyUnavailableError as exc:
         raise UsageError(f"{exc.family.label} cannot be read ({exc.message}); nothing was changed") from None
 
@@ -80,7 +81,7 @@ def _read_profile(path: Path) -> dict[Family, LoopbackSettings]:
 def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
     state = read_state(services)
-    change = _change_to(state, targets)
+    change = _change_to(state, targets, args)
     return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
@@ -107,7 +108,7 @@ def cmd_restore(
             raise UsageError(str(exc)) from None
         print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
         targets = dict.fromkeys(families, entry.settings)
-    change = _change_to(state, targets)
+    change = _change_to(state, targets, args)
     return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 

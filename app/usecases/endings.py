@@ -101,3 +101,8 @@ def read_endings(state: MachineState, families: Iterable[Family] | None = None) 
     """How reading each of ``families`` (default: all) ended."""
     chosen = list(state.families) if families is None else list(families)
     return [Ending.OK if (failure := state[f].failure) is None else _READ_ENDING[failure.problem] for f in chosen]
+
+
+def problem_ending(problem: ReadProblem) -> Ending:
+    """How a read that failed with ``problem`` ended (any store: a compliance check reads the saved one too)."""
+    return _READ_ENDING[problem]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from app.domain.errors import LoopbackTunerError, ValidationError
-from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, ReadProblem, SettingsPatch
+from app.domain.model import (
+    Change,
+    Family,
+    FamilyChange,
+    LoopbackSettings,
+    MachineState,
+    ReadProblem,
+    SettingsPatch,
+    Store,
+)
 
 if TYPE_CHECKING:
     from app.domain.history import HistoryEntry
@@ -39,6 +49,36 @@ def plan_targets(
 def plan_change(state: MachineState, families: Iterable[Family], patch: SettingsPatch) -> Change:
     """The change that applies ``patch`` to each family; raises FamilyUnavailableError for an unreadable one."""
     return plan_targets(state, families, lambda _family, current: current.with_patch(patch))
+
+
+def plan_to_match(state: MachineState, targets: dict[Family, LoopbackSettings], store: Store) -> Change:
+    """The change that makes ``store`` (and the active values) match ``targets`` (a profile, the originals): with the
+    persistent store, a value only the saved store lacks is part of it too, so a machine whose saved values drifted
+    is remediated, and one that matches in both stores needs no change at all. Each family's change runs from the
+    value being replaced (the active one, or the saved one where only it differs) to the target; raises
+    FamilyUnavailableError for a family (or, with the persistent store, a saved store) that cannot be read."""
+    items = []
+    for family, target in targets.items():
+        fs = state[family]
+        readings = (fs.active, fs.persistent) if store is Store.PERSISTENT else (fs.active,)
+        for reading in readings:
+            if not isinstance(reading, LoopbackSettings):
+                raise FamilyUnavailableError(family, reading.problem, reading.message)
+        active = fs.active
+        assert isinstance(active, LoopbackSettings)
+        replaced = active
+        if store is Store.PERSISTENT:
+            saved = fs.persistent
+            assert isinstance(saved, LoopbackSettings)
+            fields = {}
+            for setting, _ in SettingsPatch.between(saved, target).items():
+                name = setting.field_name
+                if getattr(active, name) == getattr(target, name):  # only the saved value differs
+                    fields[name] = getattr(saved, name)
+            replaced = dataclasses.replace(active, **fields)
+        if replaced != target:
+            items.append(FamilyChange(family, replaced, target))
+    return Change(tuple(items))
 
 
 def plan_save(state: MachineState, families: Iterable[Family]) -> Change:
