@@ -317,10 +317,18 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         report_corrupt_state(backend)
         state = read_state(services)
         store = Store(args.store)
+        outside = services.outside_changes(state)
         if args.json:
-            print(json.dumps(state.to_json(store)), file=out)
+            document = state.to_json(store)
+            for finding in outside:  # inside each family's object: the documented shape has no new top-level key
+                family = document.get(finding.family.value)
+                if isinstance(family, dict) and "error" not in family:
+                    family.setdefault("changed_outside", []).append(finding.to_json())
+            print(json.dumps(document), file=out)
         else:
             _print_state(state, store, out)
+            for finding in outside:
+                print(f"note: {finding.text}", file=out)
         return read_exit(state)
     if args.command in ("report", "export", "import", "restore"):  # help-desk commands: loaded when used
         from app.cli_parts import helpdesk

@@ -36,6 +36,8 @@ from app.storage.history import History
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
 
+    from app.domain.model import MachineState
+    from app.domain.outside import OutsideChange
     from app.elevation.launchers import HelperLauncher
     from app.platform.win32api import Win32Api
     from app.ui.main_window import MainWindow
@@ -182,6 +184,14 @@ class Services:
             self.history, self.paths.transaction_lock, self.reader, lambda: machine_lock_for_helper(backend.args)
         )
 
+    def outside_changes(self, state: MachineState) -> tuple[OutsideChange, ...]:
+        """The stores changed outside Loopback Tuner since its last change to them (both faces; it blocks)."""
+        from app.storage.machine import machine_records_or_none
+        from app.usecases.outside import find_outside_changes
+
+        machine = machine_records_or_none(self.backend.kind.value, self.backend.state)
+        return find_outside_changes(state, self.history, machine)
+
     @cached_property
     def machine_info(self) -> MachineFactsSource:
         return make_machine_info(self.backend, self.simulated)
@@ -247,6 +257,7 @@ def build_gui(
         services.history,
         OriginalsStore(paths.originals(backend.kind.value), machine_records_or_none(backend.kind.value, backend.state)),
         recover=services.recover,
+        outside=services.outside_changes,
         countdown_s=countdown_s,
         countdown=countdown,
     )

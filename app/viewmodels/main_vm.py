@@ -22,6 +22,7 @@ from app.domain.model import (
     Setting,
     SettingsPatch,
 )
+from app.domain.outside import OutsideChange
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
 from app.usecases.endings import Ending, error_ending, result_ending
@@ -83,6 +84,7 @@ class MainViewModel(QObject):
         originals: OriginalsStore,
         *,
         recover: Callable[[], Recovery] | None = None,
+        outside: Callable[[MachineState], tuple[OutsideChange, ...]] | None = None,
         countdown_s: int = DEFAULT_COUNTDOWN_S,
         countdown: Countdown | None = None,
         parent: QObject | None = None,
@@ -102,6 +104,8 @@ class MainViewModel(QObject):
         self._trial: Trial | None = None
         self._trial_task: asyncio.Future[Any] | None = None
         self._recover = recover
+        self._outside_check = outside
+        self._outside: tuple[OutsideChange, ...] = ()
         self.read_at: float | None = None
 
     # --- state the window reads -------------------------------------------------------------------------------
@@ -336,11 +340,27 @@ class MainViewModel(QObject):
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)
+        await self._check_outside(state)
         failed = [(f, fs.failure) for f, fs in state.families.items() if fs.failure]
         if failed:
             names = " and ".join(f.label for f, _ in failed)
             details = "\n\n".join(f"{f.label}: {failure.message}\n{failure.raw}".rstrip() for f, failure in failed)
             self._post(Level.WARNING, f"{names} could not be read; see the tab for why.", details)
+
+    @property
+    def outside_changes(self) -> tuple[OutsideChange, ...]:
+        """The stores changed outside Loopback Tuner, as the last read found them."""
+        return self._outside
+
+    async def _check_outside(self, state: MachineState) -> None:
+        if self._outside_check is None:
+            return
+        found = await asyncio.to_thread(self._outside_check, state)
+        if found != self._outside:
+            self._outside = found
+            self.changed.emit()
+        for finding in found:
+            self._post(Level.WARNING, finding.text)
 
     async def apply(self) -> None:
         """Begin a trial of the pending change; the countdown then runs until keep, revert or expiry."""

@@ -368,3 +368,28 @@ def test_the_command_line_never_imports_qt(state_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert "IPv4 (active)" in done.stdout
+
+
+def test_show_says_what_changed_outside_and_what_a_restart_dropped(run_cli: RunCli, make_state: MakeState) -> None:
+    """Issue 13: a store that no longer holds what the app left; an active-only change a restart dropped."""
+    import json
+
+    state = make_state(elevated=True)
+    assert (
+        cli(run_cli, state.path, "set", "--yes", "--family", "ipv4", "--workers", "6", "--store", "active").returncode
+        == 0
+    )
+    assert cli(run_cli, state.path, "set", "--yes", "--family", "ipv6", "--mode", "inline").returncode == 0
+    assert "outside" not in cli(run_cli, state.path, "show").stdout
+    state.reboot()
+    state.update(lambda m: m.execute(["interface", "ipv6", "set", "global", "loopbackworkercount=2"]))
+    text = cli(run_cli, state.path, "show").stdout
+    assert "IPv4: the change of " in text and "was lost at restart: worker count is 4 (Loopback Tuner left 6)" in text
+    assert "IPv6 (active values) changed outside Loopback Tuner since " in text
+    document = json.loads(cli(run_cli, state.path, "show", "--json").stdout)
+    assert set(document) == {"ipv4", "ipv6"}  # no new top-level key
+    assert [c["kind"] for c in document["ipv4"]["changed_outside"]] == ["lost-at-restart"]
+    assert {(c["kind"], c["store"]) for c in document["ipv6"]["changed_outside"]} == {
+        ("changed-outside", "active"),
+        ("changed-outside", "persistent"),
+    }

@@ -37,7 +37,7 @@ def test_saved_only_drift_is_remediated_too(run_cli: RunCli, make_state: MakeSta
     file = profile(tmp_path)  # the machine's own values
     drift(state, Family.IPV4, active=False, persistent=True)
     assert check(run_cli, state, str(file)).returncode == 8
-    code, out, err = remediate(run_cli, state.path, file)
+    code, _, err = remediate(run_cli, state.path, file)
     assert code == 0, err
     assert check(run_cli, state, str(file)).returncode == 0
     assert "Already compliant" in remediate(run_cli, state.path, file)[1]
