@@ -20,13 +20,21 @@ class WindowLifecycle:
         self._tasks: set[asyncio.Future[Any]] = set()
         if sim_vm is not None:
             sim_vm.machineChanged.connect(self.machine_changed)
+        self._started = False
+        vm.refreshed.connect(self._refreshed)
 
     async def start(self) -> None:
         """The first read and the machine's facts; the BBR2 check then runs in the background."""
         if self.sim_vm is not None:
             await self.sim_vm.load()
         await asyncio.gather(self.vm.start(), self.facts.load_info())
+        self._started = True
         start_task(self.facts.check_interactions(), self._tasks)
+
+    def _refreshed(self) -> None:
+        """Every later read checks the known problems again (a provider may have changed since start-up)."""
+        if self._started:
+            start_task(self.facts.check_interactions(), self._tasks)
 
     def stop(self) -> None:
         """Cancel background work (the app is quitting)."""

@@ -21,12 +21,14 @@ from app.domain.model import (
     ReadFailure,
     Setting,
     SettingsPatch,
+    Store,
 )
 from app.domain.outside import OutsideChange
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
-from app.usecases.endings import Ending, error_ending, result_ending
+from app.usecases.endings import RECONNECT_NOTE, Ending, error_ending, result_ending
 from app.usecases.formatting import command_lines, format_runs, outcome_text
+from app.usecases.planning import FamilyUnavailableError, plan_save
 from app.usecases.reading import MachineReader, read_machine
 from app.usecases.recovery import Finding, Recovered, Recovery
 from app.usecases.trials import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult, Trial, TrialService
@@ -76,6 +78,7 @@ class MainViewModel(QObject):
     trialTick = Signal(int)
     trialVerified = Signal(object)  # tuple[str, ...]: values that did not take effect during the trial
     trialEnded = Signal(object)  # TransactionResult
+    refreshed = Signal()  # a read finished (the machine's facts and known problems are checked again)
 
     def __init__(
         self,
@@ -106,6 +109,7 @@ class MainViewModel(QObject):
         self._recover = recover
         self._outside_check = outside
         self._outside: tuple[OutsideChange, ...] = ()
+        self._keep_store = Store.PERSISTENT  # what the trial being decided keeps into (save: the same, no trial)
         self.read_at: float | None = None
 
     # --- state the window reads -------------------------------------------------------------------------------
@@ -341,6 +345,7 @@ class MainViewModel(QObject):
             self._set_busy("")
         await self._take_state(state, keep_edits=True)
         await self._check_outside(state)
+        self.refreshed.emit()
         failed = [(f, fs.failure) for f, fs in state.families.items() if fs.failure]
         if failed:
             names = " and ".join(f.label for f, _ in failed)
@@ -398,6 +403,50 @@ class MainViewModel(QObject):
                 self.trialVerified.emit(warnings)
                 self._post(Level.WARNING, "During the trial, not every value took effect: " + "; ".join(warnings))
 
+    def can_save(self, family: Family) -> bool:
+        """A value of ``family`` is active only (lost at the next restart) and could be saved now."""
+        view = self.family_view(family)
+        return bool(view.unsaved) and view.editable and not self.has_pending
+
+    async def save(self, families: tuple[Family, ...] = tuple(Family)) -> TransactionResult | None:
+        """Make the active values of ``families`` persistent, through the elevated path; no trial (it changes no
+        behaviour now). Refused with a message while busy or with pending edits (they would be saved unseen)."""
+        if self.busy or self._state is None:
+            self._post(Level.INFO, f"Please wait: {self._busy_text}" if self.busy else "Read the values first.")
+            return None
+        if self.has_pending:
+            self._post(Level.WARNING, "Apply or discard the pending edits first: saving keeps the values in effect.")
+            return None
+        try:
+            change = plan_save(self._state, families)
+        except FamilyUnavailableError as exc:
+            self._post(Level.WARNING, f"Nothing was saved: {exc}.")
+            return None
+        if change.is_empty:
+            self._post(Level.INFO, "Every value is saved already.")
+            return None
+        self._set_busy("Saving the values in effect… approve the administrator prompt if Windows asks.")
+        try:
+            result = await asyncio.to_thread(self.transactions.apply, change, store=Store.PERSISTENT)
+        except ApplyFailedError as exc:
+            await self._take_state(exc.result.state, keep_edits=False)
+            self._post(Level.ERROR, f"The values could not be saved: {exc}", format_runs(exc.result.results))
+            return None
+        except LoopbackTunerError as exc:
+            ending = error_ending(exc)
+            self._post(_ERROR_LEVEL.get(ending, Level.ERROR) if ending else Level.ERROR, str(exc))
+            return None
+        finally:
+            self._set_busy("")
+        await self._take_state(result.state, keep_edits=False)
+        if result_ending(result) is Ending.OK:
+            self._post(
+                Level.SUCCESS, "The values in effect are saved: they stay after a restart.", format_runs(result.results)
+            )
+        else:
+            self._report(result, "")
+        return result
+
     def _beat(self, _left: int) -> None:
         if self._trial is not None:
             self._trial.beat()
@@ -452,7 +501,10 @@ class MainViewModel(QObject):
         elif not ending.succeeded:
             self._post(Level.ERROR, f"{outcome_text(result)}", details)
         elif ending is Ending.OK:
-            self._post(Level.SUCCESS, "The new values are kept and saved.", details)
+            where = "kept and saved" if self._keep_store is Store.PERSISTENT else "kept until the next restart"
+            self._post(
+                Level.SUCCESS, f"The new values are {where}. {RECONNECT_NOTE[0].upper()}{RECONNECT_NOTE[1:]}", details
+            )
         else:
             why = f" ({reason})" if reason else ""
             self._post(Level.INFO, f"The previous values are back{why}.", details)

@@ -98,3 +98,47 @@ def test_only_a_change_that_stayed_can_be_reverted(models: Callable[..., Models]
     (entry,) = run(m.history.entries())[0]
     assert entry.stayed and m.history.revert_entry(entry)
     assert pending(m)[Family.IPV4].worker_count == 4
+
+
+def test_an_active_only_value_can_be_saved_from_the_window(models: Callable[..., Models], run: Run) -> None:
+    """Issue 13: a value marked 'not saved: lost at reboot' is saved through the same elevated path, no trial."""
+    m = models()
+
+    def active_only(machine: Any) -> None:
+        machine.active[Family.IPV4] = dataclasses.replace(machine.active[Family.IPV4], worker_count=7)
+
+    m.state.update(active_only)
+    run(m.main.refresh())
+    assert m.main.can_save(Family.IPV4) and not m.main.can_save(Family.IPV6)
+    result = run(m.main.save())
+    assert result is not None and result.outcome.value == "kept"
+    assert m.state.load().persistent[Family.IPV4].worker_count == 7
+    assert not m.main.can_save(Family.IPV4)
+    assert m.messages[-1].level is Level.SUCCESS and "saved" in m.messages[-1].text
+    assert run(m.main.save()) is None and m.messages[-1].text == "Every value is saved already."
+
+
+def test_after_keep_the_window_says_open_connections_may_keep_the_old_behaviour(
+    models: Callable[..., Models], run: Run
+) -> None:
+    m = models()
+    m.main.set_workers(Family.IPV4, 9)
+    run(m.main.apply())
+    run(m.main.keep())
+    success = [x for x in m.messages if x.level is Level.SUCCESS][-1]
+    assert "may keep the old behaviour until they reconnect" in success.text
+
+
+def test_a_refresh_checks_the_known_problems_again(models: Callable[..., Models], run: Run) -> None:
+    from app.viewmodels.lifecycle import WindowLifecycle
+
+    m = models()
+    lifecycle = WindowLifecycle(m.main, m.facts)
+    run(lifecycle.start())
+    run(lifecycle.drained())
+    assert not m.facts.warnings
+    m.state.set_profile(BBR2_MACHINE)
+    run(m.facts.load_info())
+    run(m.main.refresh())  # the refresh starts the check in the background
+    run(lifecycle.drained())
+    assert [w.kind for w in m.facts.warnings] == [ProblemKind.BBR2_LARGE_MTU]
