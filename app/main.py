@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
     p.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
     p.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
+    p.add_argument("--capture", metavar="FILE", help="with --backend simulated: replay a diagnostics file (reads only)")
     p.add_argument("--screenshot", metavar="FILE.png", help="render the window after the values load, then exit")
     p.add_argument("--theme", choices=("system", "light", "dark"), default="system")
     p.add_argument("--countdown", type=int, default=15, metavar="SECONDS", help="keep-or-revert countdown (5-120)")
@@ -86,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("loopback-tuner: error: --countdown must be 5 to 120 seconds", file=sys.stderr)
         return 2
     try:
-        backend = choose_backend(backend=options.backend, netsh=options.netsh, state=options.state)
+        backend = choose_backend(
+            backend=options.backend, netsh=options.netsh, state=options.state, capture=options.capture
+        )
     except ValidationError as exc:
         print(f"loopback-tuner: error: {exc}", file=sys.stderr)
         return 2

@@ -67,6 +67,8 @@ def helper_backend(backend: Backend) -> HelperBackend:
         return HelperBackend(("--backend", "simulated", "--state", str(backend.state)), "simulated")
     if backend.kind is BackendKind.CUSTOM:
         return HelperBackend(("--backend", "custom", "--netsh", str(backend.netsh)), f"custom ({backend.netsh})")
+    if backend.kind is BackendKind.CAPTURE:  # a replay only reads: the helper refuses this backend, nothing is run
+        return HelperBackend(("--backend", "capture", "--netsh", str(backend.capture)), "a replayed capture")
     return HelperBackend(("--backend", "system"), "netsh")
 
 
