@@ -13,8 +13,11 @@ from app.resources import resource_path
 from app.runners.factory import sim_state
 from app.storage.machine import machine_records_or_none
 from app.storage.originals import OriginalsStore
+from app.ui.diagnostics_dialog import install_diagnostics
 from app.ui.main_window import MainWindow
+from app.usecases.diagnose_sources import diagnostics_text
 from app.viewmodels.countdown import Countdown
+from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
 from app.viewmodels.helpdesk_vm import HelpDeskViewModel
 from app.viewmodels.main_vm import DEFAULT_COUNTDOWN_S, MainViewModel
 from app.viewmodels.simulation_vm import SimulationViewModel
@@ -88,6 +91,9 @@ def build_gui(
     sim_vm = SimulationViewModel(sim_state(backend)) if backend.is_simulated else None
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
     gui = Gui(vm, helpdesk, sim_vm, window)
+    install_diagnostics(
+        window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
+    )
     if sim_vm is not None:
         sim_vm.machineChanged.connect(gui.machine_changed)
     return gui

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app.cli_parts.common import EXIT_OK, EXIT_USAGE, UsageError
-from app.runners.factory import Backend, BackendKind, make_runner
+from app.runners.factory import Backend, BackendKind
 from app.storage.files import write_atomic
 
 # Commands a replayed capture cannot serve: they change the machine (a replay only reads).
@@ -44,12 +44,10 @@ def cmd_diagnose(backend: Backend, args: argparse.Namespace, out: TextIO, stderr
         folder = path.absolute().parent
         if not folder.is_dir():
             raise UsageError(f"the folder {folder} does not exist; create it first, or choose another")
-    from app.usecases.diagnose import capture_text, diagnose, private_names
-    from app.usecases.diagnose_sources import machine_facts
+    from app.usecases.diagnose_sources import diagnostics_text
     from app.wiring import make_machine_info
 
-    facts = machine_facts(backend, None if backend.kind is BackendKind.CAPTURE else make_machine_info(backend))
-    text = capture_text(diagnose(make_runner(backend), facts, names=private_names()))
+    text = diagnostics_text(backend, None if backend.kind is BackendKind.CAPTURE else make_machine_info(backend))
     if path is None:
         out.write(text)
         return EXIT_OK

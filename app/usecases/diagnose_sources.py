@@ -64,3 +64,15 @@ def machine_facts(backend: Backend, congestion_source: Any | None) -> MachineFac
 
         codepage = system_facts(None, None).oem_codepage
     return MachineFacts("custom", WindowsFacts(), codepage, congestion)
+
+
+def diagnostics_text(backend: Backend, congestion_source: Any | None) -> str:
+    """The diagnostics file for ``backend``, as both faces write it (blocking: the window runs it in a thread).
+
+    ``congestion_source`` is the backend's machine-facts source (ignored for a replay, which has its own record).
+    """
+    from app.runners.factory import make_runner
+    from app.usecases.diagnose import capture_text, diagnose, private_names
+
+    source = None if backend.kind is BackendKind.CAPTURE else congestion_source
+    return capture_text(diagnose(make_runner(backend), machine_facts(backend, source), names=private_names()))
