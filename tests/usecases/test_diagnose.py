@@ -193,3 +193,16 @@ class _AsyncInfo:
 def test_congestion_is_read_from_a_blocking_or_an_async_source() -> None:
     assert congestion_facts(_SyncInfo()) == CongestionFacts({"Internet": "BBR2"})
     assert congestion_facts(_AsyncInfo()) == CongestionFacts({"Internet": "CUBIC"})
+
+
+def test_a_replay_never_applies_a_change(paths: Any) -> None:
+    from app.domain.errors import LoopbackTunerError
+    from app.domain.model import Change, ExecutionMode, FamilyChange, LoopbackSettings
+    from app.wiring import build_services
+
+    backend = choose_backend(backend="simulated", capture=str(CAPTURES / "sim-en-US.json"))
+    services = build_services(backend, paths)
+    before = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
+    change = Change((FamilyChange(Family.IPV4, before, replace(before, execution_mode=ExecutionMode.INLINE)),))
+    with pytest.raises(LoopbackTunerError, match="nothing was changed"):
+        services.transactions.begin(change, seconds=5)
