@@ -153,11 +153,9 @@ def _language(data: object, index: int, sources: dict[str, Source]) -> Language:
         except ValueError:
             raise LanguageDataError(f"{tag}.labels: {key!r} is not a netsh loopback tag") from None
         labels[setting] = read.string(raw, f"labels.{key}")
-    codepage = entry.get("codepage")
-    if codepage is not None:
-        value = read.string(codepage, "codepage")
-        if not value.isdigit():
-            raise LanguageDataError(f"{tag}.codepage: expected a number, got {value!r}")
+    codepage_text = read.optional(entry.get("codepage"), "codepage")
+    if codepage_text is not None and not codepage_text.isdigit():
+        raise LanguageDataError(f"{tag}.codepage: expected a number, got {codepage_text!r}")
     return Language(
         tag=tag,
         name=_text(entry.get("name"), f"{tag}.name"),
@@ -165,7 +163,7 @@ def _language(data: object, index: int, sources: dict[str, Source]) -> Language:
         loopback_words=read.strings(entry.get("loopback_words"), "loopback_words"),
         other_labels=read.strings(entry.get("other_labels"), "other_labels"),
         after_labels=read.strings(entry.get("after_labels"), "after_labels"),
-        codepage=int(value) if codepage is not None else None,
+        codepage=int(codepage_text) if codepage_text is not None else None,
         header=read.optional(entry.get("header"), "header"),
         title=read.optional(entry.get("title"), "title"),
         provenance=tuple(read.provenance),
