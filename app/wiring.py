@@ -80,6 +80,10 @@ def make_machine_info(backend: Backend) -> MachineInfoSource:
         return SimulatedMachineInfo(sim_state(backend))
     if backend.kind is BackendKind.SYSTEM:
         return WindowsMachineInfo()
+    if backend.kind is BackendKind.CAPTURE and backend.capture is not None:
+        from app.services.capture_info import CaptureMachineInfo
+
+        return CaptureMachineInfo(backend.capture)
     return UnknownMachineInfo()
 
 
