@@ -94,6 +94,8 @@ def build_gui(
     install_diagnostics(
         window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
     )
+    if backend.capture is not None:  # a replay says so: what it shows is another machine's recorded output
+        window.setWindowTitle(f"{window.windowTitle()} \u2014 replay of {backend.capture.name} (read-only)")
     if sim_vm is not None:
         sim_vm.machineChanged.connect(gui.machine_changed)
     return gui

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -80,3 +81,23 @@ def test_a_failed_save_is_a_message(rig_factory: Callable[..., Rig], wait: Signa
     assert message.level is Level.ERROR and "could not be saved" in message.text
     assert _dialog().isVisible()
     _dialog().reject()
+
+
+def test_a_replay_says_so_in_the_title(qtbot: Any, tmp_path: Path, run: Callable[[Any], Any]) -> None:
+    from app.gui import build_gui
+    from app.paths import AppPaths
+    from app.runners.factory import choose_backend
+    from app.wiring import build_services
+    from tests.conftest import FIXTURES
+
+    capture = FIXTURES / "captures" / "sim-ipv6-unreadable.json"
+    services = build_services(choose_backend(backend="simulated", capture=str(capture)), AppPaths(tmp_path, tmp_path))
+    gui = build_gui(services)
+    qtbot.addWidget(gui.window)
+    assert gui.window.windowTitle().endswith("replay of sim-ipv6-unreadable.json (read-only)")
+    run(gui.vm.start())
+    assert gui.window.panels[Family.IPV6].save_diagnostics.isVisibleTo(gui.window.panels[Family.IPV6])
+    gui.vm.countdown.stop()
+    for obj in (gui.vm, gui.helpdesk):
+        obj.deleteLater()
+    run(asyncio.sleep(0.01))  # deferred deletes run on the qasync loop
