@@ -207,3 +207,32 @@ def test_a_replay_never_applies_a_change(paths: Any) -> None:
     change = Change((FamilyChange(Family.IPV4, before, replace(before, execution_mode=ExecutionMode.INLINE)),))
     with pytest.raises(LoopbackTunerError, match="nothing was changed"):
         services.transactions.begin(change, seconds=5)
+
+
+def test_a_real_process_s_bytes_reach_the_file_unchanged(tmp_path: Path) -> None:
+    # A program standing in for netsh (custom backend): the file holds exactly the bytes it wrote, and the replay
+    # of that file reads what the program's own read gives.
+    from tests.conftest import write_fake_netsh
+
+    fixture = FIXTURES / "en-US-documented-order-crlf.txt"
+    program = write_fake_netsh(tmp_path / "netsh", {"ipv4": fixture, "ipv6": FIXTURES / "zh-CN-fragment-cp936.txt"})
+    file = tmp_path / "d.json"
+    assert _cli("--netsh", str(program), "diagnose", "--output", str(file)) == (0, "")
+    capture = load_capture(file)
+    assert capture.backend == "custom" and capture.windows == WindowsFacts()
+    ipv4 = capture.run_for(Family.IPV4, Store.ACTIVE)
+    ipv6 = capture.run_for(Family.IPV6, Store.PERSISTENT)
+    assert ipv4 is not None and ipv4.stdout == fixture.read_bytes() and ipv4.parsed.settings is not None
+    assert ipv6 is not None and ipv6.stdout == (FIXTURES / "zh-CN-fragment-cp936.txt").read_bytes()
+    direct = _cli("--netsh", str(program), "show", "--json")
+    assert _cli("--backend", "simulated", "--capture", str(file), "show", "--json") == direct
+
+
+def test_the_system_backend_off_windows_knows_only_what_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    if sys.platform == "win32":
+        pytest.skip("off Windows only")
+    facts = machine_facts(Backend(BackendKind.SYSTEM), None)
+    assert facts.backend == "system" and facts.windows == WindowsFacts(elevated=False)
+    assert facts.congestion == CongestionFacts(error="not read")
