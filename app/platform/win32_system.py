@@ -85,6 +85,12 @@ def windows_facts(api: SystemInfoApi, build: int | None, elevated: bool | None) 
     )
 
 
+def predefined_key(key: int, pointer_bytes: int = ctypes.sizeof(ctypes.c_void_p)) -> int:
+    """A predefined HKEY as the handle value Windows expects: winreg.h defines them as ``(HKEY)(ULONG_PTR)((LONG)
+    0x80000002)``, sign-extended to the pointer's width (0xFFFFFFFF80000002 in a 64-bit process)."""
+    return ctypes.c_int32(key).value & ((1 << (8 * pointer_bytes)) - 1)
+
+
 def _dword() -> int:
     return RRF_RT_REG_DWORD | RRF_SUBKEY_WOW6464KEY
 
@@ -151,6 +157,7 @@ class CtypesSystemInfoApi:
         from ctypes import wintypes
 
         size = wintypes.DWORD(0)
+        key = predefined_key(key)
         status = self._advapi32.RegGetValueW(key, subkey, value, flags, None, None, ctypes.byref(size))
         if status == 0 and size.value:
             buffer = ctypes.create_string_buffer(size.value)

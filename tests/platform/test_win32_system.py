@@ -88,6 +88,11 @@ def test_a_value_of_the_wrong_type_is_not_taken() -> None:
     assert (facts.ubr, facts.edition, facts.display_version) == (None, None, None)
 
 
+def test_a_predefined_key_is_sign_extended_to_the_pointer_width() -> None:
+    assert w.predefined_key(0x80000002, 8) == 0xFFFFFFFF80000002
+    assert w.predefined_key(0x80000002, 4) == 0x80000002
+
+
 def test_system_facts_uses_the_given_api() -> None:
     api = FakeSystemInfoApi()
     assert w.system_facts(26100, True, api).oem_codepage == 850 and api.calls
