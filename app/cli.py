@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from app import __version__
+from app.cli_parts import diagnose as diagnose_part
 from app.cli_parts import fleet
 from app.cli_parts.common import (
     EXIT_CODES,
@@ -200,6 +201,7 @@ def build_parser() -> _Parser:
     )
     sim_sub.add_parser("reboot", help="restart the simulated machine (active-only changes are lost)")
     sim_sub.add_parser("reset", help="forget the simulated machine and start a fresh one")
+    diagnose_part.add_arguments(parser, sub)
     return parser
 
 
@@ -285,7 +287,10 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
 def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.command == "deploy":  # writes files only: no backend, no read
         return fleet.cmd_deploy(args, out)
+    diagnose_part.check_capture(args)
     backend = backend_from(args)
+    if args.command == "diagnose":
+        return diagnose_part.cmd_diagnose(backend, args, out, sys.stderr)
     if args.command == "simulate":
         from app.cli_parts.helpdesk import cmd_simulate
 

@@ -56,11 +56,14 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
     parser.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
     parser.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
+    parser.add_argument(
+        "--capture", metavar="FILE", help="with --backend simulated: replay a diagnostics file (reads only)"
+    )
 
 
 def backend_from(options: argparse.Namespace) -> Backend:
     """The backend those options choose; raises ValidationError on a conflict."""
-    return choose_backend(backend=options.backend, netsh=options.netsh, state=options.state)
+    return choose_backend(backend=options.backend, netsh=options.netsh, state=options.state, capture=options.capture)
 
 
 class OwnerWindow:
@@ -113,6 +116,8 @@ def helper_backend(backend: Backend) -> HelperBackend:
         return HelperBackend(("--backend", "simulated", "--state", str(backend.state)), "simulated")
     if backend.kind is BackendKind.CUSTOM:
         return HelperBackend(("--backend", "custom", "--netsh", str(backend.netsh)), f"custom ({backend.netsh})")
+    if backend.kind is BackendKind.CAPTURE:  # a replay only reads: the helper refuses this backend, nothing is run
+        return HelperBackend(("--backend", "capture", "--netsh", str(backend.capture)), "a replayed capture")
     return HelperBackend(("--backend", "system"), "netsh")
 
 
@@ -136,6 +141,10 @@ def make_machine_info(backend: Backend, state: SimStateFile | None = None) -> Ma
         from app.platform.machine_facts import WindowsMachineInfo
 
         return WindowsMachineInfo()
+    if backend.kind is BackendKind.CAPTURE and backend.capture is not None:
+        from app.simulator.capture_facts import CaptureMachineInfo
+
+        return CaptureMachineInfo(backend.capture)
     return UnknownMachineInfo()
 
 
@@ -240,8 +249,11 @@ def build_gui(
     Windows defaults table's text (None: missing)."""
     from app.storage.machine import machine_records_or_none
     from app.storage.originals import OriginalsStore
+    from app.ui.diagnostics_dialog import install_diagnostics
     from app.ui.main_window import MainWindow
+    from app.usecases.diagnose_sources import diagnostics_text
     from app.usecases.helpdesk import DefaultsTable
+    from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
     from app.viewmodels.facts_vm import MachineFactsViewModel
     from app.viewmodels.helpdesk import HelpDesk
     from app.viewmodels.history_vm import HistoryViewModel
@@ -271,5 +283,10 @@ def build_gui(
     )
     sim_vm = SimulationViewModel(services.simulated) if services.simulated is not None else None
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
+    install_diagnostics(
+        window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
+    )
+    if backend.capture is not None:  # a replay says so: what it shows is another machine's recorded output
+        window.setWindowTitle(f"{window.windowTitle()} \u2014 replay of {backend.capture.name} (read-only)")
     lifecycle = WindowLifecycle(vm, facts, sim_vm)
     return Gui(vm, helpdesk, sim_vm, window, lifecycle)

@@ -18,6 +18,9 @@ class Fault(enum.StrEnum):
     SET_IGNORED = "set-ignored"  # ``set`` says Ok. but nothing changes (as if a policy overrode it)
     SHOW_FAILS = "show-fails"  # ``show global`` exits 1
     PERSIST_IGNORED = "persist-ignored"  # ``set ... store=persistent`` says Ok. and changes the active store only
+    NETSH_MISSING = "netsh-missing"  # netsh cannot be started at all (the in-process simulated backend)
+    IPV4_UNREADABLE = "ipv4-unreadable"  # IPv4's ``show global`` labels its loopback rows in a form nobody knows
+    IPV6_UNREADABLE = "ipv6-unreadable"  # the same for IPv6 (the other family stays readable)
 
 
 class UacAnswer(enum.StrEnum):

@@ -140,7 +140,11 @@ class FamilyPanel(QWidget):
         self.copy_raw = QPushButton("Copy raw output")
         self.copy_raw.setAccessibleDescription("Copies netsh's raw output to the clipboard, e.g. for a ticket")
         self.copy_raw.clicked.connect(self._copy_raw)
-        for part in (self.failure_title, self.failure_text, self.raw, self.copy_raw):
+        # Wired (and shown) by app/ui/diagnostics_dialog.install_diagnostics.
+        self.save_diagnostics = QPushButton("Save diagnostics\u2026")
+        self.save_diagnostics.setAccessibleDescription("Shows, then saves, a diagnostics file to send with a report")
+        self.save_diagnostics.setVisible(False)
+        for part in (self.failure_title, self.failure_text, self.raw, self.copy_raw, self.save_diagnostics):
             fail_layout.addWidget(part)
 
         self.unsaved_banner = QLabel()

@@ -9,22 +9,18 @@ from pathlib import Path
 from app.domain.compliance import Compliance, Verdict, compare
 from app.domain.errors import ValidationError
 from app.domain.model import Family, LoopbackSettings, Store
-from app.domain.profile_file import MAX_BYTES, load_profile
 from app.usecases.endings import Ending, problem_ending
+from app.usecases.helpdesk import ProfileError, read_profile
 from app.usecases.reading import MachineReader, ReadResult
 
 
 def load_profile_path(path: Path) -> dict[Family, LoopbackSettings]:
-    """The profile in ``path``, validated completely; raises ValidationError naming the file and the problem."""
+    """The profile in ``path``, validated completely (the one profile reader, app/usecases/helpdesk.py); raises
+    ValidationError naming the file and the problem."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ValidationError(f"the profile {path} could not be read: {exc.strerror or exc}") from None
-    try:
-        return load_profile(raw)
-    except ValidationError as exc:
-        raise ValidationError(f"{path} is not a usable profile: {exc}") from None
+        return read_profile(path)
+    except ProfileError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def read_profile(path: Path) -> dict[Family, LoopbackSettings]:
     try:
         return load_profile(raw)
     except ValidationError as exc:
-        raise ProfileError(f"{path} was not imported: {exc}") from None
+        raise ProfileError(f"{path} is not a usable profile: {exc}") from None
 
 
 def write_profile(path: Path, values: Mapping[Family, LoopbackSettings], note: str) -> None:

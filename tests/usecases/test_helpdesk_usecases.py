@@ -75,7 +75,7 @@ def test_profiles_round_trip_and_a_bad_or_missing_file_is_one_error(tmp_path: Pa
     write_profile(path, {Family.IPV4: ON}, "test")
     assert read_profile(path) == {Family.IPV4: ON}
     path.write_bytes(b"x" * 70_000)
-    with pytest.raises(ProfileError, match="was not imported"):
+    with pytest.raises(ProfileError, match="is not a usable profile"):
         read_profile(path)
     with pytest.raises(ProfileError, match="could not be read"):
         read_profile(tmp_path / "missing.json")
