@@ -28,6 +28,7 @@ from app.wiring import Services
 JSON_FORMAT = "loopback-tuner-change"  # the --json result's "format"; its "version" changes only with its shape
 JSON_VERSION = 1
 NOT_VERIFIED = "the values could not be read back to check them"
+BEAT_SLICE_S = 1.0  # while it waits for the check, the command line beats this often (the helper allows 5 s)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,13 @@ def _verify_within(trial: Trial, timeout_s: float) -> tuple[Mismatch, ...] | Non
 
     reader = threading.Thread(target=verify, name="verify", daemon=True)
     reader.start()
-    reader.join(timeout_s)
+    left = timeout_s
+    while left > 0:  # the wait is this loop's: it beats, so a slow read never lets the helper revert (BEAT_WINDOW_S)
+        reader.join(min(BEAT_SLICE_S, left))
+        left -= BEAT_SLICE_S
+        if not reader.is_alive():
+            break
+        trial.beat()
     return found[0] if found else None
 
 
@@ -186,6 +193,9 @@ class ChangeRun:
                 print(f"Kept: {where}." if not result.mismatches else "Kept, but not every value stuck.", file=self.say)
                 if not self.options.save:
                     print(f"note: {RECONNECT_NOTE}", file=self.say)
+            elif result.mismatches:  # the re-read after the revert shows other values
+                back = "not every value went back: check them, or restore the original values."
+                print(f"Reverted ({why or result.reason}), but {back}", file=self.say)
             elif ending is Ending.DID_NOT_STICK:
                 print(f"Reverted ({why}): the previous values are back; nothing was kept.", file=self.say)
             else:

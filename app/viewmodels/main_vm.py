@@ -26,14 +26,15 @@ from app.domain.model import (
 from app.domain.outside import OutsideChange
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
-from app.usecases.endings import RECONNECT_NOTE, Ending, error_ending, result_ending
-from app.usecases.formatting import command_lines, format_runs, outcome_text
+from app.usecases.endings import Ending, error_ending, result_ending
+from app.usecases.formatting import command_lines, format_runs
 from app.usecases.planning import FamilyUnavailableError, plan_save
 from app.usecases.reading import MachineReader, read_machine
 from app.usecases.recovery import Finding, Recovered, Recovery
 from app.usecases.trials import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult, Trial, TrialService
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.outcome_messages import recovery_message, result_messages
 from app.viewmodels.tasks import report_failure
 
 DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
@@ -109,7 +110,6 @@ class MainViewModel(QObject):
         self._recover = recover
         self._outside_check = outside
         self._outside: tuple[OutsideChange, ...] = ()
-        self._keep_store = Store.PERSISTENT  # what the trial being decided keeps into (save: the same, no trial)
         self.read_at: float | None = None
 
     # --- state the window reads -------------------------------------------------------------------------------
@@ -287,52 +287,14 @@ class MainViewModel(QObject):
 
     def _report_recovered(self, found: Recovered) -> None:
         """Say what the check found; a trial still in effect gets its earlier values staged as pending edits."""
-        summary = found.entry.summary()
+        staged = False
         if found.finding is Finding.STILL_APPLIED:
             for fc in found.restore.families:
                 current = self._pending.get(fc.family)
                 if current is not None:
                     self.set_pending(fc.family, current.with_patch(fc.patch))
             staged = self.pending_change() == found.restore
-            self._post(
-                Level.WARNING,
-                "A trial started earlier did not finish, and its values are still in effect. "
-                + (
-                    "The values from before it are ready as pending edits: choose Apply to put them back, or "
-                    "Discard to keep the values in effect."
-                    if staged
-                    else "Set the values from before it (in the details) and choose Apply to put them back."
-                ),
-                summary,
-            )
-        elif found.finding is Finding.HELPER_RUNNING:
-            self._post(
-                Level.WARNING,
-                "A trial started earlier is still being finished by its helper (it reverts unless it was kept): "
-                "read the values again in a moment; it is checked at the next start.",
-                summary,
-            )
-        elif found.finding is Finding.REVERTED:
-            self._post(
-                Level.INFO,
-                "A trial started earlier did not finish; its helper reverted it (checked: the values from before "
-                "it are in effect).",
-                summary,
-            )
-        elif found.finding is Finding.CHANGED_SINCE:
-            self._post(
-                Level.WARNING,
-                "A trial started earlier did not finish, and the values now differ from both the trial's and the "
-                "earlier ones (changed since): check the values shown.",
-                summary,
-            )
-        else:
-            self._post(
-                Level.WARNING,
-                "A change started earlier did not finish and could not be checked; the values shown are the "
-                "machine's values now, so check them.",
-                summary,
-            )
+        self.message.emit(recovery_message(found, staged=staged))
 
     async def refresh(self) -> None:
         if self.busy:
@@ -490,21 +452,5 @@ class MainViewModel(QObject):
         return result
 
     def _report(self, result: TransactionResult, reason: str) -> None:
-        details = format_runs(result.results)
-        for notice in result.notices:
-            self._post(Level.WARNING, notice.text)
-        ending = result_ending(result)
-        if ending is Ending.DID_NOT_STICK:
-            self._post(
-                Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches), details
-            )
-        elif not ending.succeeded:
-            self._post(Level.ERROR, f"{outcome_text(result)}", details)
-        elif ending is Ending.OK:
-            where = "kept and saved" if self._keep_store is Store.PERSISTENT else "kept until the next restart"
-            self._post(
-                Level.SUCCESS, f"The new values are {where}. {RECONNECT_NOTE[0].upper()}{RECONNECT_NOTE[1:]}", details
-            )
-        else:
-            why = f" ({reason})" if reason else ""
-            self._post(Level.INFO, f"The previous values are back{why}.", details)
+        for message in result_messages(result, reason):
+            self.message.emit(message)
