@@ -97,6 +97,6 @@ def test_a_replay_says_so_in_the_title(qtbot: Any, tmp_path: Path, run: Callable
     run(gui.vm.start())
     assert gui.window.panels[Family.IPV6].save_diagnostics.isVisibleTo(gui.window.panels[Family.IPV6])
     gui.vm.countdown.stop()
-    for obj in (gui.vm, gui.helpdesk):
+    for obj in (gui.vm, *vars(gui.helpdesk).values()):
         obj.deleteLater()
     run(asyncio.sleep(0.01))  # deferred deletes run on the qasync loop

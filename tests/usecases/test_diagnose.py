@@ -186,14 +186,8 @@ class _SyncInfo:
         return CongestionFacts({"Internet": "BBR2"})
 
 
-class _AsyncInfo:
-    async def congestion(self) -> Any:
-        return CongestionFacts({"Internet": "CUBIC"}, "")
-
-
-def test_congestion_is_read_from_a_blocking_or_an_async_source() -> None:
-    assert congestion_facts(_SyncInfo()) == CongestionFacts({"Internet": "BBR2"})
-    assert congestion_facts(_AsyncInfo()) == CongestionFacts({"Internet": "CUBIC"})
+def test_congestion_is_read_from_the_blocking_source() -> None:
+    assert congestion_facts(_SyncInfo()) == CongestionFacts({"Internet": "BBR2"})  # type: ignore[arg-type]
 
 
 def test_a_replay_never_applies_a_change(paths: Any) -> None:
