@@ -38,11 +38,12 @@ if TYPE_CHECKING:
 
     from app.domain.model import MachineState
     from app.domain.outside import OutsideChange
+    from app.elevation.backend_args import HelperBackend
     from app.elevation.launchers import HelperLauncher
     from app.platform.win32api import Win32Api
     from app.ui.main_window import MainWindow
     from app.usecases.recovery import Recovery
-    from app.usecases.trials import HelperBackend, TrialService
+    from app.usecases.trials import TrialService
     from app.viewmodels.countdown import Countdown
     from app.viewmodels.helpdesk import HelpDesk
     from app.viewmodels.lifecycle import WindowLifecycle
@@ -110,7 +111,7 @@ def make_launcher(
 
 
 def helper_backend(backend: Backend) -> HelperBackend:
-    from app.usecases.trials import HelperBackend
+    from app.elevation.backend_args import HelperBackend
 
     if backend.kind is BackendKind.SIMULATED:
         return HelperBackend(("--backend", "simulated", "--state", str(backend.state)), "simulated")

@@ -18,18 +18,6 @@ from app.wiring import Services
 STORES = {"active": (Store.ACTIVE,), "persistent": (Store.PERSISTENT,), "both": (Store.ACTIVE, Store.PERSISTENT)}
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    check = sub.add_parser("check", help="compare this machine with a profile (exit 0 compliant, 8 not compliant)")
-    check.add_argument("profile", metavar="PROFILE", help="a profile file (as written by export)")
-    check.add_argument(
-        "--store",
-        choices=tuple(STORES),
-        default="both",
-        help="the values to compare: active (in effect), persistent (saved) or both (default)",
-    )
-    check.add_argument("--json", action="store_true", help="machine-readable result (a stable contract)")
-
-
 def check_exit(result: ComplianceCheck) -> int:
     """0 compliant, 8 not compliant; a family that could not be read wins with its read code (3 or 4)."""
     if result.verdict is Verdict.UNREADABLE:

@@ -12,16 +12,6 @@ from app.cli_parts.common import EXIT_OK, EXIT_USAGE
 from app.domain.glue import Tool
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    deploy = sub.add_parser(
-        "deploy", help="write the scripts (or playbook) a management tool runs to apply a profile on many machines"
-    )
-    deploy.add_argument("profile", metavar="PROFILE", help="a profile file (as written by export)")
-    deploy.add_argument("--for", dest="tool", required=True, choices=[t.value for t in Tool], help="the tool")
-    deploy.add_argument("--output", required=True, metavar="DIR", help="the folder to create (its parent must exist)")
-    deploy.add_argument("--force", action="store_true", help="write into DIR even when it exists and is not empty")
-
-
 def cmd_deploy(args: argparse.Namespace, out: TextIO) -> int:
     from app.resources import resource_path
     from app.usecases.deploy import DeployError, deploy, load_templates

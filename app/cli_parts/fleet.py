@@ -12,11 +12,29 @@ if TYPE_CHECKING:
     from app.wiring import Services
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from app.cli_parts import check, deploy
+# The parsers are built here from plain words, so every command's start-up pays nothing for check and deploy;
+# tests/fleet check these words against the modules that act on them (check.STORES, domain.glue.Tool).
+STORE_CHOICES = ("active", "persistent", "both")
+TOOL_CHOICES = ("intune", "configmgr", "gpo", "ansible")
 
-    check.add_parser(sub)
-    deploy.add_parser(sub)
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    check = sub.add_parser("check", help="compare this machine with a profile (exit 0 compliant, 8 not compliant)")
+    check.add_argument("profile", metavar="PROFILE", help="a profile file (as written by export)")
+    check.add_argument(
+        "--store",
+        choices=STORE_CHOICES,
+        default="both",
+        help="the values to compare: active (in effect), persistent (saved) or both (default)",
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable result (a stable contract)")
+    deploy = sub.add_parser(
+        "deploy", help="write the scripts (or playbook) a management tool runs to apply a profile on many machines"
+    )
+    deploy.add_argument("profile", metavar="PROFILE", help="a profile file (as written by export)")
+    deploy.add_argument("--for", dest="tool", required=True, choices=TOOL_CHOICES, help="the tool")
+    deploy.add_argument("--output", required=True, metavar="DIR", help="the folder to create (its parent must exist)")
+    deploy.add_argument("--force", action="store_true", help="write into DIR even when it exists and is not empty")
 
 
 def cmd_check(services: Services, args: argparse.Namespace, out: TextIO) -> int:

@@ -24,6 +24,7 @@ from app.domain.notices import Notice, NoticeKind
 from app.domain.outcomes import HistoryOutcome, Mismatch, Outcome, mismatches
 from app.domain.runs import CommandResult
 from app.elevation import session
+from app.elevation.backend_args import HelperBackend
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
 from app.elevation.protocol import Applied, Done, change_arguments
 from app.elevation.session import Decider, HelperError, TransactionBusyError
@@ -77,14 +78,6 @@ class ApplyFailedError(LoopbackTunerError):
     def __init__(self, result: TransactionResult) -> None:
         super().__init__(result.reason)
         self.result = result
-
-
-@dataclass(frozen=True)
-class HelperBackend:
-    """The helper's backend arguments, fixed by the composition root (never from user text at this point)."""
-
-    args: tuple[str, ...]
-    name: str
 
 
 @dataclass

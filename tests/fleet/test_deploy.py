@@ -205,3 +205,11 @@ def test_the_playbook_passes_ansible_syntax_check(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_parsers_offer_exactly_the_tools_and_stores_the_commands_know() -> None:
+    from app.cli_parts import check, fleet
+    from app.domain.glue import Tool
+
+    assert tuple(t.value for t in Tool) == fleet.TOOL_CHOICES
+    assert tuple(check.STORES) == fleet.STORE_CHOICES
