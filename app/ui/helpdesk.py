@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.presets import PresetId
+from app.ui.inputs import WrappedLabel
 from app.viewmodels.facts_vm import MachineFactsViewModel
 from app.viewmodels.presets_vm import PresetsViewModel
 
@@ -55,8 +56,7 @@ class WarningBanner(QFrame):
         self.vm = vm
         self.setObjectName("warningBanner")
         self.setAccessibleName("Warning")
-        self.text = QLabel()
-        self.text.setWordWrap(True)
+        self.text = WrappedLabel()  # up to three lines: the window makes room for them
         self.fix_button = QPushButton()
         self.fix_button.setAccessibleName("Fill in the suggested fix")
         self.fix_button.setAccessibleDescription("Fills in the fix as pending edits; nothing changes until Apply")

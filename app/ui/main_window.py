@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,8 +29,10 @@ from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
 from app.ui.helpdesk import PresetBar, WarningBanner
 from app.ui.history_dialog import HistoryDialog
+from app.ui.inputs import WrappedLabel
 from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
+from app.ui.status import DetailsDialog, StatusLabel
 from app.ui.texts import CHANGED_MARK, HELP_TEXT
 from app.ui.theme import polish
 from app.viewmodels.helpdesk import HelpDesk
@@ -38,6 +40,7 @@ from app.viewmodels.main_vm import MainViewModel, TrialView
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.simulation_vm import SimulationViewModel
 
+DEFAULT_SIZE = QSize(800, 700)  # the first window, and every screenshot
 _LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5d00", Level.ERROR: "#c42b1c"}
 
 
@@ -85,8 +88,7 @@ class MainWindow(QMainWindow):
 
         self.pending_box = QGroupBox("Pending changes")
         pending_layout = QVBoxLayout(self.pending_box)
-        self.pending_label = QLabel()
-        self.pending_label.setWordWrap(True)
+        self.pending_label = WrappedLabel()  # one line per pending change, each whole
         self.pending_label.setAccessibleName("Pending changes")
         pending_layout.addWidget(self.pending_label)
         layout.addWidget(self.pending_box)
@@ -113,11 +115,10 @@ class MainWindow(QMainWindow):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setAccessibleName("Busy")
-        self.message_label = QLabel()
+        self.message_label = StatusLabel()  # one line; when cut, Details shows it whole
         self.message_label.setAccessibleName("Messages")
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = QPushButton("Details\u2026")
-        self.details_button.setAccessibleDescription("Show the details of the last message")
+        self.details_button.setAccessibleDescription("Show the whole message and its details")
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.details_button)
         self.statusBar().addPermanentWidget(self.busy_bar)
@@ -134,7 +135,7 @@ class MainWindow(QMainWindow):
         if settings is not None and settings.value("geometry") is not None:
             self.restoreGeometry(settings.value("geometry"))
         else:
-            self.resize(800, 700)
+            self.resize(DEFAULT_SIZE)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -205,6 +206,9 @@ class MainWindow(QMainWindow):
         self.apply_button.clicked.connect(self._apply_clicked)
         self.restore_button.clicked.connect(self._restore)
         self.details_button.clicked.connect(self._details)
+        self.message_label.elidedChanged.connect(self._update_details_button)
+        if self.banner is not None:
+            self.banner.reboot.clicked.connect(self._clear_message)
         if self.sim_vm is not None:
             self.sim_vm.machineChanged.connect(self._refresh)
             self.sim_vm.failed.connect(self._sim_failed)
@@ -242,29 +246,45 @@ class MainWindow(QMainWindow):
         if self.banner:
             self.banner.setEnabled(idle)
         if vm.busy:
-            self.statusBar().setToolTip(vm.busy_text)
             self.message_label.setStyleSheet("")  # not in the colour of an earlier message
-            self.message_label.setText(vm.busy_text)
+            self.message_label.show_text(vm.busy_text)
         elif self.last_message is not None:
             self._show_label(self.last_message)
         elif vm.read_at is not None:
-            self.message_label.setText(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
-        self.details_button.setEnabled(idle and bool(self.last_message and self.last_message.details))
+            self.message_label.setStyleSheet("")
+            self.message_label.show_text(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
+        self._update_details_button()
 
     def _show_label(self, message: Message) -> None:
         colour = _LEVEL_COLOURS[message.level]
         self.message_label.setStyleSheet(f"color: {colour};" if colour else "")
-        self.message_label.setText(message.text)
-        self.message_label.setToolTip(message.text)
+        self.message_label.show_text(message.text)
 
     def show_message(self, message: Message) -> None:
         self.last_message = message
         self._show_label(message)
-        self.details_button.setEnabled(bool(message.details))
+        self._update_details_button()
+
+    def _update_details_button(self) -> None:
+        """Details is there for a message with details, and for one the status bar had to cut."""
+        message = self.last_message
+        readable = message is not None and (bool(message.details) or self.message_label.is_elided())
+        self.details_button.setEnabled(not self.vm.busy and readable)
+
+    def _clear_message(self) -> None:
+        """A new action begins: the messages of earlier ones no longer apply."""
+        self.last_message = None
+        self.message_label.setStyleSheet("")
+        self.message_label.show_text("")
+        self._update_details_button()
 
     # --- intent ---------------------------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        self._clear_message()  # at once, as the user asks: the read's own messages follow
+        self._read_again()
+
     @asyncSlot()
-    async def _refresh(self) -> None:
+    async def _read_again(self) -> None:
         if self.sim_vm is not None:
             await self.sim_vm.load()  # the simulated machine may have been changed from the command line
         await self.vm.refresh()
@@ -416,12 +436,8 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _details(self) -> None:
-        if self.last_message and self.last_message.details:
-            icon = {Level.ERROR: QMessageBox.Icon.Critical, Level.WARNING: QMessageBox.Icon.Warning}.get(
-                self.last_message.level, QMessageBox.Icon.Information
-            )
-            box = QMessageBox(icon, "Details", self.last_message.text, QMessageBox.StandardButton.Close, self)
-            box.setDetailedText(self.last_message.details)
+        if self.last_message is not None:
+            box = DetailsDialog("Details", self.last_message.text, self.last_message.details, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 

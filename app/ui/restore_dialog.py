@@ -17,6 +17,11 @@ class RestoreSource(enum.Enum):
     WINDOWS_DEFAULTS = "windows-defaults"
 
 
+def _unbroken(original: OriginalValues) -> str:
+    """Where ``original`` comes from, its date and time held together: a line may wrap before it, never inside."""
+    return original.provenance.replace(original.date_text, original.date_text.replace(" ", "\u00a0"))
+
+
 class RestoreDialog(QDialog):
     """Accepted with :attr:`source` and :attr:`families`; the restore then goes through the normal apply flow."""
 
@@ -33,7 +38,7 @@ class RestoreDialog(QDialog):
         source_box = QGroupBox("Restore to")
         source_layout = QVBoxLayout(source_box)
         self.original = QRadioButton("&Original values on this machine")
-        lines = [f"{f.label}: {o.settings.describe()} ({o.provenance})" for f, o in sorted(originals.items())]
+        lines = [f"{f.label}: {o.settings.describe()} ({_unbroken(o)})" for f, o in sorted(originals.items())]
         original_text = QLabel("<br>".join(lines) or "Not known yet: they are saved on the first successful read.")
         self.defaults = QRadioButton("&Windows defaults for this build")
         if defaults is not None:
@@ -72,6 +77,7 @@ class RestoreDialog(QDialog):
         buttons = QDialogButtonBox()
         self.ok = buttons.addButton("&Restore\u2026", QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setEnabled(bool(originals) or defaults is not None)
+        self.ok.setDefault(True)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -81,7 +87,9 @@ class RestoreDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
+        self.resize(480, layout.totalHeightForWidth(480))  # as tall as the wrapped text is at that width
         polish(self)
+        (self.ok if self.ok.isEnabled() else buttons.button(QDialogButtonBox.StandardButton.Cancel)).setFocus()
 
     @property
     def source(self) -> RestoreSource:
