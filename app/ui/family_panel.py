@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -102,6 +102,8 @@ class _WholeContentScrollArea(QScrollArea):
 class FamilyPanel(QWidget):
     """Renders a FamilyView and forwards edits to the view-model."""
 
+    saveRequested = Signal(object)  # Family: the user asked to save its active-only values (the window runs it)
+
     def __init__(self, vm: MainViewModel, family: Family, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm, self.family = vm, family
@@ -196,11 +198,22 @@ class FamilyPanel(QWidget):
         self.unsaved_banner = QLabel()
         self.unsaved_banner.setObjectName("unsaved")
         self.unsaved_banner.setWordWrap(True)
+        self.save_button = QPushButton("Save so they stay after a restart\u2026")
+        self.save_button.setAccessibleDescription(
+            "Writes the values in effect to the saved store, through the administrator prompt; no trial"
+        )
+        self.save_button.clicked.connect(lambda: self.saveRequested.emit(self.family))
+        self.save_row = QWidget()  # hidden whole (no spacing left behind) unless a value is active only
+        save_layout = QHBoxLayout(self.save_row)
+        save_layout.setContentsMargins(0, 0, 0, 0)
+        save_layout.addWidget(self.save_button)
+        save_layout.addStretch(1)
 
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.failure_box)
         layout.addWidget(self.unsaved_banner)
+        layout.addWidget(self.save_row)
         layout.addWidget(self.mode_box)
         layout.addWidget(other)
         layout.addStretch(1)
@@ -273,6 +286,8 @@ class FamilyPanel(QWidget):
                 f"Saved values: {view.saved.describe()}."
             )
         self.unsaved_banner.setVisible(bool(view.unsaved))
+        self.save_row.setVisible(bool(view.unsaved))
+        self.save_button.setEnabled(self.vm.can_save(self.family))
         failure = view.failure
         self.failure_box.setVisible(failure is not None)
         if failure is not None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.domain.model import Family
 from app.domain.presets import PresetId
 from app.ui.inputs import WrappedLabel
 from app.viewmodels.facts_vm import MachineFactsViewModel
 from app.viewmodels.presets_vm import PresetsViewModel
+
+BOTH_NOTE = "fill in pending edits for both families; nothing changes until Apply"
+NEXT_STEP = "see its tab; Help > Save diagnostics for a bug report"
 
 
 class PresetBar(QWidget):
@@ -34,9 +38,9 @@ class PresetBar(QWidget):
             button.clicked.connect(self._chosen)
             self.buttons[item.id] = button
             row.addWidget(button)
-        note = QLabel("fill in pending edits for both families; nothing changes until Apply")
-        note.setProperty("role", "hint")
-        row.addWidget(note)
+        self.note = QLabel(BOTH_NOTE)
+        self.note.setProperty("role", "hint")
+        row.addWidget(self.note)
         row.addStretch(1)
 
     def _chosen(self) -> None:
@@ -44,8 +48,20 @@ class PresetBar(QWidget):
         self.vm.apply_preset(PresetId(preset_id))
 
     def set_busy(self, busy: bool) -> None:
+        self.show_state(tuple(Family), busy=busy)
+
+    def show_state(self, readable: tuple[Family, ...], *, busy: bool) -> None:
+        """Enabled for the families that were read; a family that cannot be read is named with what to do next."""
         for button in self.buttons.values():
-            button.setEnabled(not busy)
+            button.setEnabled(not busy and bool(readable))
+        unreadable = [f.label for f in Family if f not in readable]
+        if not unreadable:
+            self.note.setText(BOTH_NOTE)
+        elif readable:
+            only = " and ".join(f.label for f in readable)
+            self.note.setText(f"fill in pending edits for {only} only: {unreadable[0]} cannot be read ({NEXT_STEP})")
+        else:
+            self.note.setText(f"no family could be read ({NEXT_STEP})")
 
 
 class WarningBanner(QFrame):

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.panels = {f: FamilyPanel(vm, f) for f in Family}
         for family, panel in self.panels.items():
             self.tabs.addTab(panel, family.label)
+            panel.saveRequested.connect(self._save)
         layout.addWidget(self.tabs, 1)
         self.preset_bar = PresetBar(helpdesk.presets)
         layout.addWidget(self.preset_bar)
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         self.discard_button.setEnabled(idle and vm.has_pending)
         self.copy_action.setEnabled(vm.has_pending)
         self.copy_undo_action.setEnabled(vm.has_pending)
-        self.preset_bar.set_busy(not idle or vm.state is None)
+        self.preset_bar.show_state(self.helpdesk.presets.readable_families(), busy=not idle or vm.state is None)
         self.refresh_button.setEnabled(idle)
         self.refresh_action.setEnabled(idle)
         self.restore_button.setEnabled(idle and vm.state is not None)
@@ -322,6 +323,7 @@ class MainWindow(QMainWindow):
             info.build if info else None,
             self.helpdesk.presets.defaults_problem,
             self,
+            readable=self.helpdesk.presets.readable_families(),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
@@ -406,6 +408,10 @@ class MainWindow(QMainWindow):
         # revert and close; the busy view-model disables the window's controls during the trial anyway.
         dialog.setWindowModality(Qt.WindowModality.NonModal)
         dialog.show()
+
+    @asyncSlot(object)
+    async def _save(self, family: Family) -> None:
+        await self.vm.save((family,))
 
     @asyncSlot()
     async def _keep(self) -> None:

@@ -32,6 +32,8 @@ class RestoreDialog(QDialog):
         build: int | None,
         defaults_problem: str = "",
         parent: QWidget | None = None,
+        *,
+        readable: tuple[Family, ...] = tuple(Family),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore values")
@@ -70,13 +72,25 @@ class RestoreDialog(QDialog):
             ((Family.IPV6,), "IPv&6 only"),
         ):
             button = QRadioButton(text)
+            button.setEnabled(all(f in readable for f in families))  # a restore starts from values that were read
             self.choices[families] = button
             family_layout.addWidget(button)
-        self.choices[(Family.IPV4, Family.IPV6)].setChecked(True)
+        first = next((b for b in self.choices.values() if b.isEnabled()), None)
+        if first is not None:
+            first.setChecked(True)
+        unreadable = [f.label for f in Family if f not in readable]
+        if unreadable:
+            hint = QLabel(
+                f"{' and '.join(unreadable)} cannot be read, so it cannot be restored: see its tab, or "
+                "Help > Save diagnostics for a bug report."
+            )
+            hint.setWordWrap(True)
+            hint.setProperty("role", "hint")
+            family_layout.addWidget(hint)
 
         buttons = QDialogButtonBox()
         self.ok = buttons.addButton("&Restore\u2026", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setEnabled(bool(originals) or defaults is not None)
+        self.ok.setEnabled((bool(originals) or defaults is not None) and first is not None)
         self.ok.setDefault(True)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -31,6 +31,10 @@ class PresetsViewModel(QObject):
     def presets(self) -> tuple[Preset, ...]:
         return PRESETS
 
+    def readable_families(self) -> tuple[Family, ...]:
+        """The families a preset or a restore can start from (their values were read)."""
+        return tuple(f for f in Family if self.editor.family_view(f).machine is not None)
+
     @property
     def defaults_problem(self) -> str:
         """Why the table cannot be used at all ("" when it can; an unknown build is not a problem of the table)."""

@@ -262,3 +262,25 @@ def test_restore_dialog_shows_the_machine_wide_originals_and_says_so(rig_factory
     texts = " ".join(label.text() for label in dialog.findChildren(QLabel))
     assert "IPv4: " + earlier.describe() + " (recorded for this machine on " in texts
     assert "recorded by this user on" in texts
+
+
+def test_a_family_that_cannot_be_read_is_left_out_of_presets_and_restore_with_what_to_do(
+    rig_factory: Callable[..., Rig],
+) -> None:
+    """Issue 13: presets and Restore work for the readable family only, and say what the user can do next."""
+    from app.simulator.profile import Fault
+
+    rig = rig_factory(SimProfile(elevated=True, faults=frozenset({Fault.IPV6_UNREADABLE})))
+    bar = rig.window.preset_bar
+    assert all(b.isEnabled() for b in bar.buttons.values())
+    assert "for IPv4 only: IPv6 cannot be read" in bar.note.text() and "Save diagnostics" in bar.note.text()
+    bar.buttons[PresetId.LATENCY].click()
+    assert {fc.family for fc in rig.vm.pending_change().families} == {Family.IPV4}
+    rig.vm.discard()
+    dialog = RestoreDialog(rig.vm.originals, None, 22631, "", rig.window, readable=(Family.IPV4,))
+    assert [b.isEnabled() for b in dialog.choices.values()] == [False, True, False]
+    assert dialog.families == (Family.IPV4,)
+    from PySide6.QtWidgets import QLabel
+
+    assert any("IPv6 cannot be read" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.deleteLater()

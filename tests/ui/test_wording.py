@@ -96,7 +96,7 @@ def test_one_spelling_of_favor_throughout(rig_factory: Callable[..., Rig], run: 
     words: list[str] = [value for value in vars(texts).values() if isinstance(value, str)]
     words += [str(value) for value in texts.MODE_TEXT.values()]
     words += list(_visible_texts(rig.window)) + [tip for _, tip in _tooltips(rig.window)]
-    words += [p.why for p in rig.helpdesk.presets]
+    words += [p.why for p in rig.helpdesk.presets.presets]
     assert any("favor" in w.casefold() for w in words)  # the word is used, in the US spelling
     assert not [w for w in words if "favour" in w.casefold()]
 
