@@ -15,7 +15,8 @@ from app.benchmark.entry import run_worker_if_asked
 from app.domain.errors import ValidationError
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
-from app.runners.factory import Backend, choose_backend
+from app.runners.factory import Backend
+from app.wiring import add_backend_options, backend_from
 
 NO_DISPLAY = (
     "Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
@@ -29,9 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="loopback-tuner", description="Tune Windows' TCP loopback settings.", allow_abbrev=False
     )
     p.add_argument("--version", action="version", version=f"loopback-tuner {__version__}")
-    p.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
-    p.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
-    p.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
+    add_backend_options(p)
     p.add_argument("--screenshot", metavar="FILE.png", help="render the window after the values load, then exit")
     p.add_argument("--theme", choices=("system", "light", "dark"), default="system")
     p.add_argument("--countdown", type=int, default=15, metavar="SECONDS", help="keep-or-revert countdown (5-120)")
@@ -90,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("loopback-tuner: error: --countdown must be 5 to 120 seconds", file=sys.stderr)
         return 2
     try:
-        backend = choose_backend(backend=options.backend, netsh=options.netsh, state=options.state)
+        backend = backend_from(options)
     except ValidationError as exc:
         print(f"loopback-tuner: error: {exc}", file=sys.stderr)
         return 2
@@ -121,13 +120,12 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from app.gui import build_gui
     from app.resources import resource_path
     from app.support_log import configure_logging
     from app.ui.crash import CrashReporter
     from app.ui.theme import apply_theme
     from app.viewmodels.messages import Level, Message
-    from app.wiring import build_services
+    from app.wiring import OwnerWindow, build_gui, build_services
 
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         _quiet_offscreen_warning()
@@ -142,13 +140,13 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     asyncio.set_event_loop(loop)
 
     log_problem = configure_logging(paths.logs)
-    owner: list[int] = []  # the main window's handle, for the UAC prompt's owner, once it exists
-    services = build_services(backend, paths, owner_hwnd=lambda: owner[0] if owner else None)
+    owner = OwnerWindow()  # the main window's handle, for the UAC prompt's owner, once it exists
+    services = build_services(backend, paths, owner_hwnd=owner)
     # A screenshot neither reads nor writes the saved geometry: it renders at the default size, and the next
     # real window opens where the user left it.
     settings = None if options.screenshot else QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
     gui = build_gui(services, countdown_s=options.countdown, settings=settings)
-    owner.append(int(gui.window.winId()))
+    owner.bind(lambda: int(gui.window.winId()))
     crash = CrashReporter(lambda: gui.window)
     crash.install()
     exit_code = 0
@@ -157,7 +155,7 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
         nonlocal exit_code
         if log_problem:
             gui.vm.message.emit(Message(Level.WARNING, log_problem))
-        await gui.start()
+        await gui.lifecycle.start()
         if options.screenshot:
             await asyncio.sleep(0)  # one loop turn: Qt lays out the loaded values (never processEvents() here)
             target = Path(options.screenshot)
@@ -172,7 +170,7 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     with loop:
         loop.create_task(start())
         loop.run_forever()
-        gui.stop()
-        loop.run_until_complete(gui.drained())
+        gui.lifecycle.stop()
+        loop.run_until_complete(gui.lifecycle.drained())
     crash.uninstall()
     return exit_code

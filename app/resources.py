@@ -42,8 +42,8 @@ def _wheel_dirs() -> list[Path]:
     for scheme in (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user")):
         try:
             data = sysconfig.get_path("data", scheme)
-        except KeyError:  # a scheme this interpreter does not define
-            continue
+        except (KeyError, AttributeError):  # a scheme this interpreter does not define; AttributeError: the
+            continue  # user scheme without a home folder (the elevated helper's minimal environment has none)
         candidate = Path(data).joinpath(*WHEEL_DATA_SUBDIR.parts)
         if candidate not in found:
             found.append(candidate)

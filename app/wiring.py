@@ -1,21 +1,28 @@
-"""Builds the runner, launcher and services for a backend; used by both entry points' composition roots.
+"""The composition root: builds every object once, for the command line (build_services) and for the window
+(build_gui, over the same services). Nothing else decides which runner, launcher or facts source is used.
 
-The trial machinery (launcher, transactions) and the machine-facts source are built, and imported, on first
-use: ``show`` and the window's first read never pay for them (make bench measures this).
+The trial machinery (launcher, trials) and the machine-facts source are built, and imported, on first use:
+``show`` and the window's first read never pay for them (make bench measures this). Qt is imported only by
+build_gui, so the command line never loads it.
 """
 
 from __future__ import annotations
 
+import argparse
+import platform as platform_module
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from app.domain.machine_facts import CongestionReading, MachineFactsSource, MachineInfo
 from app.paths import AppPaths
 from app.runners.base import NetshRunner
 from app.runners.factory import (
     Backend,
     BackendKind,
+    choose_backend,
     make_runner,
     process_is_elevated,
     sim_state,
@@ -23,21 +30,64 @@ from app.runners.factory import (
 )
 from app.runners.known_build import KnownBuildRunner
 from app.runners.logging_runner import LoggingRunner
+from app.simulator.store import SimStateFile
 from app.storage.history import History
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from app.domain.model import MachineState
+    from app.domain.outside import OutsideChange
+    from app.elevation.backend_args import HelperBackend
     from app.elevation.launchers import HelperLauncher
     from app.platform.win32api import Win32Api
-    from app.services.machine_info import MachineInfoSource
-    from app.usecases.trials import HelperBackend, TrialService
+    from app.ui.main_window import MainWindow
+    from app.usecases.recovery import Recovery
+    from app.usecases.trials import TrialService
+    from app.viewmodels.countdown import Countdown
+    from app.viewmodels.helpdesk import HelpDesk
+    from app.viewmodels.lifecycle import WindowLifecycle
+    from app.viewmodels.main_vm import MainViewModel
+    from app.viewmodels.simulation_vm import SimulationViewModel
 
 
+# --- the backend options both entry points take ----------------------------------------------------------------
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """--backend, --netsh and --state, the same for the window and the command line."""
+    parser.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
+    parser.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
+    parser.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
+    parser.add_argument(
+        "--capture", metavar="FILE", help="with --backend simulated: replay a diagnostics file (reads only)"
+    )
+
+
+def backend_from(options: argparse.Namespace) -> Backend:
+    """The backend those options choose; raises ValidationError on a conflict."""
+    return choose_backend(backend=options.backend, netsh=options.netsh, state=options.state, capture=options.capture)
+
+
+class OwnerWindow:
+    """The window that owns the UAC prompt, bound once the window exists (late: the services come first)."""
+
+    def __init__(self) -> None:
+        self._handle: Callable[[], int | None] = lambda: None
+
+    def bind(self, handle: Callable[[], int | None]) -> None:
+        self._handle = handle
+
+    def __call__(self) -> int | None:
+        return self._handle()
+
+
+# --- the builders -------------------------------------------------------------------------------------------
 def make_launcher(
     backend: Backend,
     owner_hwnd: Callable[[], int | None] = lambda: None,
     *,
     api: Win32Api | None = None,
     platform: str = sys.platform,
+    state: SimStateFile | None = None,
 ) -> HelperLauncher:
     """The helper launcher for ``backend``: a UAC prompt only where elevation is needed and real.
 
@@ -47,7 +97,7 @@ def make_launcher(
     from app.elevation.launchers import ProcessLauncher, SimulatedUacLauncher
 
     if backend.kind is BackendKind.SIMULATED:
-        return SimulatedUacLauncher(sim_state(backend))
+        return SimulatedUacLauncher(state or sim_state(backend))
     if backend.kind is BackendKind.SYSTEM and platform == "win32":
         from app.elevation.launchers import UacLauncher
         from app.platform.windows import default_api
@@ -61,28 +111,47 @@ def make_launcher(
 
 
 def helper_backend(backend: Backend) -> HelperBackend:
-    from app.usecases.trials import HelperBackend
+    from app.elevation.backend_args import HelperBackend
 
     if backend.kind is BackendKind.SIMULATED:
         return HelperBackend(("--backend", "simulated", "--state", str(backend.state)), "simulated")
     if backend.kind is BackendKind.CUSTOM:
         return HelperBackend(("--backend", "custom", "--netsh", str(backend.netsh)), f"custom ({backend.netsh})")
+    if backend.kind is BackendKind.CAPTURE:  # a replay only reads: the helper refuses this backend, nothing is run
+        return HelperBackend(("--backend", "capture", "--netsh", str(backend.capture)), "a replayed capture")
     return HelperBackend(("--backend", "system"), "netsh")
 
 
-def make_machine_info(backend: Backend) -> MachineInfoSource:
-    """Facts about the machine behind ``backend`` (for reports and the BBR2 warning)."""
-    from app.services.machine_info import SimulatedMachineInfo, UnknownMachineInfo, WindowsMachineInfo
+class UnknownMachineInfo:
+    """A custom netsh stand-in: nothing is known of the machine behind it."""
 
+    def info(self) -> MachineInfo:
+        return MachineInfo(platform_module.node() or "unknown", "unknown (custom netsh)", None, "unknown", None, False)
+
+    def congestion(self) -> CongestionReading:
+        return CongestionReading(error="not available with a custom netsh")
+
+
+def make_machine_info(backend: Backend, state: SimStateFile | None = None) -> MachineFactsSource:
+    """Facts about the machine behind ``backend`` (for reports, presets and the BBR2 warning)."""
     if backend.kind is BackendKind.SIMULATED:
-        return SimulatedMachineInfo(sim_state(backend))
+        from app.simulator.facts import SimulatedMachineInfo
+
+        return SimulatedMachineInfo(state or sim_state(backend))
     if backend.kind is BackendKind.SYSTEM:
+        from app.platform.machine_facts import WindowsMachineInfo
+
         return WindowsMachineInfo()
+    if backend.kind is BackendKind.CAPTURE and backend.capture is not None:
+        from app.simulator.capture_facts import CaptureMachineInfo
+
+        return CaptureMachineInfo(backend.capture)
     return UnknownMachineInfo()
 
 
 class Services:
-    """Everything above the runner for one backend; the reader is ready, the rest is built when first used."""
+    """Everything above the runner for one backend, each built once; the reader is ready, the rest is built when
+    first used."""
 
     def __init__(
         self,
@@ -91,14 +160,16 @@ class Services:
         reader: NetshRunner,
         owner_hwnd: Callable[[], int | None],
         timeout_s: float,
+        simulated: SimStateFile | None = None,
     ) -> None:
         self.backend, self.paths, self.reader = backend, paths, reader
+        self.simulated = simulated  # the simulated machine's one state object (None for a real backend)
         self.history = History(paths.history)
         self._owner_hwnd, self._timeout_s = owner_hwnd, timeout_s
 
     @cached_property
     def launcher(self) -> HelperLauncher:
-        return make_launcher(self.backend, self._owner_hwnd)
+        return make_launcher(self.backend, self._owner_hwnd, state=self.simulated)
 
     @cached_property
     def transactions(self) -> TrialService:
@@ -113,13 +184,110 @@ class Services:
             netsh_timeout_s=self._timeout_s,
         )
 
+    def recover(self) -> Recovery:
+        """Check what an earlier run left unfinished (both faces call this at start; it blocks)."""
+        from app.elevation.machine_lock import machine_lock_for_helper
+        from app.usecases.recovery import recover_interrupted
+
+        backend = helper_backend(self.backend)
+        return recover_interrupted(
+            self.history, self.paths.transaction_lock, self.reader, lambda: machine_lock_for_helper(backend.args)
+        )
+
+    def outside_changes(self, state: MachineState) -> tuple[OutsideChange, ...]:
+        """The stores changed outside Loopback Tuner since its last change to them (both faces; it blocks)."""
+        from app.storage.machine import machine_records_or_none
+        from app.usecases.outside import find_outside_changes
+
+        machine = machine_records_or_none(self.backend.kind.value, self.backend.state)
+        return find_outside_changes(state, self.history, machine)
+
     @cached_property
-    def machine_info(self) -> MachineInfoSource:
-        return make_machine_info(self.backend)
+    def machine_info(self) -> MachineFactsSource:
+        return make_machine_info(self.backend, self.simulated)
 
 
 def build_services(
     backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None, *, timeout_s: float = 15.0
 ) -> Services:
-    reader = KnownBuildRunner(LoggingRunner(make_runner(backend, timeout_s=timeout_s)), windows_build_source(backend))
-    return Services(backend, paths, reader, owner_hwnd, timeout_s)
+    simulated = sim_state(backend) if backend.is_simulated else None
+    runner = make_runner(backend, timeout_s=timeout_s, state=simulated)
+    reader = KnownBuildRunner(LoggingRunner(runner), windows_build_source(backend))
+    return Services(backend, paths, reader, owner_hwnd, timeout_s, simulated)
+
+
+# --- the window ---------------------------------------------------------------------------------------------
+def defaults_table() -> str | None:
+    """The Windows defaults table's text, or None when the installation lacks it."""
+    from app.resources import resource_path
+
+    try:
+        return resource_path("windows_defaults.json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Gui:
+    """The window's objects, as built (the lifecycle runs them; this only holds them)."""
+
+    vm: MainViewModel
+    helpdesk: HelpDesk
+    sim_vm: SimulationViewModel | None
+    window: MainWindow
+    lifecycle: WindowLifecycle
+
+
+def build_gui(
+    services: Services,
+    *,
+    countdown_s: int = 15,
+    countdown: Countdown | None = None,
+    settings: QSettings | None = None,
+    defaults_source: Callable[[], str | None] = defaults_table,
+) -> Gui:
+    """The view-models and the main window for ``services`` (not shown yet); ``defaults_source`` gives the
+    Windows defaults table's text (None: missing)."""
+    from app.storage.machine import machine_records_or_none
+    from app.storage.originals import OriginalsStore
+    from app.ui.diagnostics_dialog import install_diagnostics
+    from app.ui.main_window import MainWindow
+    from app.usecases.diagnose_sources import diagnostics_text
+    from app.usecases.helpdesk import DefaultsTable
+    from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
+    from app.viewmodels.facts_vm import MachineFactsViewModel
+    from app.viewmodels.helpdesk import HelpDesk
+    from app.viewmodels.history_vm import HistoryViewModel
+    from app.viewmodels.lifecycle import WindowLifecycle
+    from app.viewmodels.main_vm import MainViewModel
+    from app.viewmodels.presets_vm import PresetsViewModel
+    from app.viewmodels.profiles_vm import ProfilesViewModel
+    from app.viewmodels.simulation_vm import SimulationViewModel
+
+    backend, paths = services.backend, services.paths
+    vm = MainViewModel(
+        services.transactions,
+        services.history,
+        OriginalsStore(paths.originals(backend.kind.value), machine_records_or_none(backend.kind.value, backend.state)),
+        recover=services.recover,
+        outside=services.outside_changes,
+        countdown_s=countdown_s,
+        countdown=countdown,
+    )
+    facts = MachineFactsViewModel(vm, services.machine_info, services.history)
+    vm.changed.connect(facts.refresh_warnings)
+    helpdesk = HelpDesk(
+        facts,
+        PresetsViewModel(vm, facts, DefaultsTable.from_text(defaults_source()), simulated=backend.is_simulated),
+        ProfilesViewModel(vm),
+        HistoryViewModel(vm, services.history),
+    )
+    sim_vm = SimulationViewModel(services.simulated) if services.simulated is not None else None
+    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
+    install_diagnostics(
+        window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
+    )
+    if backend.capture is not None:  # a replay says so: what it shows is another machine's recorded output
+        window.setWindowTitle(f"{window.windowTitle()} \u2014 replay of {backend.capture.name} (read-only)")
+    lifecycle = WindowLifecycle(vm, facts, sim_vm)
+    return Gui(vm, helpdesk, sim_vm, window, lifecycle)

@@ -120,8 +120,8 @@ def failed(key: str, label: str, unit: str, exc: BaseException) -> Figure:
 def format_value(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms"
-    if unit == "MB":
-        return f"{value:.1f} MB"
+    if unit in ("MB", "MiB"):
+        return f"{value:.1f} {unit}"
     if unit == "x":
         return f"{value:.2f}x"
     if unit == "us":

@@ -1,4 +1,4 @@
-"""Figures 8 and 9: the built-in loopback measurement against the established tools, in the same run, over
+"""Figures 9 and 10: the built-in loopback measurement against the established tools, in the same run, over
 127.0.0.1 only: the p50 round trip against ``sockperf ping-pong`` (its one-way percentiles doubled) and one
 stream's throughput against ``iperf3``. The runs are interleaved (built-in, sockperf, iperf3, built-in, ...) and
 each ratio is taken within one round, so a noisy machine moves both sides of it alike: ratios only.
@@ -205,7 +205,7 @@ def _missing(key: str, label: str, unit: str, tool: str, why: str) -> Figure:
 
 
 def compare_time() -> Figure:
-    """Figure 10: one comparison of four configurations (current and the three presets), both families, the
+    """Figure 11: one comparison of four configurations (current and the three presets), both families, the
     defaults (3 interleaved rounds, 1 s per test), end to end through the command line on a simulated machine
     (no prompt): one run, as it takes minutes."""
     progress("one comparison of four configurations (about 2 minutes)")
@@ -225,7 +225,7 @@ def compare_time() -> Figure:
     steps = len(report["configurations"]) * report["rounds"]
     return Figure(
         "loopback_compare_s",
-        "10 One comparison of four configurations, end to end",
+        "11 One comparison of four configurations, end to end",
         "s",
         Stats.of([elapsed]),
         note=f"{len(report['configurations'])} configurations x {report['rounds']} rounds = {steps} steps, both "
@@ -234,7 +234,7 @@ def compare_time() -> Figure:
 
 
 def accuracy(runs: int, seconds: float) -> list[Figure]:
-    """Figures 8 and 9, ``runs`` interleaved rounds of ``seconds`` per test (our warm-up is 0.2 s; sockperf's own
+    """Figures 9 and 10, ``runs`` interleaved rounds of ``seconds`` per test (our warm-up is 0.2 s; sockperf's own
     warm-up is excluded from its figures too; iperf3 counts from its first byte)."""
     tools = {name: shutil.which(name) for name in ("sockperf", "iperf3")}
     plan = MeasurePlan(seconds=seconds, warmup_s=0.2, runs=1)
@@ -250,7 +250,7 @@ def accuracy(runs: int, seconds: float) -> list[Figure]:
     figures = [
         Figure(
             "loopback_p50_builtin_us",
-            "8 Loopback p50 round trip: built-in (measure)",
+            "9 Loopback p50 round trip: built-in (measure)",
             "us",
             Stats.of(samples.builtin_p50_us),
             note=note,
@@ -281,7 +281,7 @@ def accuracy(runs: int, seconds: float) -> list[Figure]:
     figures.append(
         Figure(
             "loopback_gbps_builtin",
-            "9 Loopback one-stream throughput: built-in (measure)",
+            "10 Loopback one-stream throughput: built-in (measure)",
             "GB/s",
             Stats.of(samples.builtin_gbps),
             note="127.0.0.1, 128 KiB writes, one stream",
@@ -316,5 +316,5 @@ def accuracy(runs: int, seconds: float) -> list[Figure]:
     try:
         figures.append(compare_time())
     except (ToolError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
-        figures.append(failed("loopback_compare_s", "10 One comparison of four configurations", "s", exc))
+        figures.append(failed("loopback_compare_s", "11 One comparison of four configurations", "s", exc))
     return figures

@@ -24,6 +24,7 @@ sys.path.insert(1, str(REPO))  # this checkout's app (and tests/ui/conftest.py),
 
 # The imports below need the two lines above.
 import loopback_figures  # noqa: E402
+import package_figures  # noqa: E402
 import process_figures  # noqa: E402
 import qt_figures  # noqa: E402
 import service_figures  # noqa: E402
@@ -32,7 +33,7 @@ from machine import this_machine  # noqa: E402
 
 ORDER = (
     "gui_start", "widgets", "peak_rss", "cli_show", "python_", "cli_qt", "read_", "loop_", "work_", "gui_import",
-    "loopback_",
+    "package_", "loopback_",
 )  # fmt: skip
 
 
@@ -83,10 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         choices=("app", "loopback"),
-        help="only the app's figures (1-7) or only the loopback measurement's (8-10); default: all",
+        help="only the app's figures (1-8) or only the loopback measurement's (9-11); default: all",
     )
     parser.add_argument(
-        "--loopback-seconds", type=float, default=2.0, help="seconds per test in figures 8-9 (default 2)"
+        "--loopback-seconds", type=float, default=2.0, help="seconds per test in figures 9-10 (default 2)"
     )
     options = parser.parse_args(argv)
     if options.runs < 1 or not 1 <= options.latency_ms <= 5000:
@@ -110,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _measure(
                 figures,
                 "loopback_p50_ratio",
-                "8 Loopback accuracy",
+                "9 Loopback accuracy",
                 "x",
                 lambda: loopback_figures.accuracy(runs, options.loopback_seconds),
             )
@@ -128,7 +129,7 @@ def app_figures(
     import_figures: Callable[[], list[Figure]],
     diagnose: bool,
 ) -> None:
-    """Figures 1-7: the app's start-up, memory, command line, reads, responsiveness and work per change."""
+    """Figures 1-8: the app's start-up, memory, command line, reads, responsiveness, work per change, bundle."""
     _measure(figures, "gui_start_ratio", "1 GUI cold start", "x", lambda: process_figures.gui_start(work, env, runs))
     _measure(
         figures,
@@ -160,6 +161,7 @@ def app_figures(
         lambda: qt_figures.responsiveness(work / "gaps", runs, latency, diagnose),
     )
     _measure(figures, "widgets_app", "  widgets in the window", "", qt_figures.widget_census)
+    _measure(figures, "package_bundle_mib", "8 Bundle size", "MiB", package_figures.package_sizes)
 
 
 def _report(

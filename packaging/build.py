@@ -89,6 +89,35 @@ def generate_resources() -> None:
         print(f"wrote {path.relative_to(REPO)}")
 
 
+def build_icu_stub() -> None:
+    """Linux: compile packaging/icu_stub.c into build/packaging/icu/ (the spec bundles it in place of PySide6's
+    32 MB libicudata); without a C compiler the full ICU data stays, and this says so."""
+    if IS_WINDOWS:
+        return  # Qt uses Windows' own ICU: the bundle carries none
+    spec = importlib.util.find_spec("PySide6")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    datas = sorted(path for folder in folders for path in Path(folder).glob("Qt/lib/libicudata.so.*"))
+    step("ICU data stub")
+    if not datas:
+        print("note: PySide6 carries no libicudata here; nothing to replace")
+        return
+    data = datas[0]
+    major = data.name.rsplit(".", 1)[-1]
+    compiler = shutil.which(os.environ.get("CC", "cc"))
+    out = GENERATED / "icu" / data.name
+    if not major.isdigit() or compiler is None:
+        size = data.stat().st_size / 1e6
+        print(f"note: no C compiler (CC, cc): the full ICU data ({size:.0f} MB) stays in the bundle")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run(
+        [compiler, "-shared", "-fPIC", "-O2", "-s", f"-Wl,-soname,{data.name}", f"-DICU_MAJOR={major}",
+         "-o", str(out), str(PACKAGING / "icu_stub.c")],
+        "compiling the ICU data stub",
+    )  # fmt: skip
+    print(f"wrote {out.relative_to(REPO)} ({out.stat().st_size} bytes, for {data.stat().st_size / 1e6:.0f} MB)")
+
+
 def run_pyinstaller() -> Path:
     step("PyInstaller")
     argv = [
@@ -143,6 +172,8 @@ def check_bundle_contents(bundle: Path) -> None:
         raise StepError(f"the CLI executable carries Qt modules: {', '.join(qt_in_cli[:5])}")
     if not (bundle / "_internal" / "resources" / "icon.svg").is_file():
         raise StepError("resources/ is not bundled (_internal/resources/icon.svg missing)")
+    if not (bundle / "_internal" / "resources" / "deploy" / "ps-common.ps1").is_file():
+        raise StepError("the deploy templates are not bundled (_internal/resources/deploy/ missing)")
     print(f"ok: GUI and CLI have {', '.join(HELPER_MODULES + WORKER_MODULES)}; CLI has no Qt; resources bundled")
 
 
@@ -452,6 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.skip_build:
             check_prerequisites()
             generate_resources()
+            build_icu_stub()
             bundle = run_pyinstaller()
             sign([bundle / f"{exe.stem}{EXE_SUFFIX}" for exe in EXECUTABLES])
         elif not bundle.is_dir():

@@ -18,6 +18,14 @@
 ; and will not elevate from a folder others can change (e.g. one picked on the directory page under C:\,
 ; where Authenticated Users may modify new folders).
 ;
+;
+; Silent install and uninstall (as administrator; README, "Many machines"):
+;   loopback-tuner-X.Y.Z-setup.exe /VERYSILENT /SUPPRESSMSGBOXES /NORESTART
+;   "%ProgramFiles%\Loopback Tuner\unins000.exe" /VERYSILENT /SUPPRESSMSGBOXES /NORESTART [/RESTORE=original]
+; Uninstalling asks whether to put the machine's original loopback values back (default No: leave them, and
+; say so). A silent uninstall never asks: it restores only with /RESTORE=original on its command line, by
+; running the installed CLI's `restore original --yes` before the files go ([Code] below).
+;
 ; User data: history and settings live in %LOCALAPPDATA%\LoopbackTuner\ (per user). Neither the
 ; installer nor the uninstaller touches that folder, so uninstalling or upgrading keeps the history.
 
@@ -112,3 +120,50 @@ Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags
 ; %LOCALAPPDATA%\LoopbackTuner (the user's history) is deliberately NOT listed here.
 Type: filesandordirs; Name: "{app}\_internal"
 Type: dirifempty; Name: "{app}"
+
+[Code]
+// Uninstall: put the machine's original loopback values back? Interactively the uninstaller asks (default No:
+// the current values stay, and it says so). Silently (/SILENT, /VERYSILENT) it never asks and restores only with
+// /RESTORE=original on its command line. tests/packaging/test_installer.py checks these lines.
+
+function RestoreAsked(): Boolean;
+begin
+  Result := CompareText(ExpandConstant('{param:RESTORE|}'), 'original') = 0;
+end;
+
+procedure RestoreOriginalValues();
+var
+  ResultCode: Integer;
+begin
+  // The installed CLI, before its files are removed; already elevated (the uninstaller runs as administrator).
+  if not Exec(ExpandConstant('{app}\{#CliExe}'), 'restore original --yes', '', SW_HIDE, ewWaitUntilTerminated, ResultCode) then
+  begin
+    Log('Could not start loopback-tuner-cli to restore the original values: ' + SysErrorMessage(ResultCode));
+    SuppressibleMsgBox('The original loopback values could not be put back (loopback-tuner-cli did not start). The current values stay; the uninstall continues.', mbError, MB_OK, IDOK);
+  end
+  else if ResultCode <> 0 then
+  begin
+    Log(Format('loopback-tuner-cli restore original --yes exited %d: the current values stay.', [ResultCode]));
+    SuppressibleMsgBox(Format('The original loopback values could not be put back (loopback-tuner-cli exit code %d). The current values stay; the uninstall continues.', [ResultCode]), mbError, MB_OK, IDOK);
+  end
+  else
+    Log('The original loopback values were put back.');
+end;
+
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+begin
+  if CurUninstallStep <> usUninstall then
+    Exit;
+  if UninstallSilent() then
+  begin
+    if RestoreAsked() then
+      RestoreOriginalValues()
+    else
+      Log('Silent uninstall without /RESTORE=original: the loopback values are left as they are.');
+  end
+  else if RestoreAsked() or (MsgBox('Put this machine''s original loopback settings back before uninstalling?' + #13#10#13#10 +
+      'No (the default) leaves the current values in place.', mbConfirmation, MB_YESNO or MB_DEFBUTTON2) = IDYES) then
+    RestoreOriginalValues()
+  else
+    MsgBox('The current loopback settings stay as they are.', mbInformation, MB_OK);
+end;

@@ -31,6 +31,16 @@ settings.register_profile("loopback-tuner", deadline=None)
 settings.load_profile("loopback-tuner")
 
 MakeState = Callable[..., SimStateFile]
+
+
+def parse_show_global(text: str) -> LoopbackSettings:
+    """The parser with the installed display-language table, as the reading layer calls it."""
+    from app.domain import parser
+    from app.language_data import known_languages
+
+    return parser.parse_show_global(text, known_languages())
+
+
 RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 
 

@@ -1,4 +1,8 @@
-"""Renders the window in each state to docs/screenshots/*.png (simulated machine, offscreen): `make screenshots`."""
+"""Renders the window in each state to docs/screenshots/*.png (simulated machine, offscreen): at its default
+size and its minimum size, light and dark, during a trial, with an unreadable family, and the dialogs.
+
+`.venv/bin/python tools/screenshots.py [folder [scenario]]`: each scenario runs in a process of its own, on an
+offscreen screen of 1920x1080 (the offscreen plugin's own is 800x800, smaller than most desktops)."""
 
 from __future__ import annotations
 
@@ -9,33 +13,51 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HOME = Path(tempfile.mkdtemp(prefix="lt-shots-"))
 os.environ["LOOPBACK_TUNER_HOME"] = str(HOME)
+if "QT_QPA_PLATFORM" not in os.environ:
+    SCREEN = HOME / "screen.json"
+    SCREEN.write_text(
+        '{"screens": [{"name": "shot", "x": 0, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96, '
+        '"logicalBaseDpi": 96, "dpr": 1}]}'
+    )
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREEN}"
 
 import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.domain.model import ExecutionMode, Family  # noqa: E402
-from app.gui import build_gui  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
 from app.runners.factory import choose_backend, sim_state  # noqa: E402
 from app.simulator.machine import SimulatedMachine  # noqa: E402
-from app.simulator.profile import SimProfile  # noqa: E402
+from app.simulator.profile import Fault, SimProfile  # noqa: E402
 from app.ui.history_dialog import HistoryDialog  # noqa: E402
+from app.ui.main_window import DEFAULT_SIZE, MainWindow  # noqa: E402
 from app.ui.restore_dialog import RestoreDialog  # noqa: E402
+from app.ui.status import DetailsDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
-from app.wiring import build_services  # noqa: E402
+from app.wiring import build_gui, build_services  # noqa: E402
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
 
 
-async def grab(app: QApplication, widget: QWidget, name: str) -> None:
+async def settle() -> None:
     for _ in range(3):
         await asyncio.sleep(0.01)  # let Qt lay out (never processEvents() inside a coroutine)
+
+
+async def grab(app: QApplication, widget: QWidget, name: str) -> None:
+    await settle()
     OUT.mkdir(parents=True, exist_ok=True)
     widget.grab().save(str(OUT / f"{name}.png"))
-    print(OUT / f"{name}.png")
+    print(OUT / f"{name}.png", f"{widget.width()}x{widget.height()}")
+
+
+async def shrink(window: MainWindow) -> None:
+    """The window at its minimum size (a narrower tab wraps its hints and raises the minimum: settle that)."""
+    for _ in range(3):
+        window.resize(1, 1)
+        await settle()
 
 
 async def scenario(
@@ -48,6 +70,10 @@ async def scenario(
     trial: bool = False,
     unsaved: bool = False,
     dialogs: bool = False,
+    minimum: bool = False,
+    tab: Family | None = None,
+    refused: bool = False,
+    details: bool = False,
 ) -> None:
     apply_theme(app, theme)
     paths = AppPaths.default()
@@ -66,16 +92,29 @@ async def scenario(
     state.set_profile(profile)
     gui = build_gui(services)
     vm, helpdesk, sim_vm, window = gui.vm, gui.helpdesk, gui.sim_vm, gui.window
-    window.resize(800, 700)
+    window.resize(DEFAULT_SIZE)
     window.show()
-    await gui.start()
-    await helpdesk.check_interactions()  # in the app this runs in the background; wait for it here
+    await gui.lifecycle.start()
+    await helpdesk.facts.check_interactions()  # in the app this runs in the background; wait for it here
     if edit:
         vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
         vm.set_workers(Family.IPV4, 8)
         vm.set_large_mtu(Family.IPV6, False)
-    await grab(app, window, name)
-    if edit and not trial:
+    if tab is not None:
+        window.tabs.setCurrentWidget(window.panels[tab])
+    if refused:  # as after typing 17 and Tab in the worker count
+        window.panels[Family.IPV4].workers.refused.emit("17")
+    if minimum:
+        await shrink(window)
+    if not (trial or details):
+        await grab(app, window, name)
+    if details:  # a change netsh refuses: the message, then its details
+        vm.set_workers(Family.IPV4, 2)
+        await vm.apply()
+        window.details_button.click()
+        await grab(app, window, name)
+        await grab(app, window.findChild(DetailsDialog), f"{name}-details")
+    if edit and not (trial or minimum):
         window._confirm_apply()
         assert window.apply_dialog is not None
         window.apply_dialog.commands.toggle.setChecked(True)
@@ -98,10 +137,11 @@ async def scenario(
         vm.countdown.tick()
         vm.countdown.tick()
         assert window.keep_dialog is not None
+        await grab(app, window, name)  # the window while the trial runs: busy, the dialog beside it
         await grab(app, window.keep_dialog, f"{name}-keep-dialog")
         await vm.revert()
-    gui.stop()
-    await gui.drained()
+    gui.lifecycle.stop()
+    await gui.lifecycle.drained()
     window.close()
     window.deleteLater()
     vm.deleteLater()
@@ -109,15 +149,23 @@ async def scenario(
     await asyncio.sleep(0.01)
 
 
+SET_FAILS = SimProfile(elevated=True, faults=frozenset({Fault.SET_FAILS}))
 SCENARIOS = {
     "main-light": dict(theme="light", profile=SimProfile()),
+    "main-dark": dict(theme="dark", profile=SimProfile()),
+    "minimum-light": dict(theme="light", profile=SimProfile(), minimum=True),
+    "minimum-dark": dict(theme="dark", profile=SimProfile(), edit=True, minimum=True),
     "pending": dict(theme="light", profile=SimProfile(), edit=True),
     "unsaved": dict(theme="light", profile=SimProfile(), unsaved=True),
     "pending-dark": dict(theme="dark", profile=SimProfile(), edit=True),
+    "worker-count-refused": dict(theme="light", profile=SimProfile(), refused=True),
     "trial": dict(theme="light", profile=SimProfile(elevated=True), edit=True, trial=True),
+    "trial-dark": dict(theme="dark", profile=SimProfile(elevated=True), edit=True, trial=True),
     "unsupported": dict(theme="light", profile=SimProfile(build=17134)),
-    "zh-CN-unrecognized": dict(theme="light", profile=SimProfile(language="zh-CN")),
+    "zh-CN-unrecognized": dict(theme="light", profile=SimProfile(language="zh-CN"), tab=Family.IPV6),
+    "unreadable-minimum-dark": dict(theme="dark", profile=SimProfile(language="zh-CN"), tab=Family.IPV6, minimum=True),
     "dialogs": dict(theme="light", profile=SimProfile(elevated=True), dialogs=True),
+    "netsh-error": dict(theme="light", profile=SET_FAILS, details=True),
     "bbr2-warning": dict(theme="light", profile=SimProfile(build=26100, congestion_provider="bbr2")),
 }
 

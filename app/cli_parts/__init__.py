@@ -1,1 +1,1 @@
-"""The command line's parts: shared prompts and exit codes, the apply flow, the help-desk commands."""
+"""The command line's parts: its parser, exit codes and prompts, the one change flow, and each command group."""

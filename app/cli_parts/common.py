@@ -14,6 +14,7 @@ from app.runners.factory import Backend, sim_state
 from app.usecases.endings import Ending, read_endings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = range(8)
+EXIT_NOT_COMPLIANT = 8  # `check` only: the machine was read and differs from the profile
 EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ERROR: "unexpected internal error",
@@ -23,7 +24,11 @@ EXIT_CODES = {
     EXIT_ELEVATION: "administrator rights needed, or the prompt was cancelled",
     EXIT_BUSY: "another change is being tried right now",
     EXIT_REVERTED: "the trial ended without keeping the change (it was reverted)",
+    EXIT_NOT_COMPLIANT: "check: the machine does not match the profile (each difference is printed)",
 }
+# Standard output closed early (`| head`): the shell's own code for a closed pipe (128 + SIGPIPE).
+EXIT_PIPE_CLOSED = 141
+EXIT_CODES[EXIT_PIPE_CLOSED] = "standard output was closed before everything was written (a trial not kept reverted)"
 
 
 EXIT_FOR: dict[Ending, int] = {
@@ -115,15 +120,6 @@ def ask_keep(
     if line.strip().lower() in ("y", "yes"):
         return True, ""
     return False, "answered no" if line else "no answer (end of input)"
-
-
-def ask_confirm(question: str, stdin: TextIO, out: TextIO) -> bool:
-    """Ask a yes/no question; no answer (end of input) means no."""
-    print(f"{question} [y/N] ", end="", file=out, flush=True)
-    line = StdinLine(stdin).wait(None) or ""
-    if not line:
-        print("", file=out)
-    return line.strip().lower() in ("y", "yes")
 
 
 def print_change(change: Change, out: TextIO) -> None:

@@ -107,7 +107,7 @@ def _configurations(args: argparse.Namespace, current: dict[Family, LoopbackSett
 
 def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Run ``compare``; returns the exit code (see the sub-command's epilog)."""
-    from app.cli_parts.common import UsageError, ask_confirm, read_exit
+    from app.cli_parts.common import UsageError, read_exit
     from app.cli_parts.reading import read_state
     from app.domain.comparisons import Goal
     from app.domain.measurements import MeasurePlan
@@ -147,7 +147,7 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
             return rec.best
         _print_results(results, rec, simulated, out)
         label = results[rec.best].configuration.label
-        return rec.best if ask_confirm(f"Keep configuration {rec.best + 1} ({label})?", stdin, out) else None
+        return rec.best if _ask(f"Keep configuration {rec.best + 1} ({label})?", stdin, out) else None
 
     lock = InterProcessLock(services.paths.transaction_lock)
     try:
@@ -186,6 +186,17 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
     else:
         _print_report(report, out)
     return EXIT_OK
+
+
+def _ask(question: str, stdin: TextIO, out: TextIO) -> bool:
+    """A yes/no question; no answer (end of input) means no. The helper's cap still bounds the wait."""
+    from app.cli_parts.common import StdinLine
+
+    print(f"{question} [y/N] ", end="", file=out, flush=True)
+    line = StdinLine(stdin).wait(None) or ""
+    if not line:
+        print("", file=out)
+    return line.strip().lower() in ("y", "yes")
 
 
 def _elevated() -> bool:

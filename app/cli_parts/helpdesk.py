@@ -5,64 +5,45 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TextIO
 
-from app.cli_parts.apply import ApplyOptions, apply_change
+from app.cli_parts.apply import apply_change, options_from
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
 from app.cli_parts.reading import read_full, read_state
-from app.domain.defaults import lookup, parse_defaults
-from app.domain.errors import ValidationError
-from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk
-from app.domain.model import Change, Family, LoopbackSettings, MachineState
-from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
+from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
 from app.runners.factory import Backend, sim_state
 from app.simulator.profile import SimProfile
-from app.storage.files import write_atomic
-from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_targets
+from app.usecases.helpdesk import (
+    DefaultsTable,
+    DefaultsUnavailableError,
+    ProfileError,
+    known_problems,
+    read_profile,
+    write_profile,
+)
+from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_to_match
 from app.usecases.report import ReportInput, build_report
 from app.wiring import Services
 
-T = TypeVar("T")
 
-
-def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings]) -> Change:
+def _change_to(state: MachineState, targets: dict[Family, LoopbackSettings], args: argparse.Namespace) -> Change:
+    """The change to ``targets`` in the chosen store (with the persistent one, saved values that drifted too)."""
     try:
-        return plan_targets(state, targets, lambda family, _current: targets[family])
+        return plan_to_match(state, targets, Store(args.store))
     except FamilyUnavailableError as exc:
         raise UsageError(f"{exc.family.label} cannot be read ({exc.message}); nothing was changed") from None
-
-
-def _blocking(awaitable: Coroutine[Any, Any, T]) -> T:
-    """The machine-facts source is still awaitable; it becomes a blocking use case next (issue 12)."""
-    import asyncio
-
-    return asyncio.run(awaitable)
 
 
 def _families(value: str) -> tuple[Family, ...]:
     return tuple(Family) if value == "both" else (Family(value),)
 
 
-def apply_options(args: argparse.Namespace, *, confirm_without_flags: bool) -> ApplyOptions:
-    from app.domain.model import Store
-
-    trial, yes = getattr(args, "trial", None), getattr(args, "yes", False)
-    return ApplyOptions(
-        store=Store(getattr(args, "store", "persistent")),
-        trial=trial,
-        yes=yes,
-        confirm=confirm_without_flags and not trial and not yes,
-        dry_run=getattr(args, "dry_run", False),
-    )
-
-
 def cmd_report(services: Services, args: argparse.Namespace, out: TextIO) -> int:
     state = read_state(services)
-    info = _blocking(services.machine_info.info())
-    congestion = _blocking(services.machine_info.congestion())
-    warnings = [BBR2_WARNING] if bbr2_large_mtu_risk(info.build, congestion.providers, state.settings()) else []
+    info = services.machine_info.info()
+    congestion = services.machine_info.congestion()
+    warnings = [problem.text for problem in known_problems(info, congestion.providers, state.settings())]
     entries, notices = services.history.load()
     warnings += notices
     print(build_report(ReportInput(info, state, Change(), entries, warnings), markdown=args.markdown), end="", file=out)
@@ -82,9 +63,9 @@ def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) -> int
         print("loopback-tuner-cli: error: no family could be read; nothing was exported", file=sys.stderr)
         return EXIT_NETSH
     try:
-        write_atomic(path, dump_profile(values, note="exported by loopback-tuner-cli"))
-    except OSError as exc:
-        print(f"loopback-tuner-cli: error: {path} could not be written: {exc.strerror or exc}", file=sys.stderr)
+        write_profile(path, values, note="exported by loopback-tuner-cli")
+    except ProfileError as exc:
+        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Saved {', '.join(f.label for f in values)} to {path}.", file=out)
     return EXIT_OK
@@ -92,23 +73,16 @@ def cmd_export(services: Services, args: argparse.Namespace, out: TextIO) -> int
 
 def _read_profile(path: Path) -> dict[Family, LoopbackSettings]:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"{path} could not be read: {exc.strerror or exc}") from None
-    try:
-        return load_profile(raw)
-    except ValidationError as exc:
-        raise UsageError(f"{path} was not imported: {exc}") from None
+        return read_profile(path)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
     state = read_state(services)
-    change = _change_to(state, targets)
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
-    )
+    change = _change_to(state, targets, args)
+    return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
 def cmd_restore(
@@ -126,22 +100,16 @@ def cmd_restore(
             print(f"{family.label} original values, {originals[family].provenance}", file=out)
         targets = {f: originals[f].settings for f in families}
     else:
-        if defaults_text is None:
-            raise UsageError("the Windows defaults table is missing from this installation")
-        info = _blocking(services.machine_info.info())
-        scope = "simulated" if services.backend.is_simulated else "windows"
-        entry = lookup(parse_defaults(defaults_text), scope, info.build) if info.build is not None else None
-        if entry is None:
-            raise UsageError(
-                f"the Windows defaults for build {info.build} are not known (Microsoft publishes no "
-                "table); use 'restore original' for this machine's own first-read values"
-            )
+        table = DefaultsTable.from_text(defaults_text)
+        info = services.machine_info.info()
+        try:
+            entry = table.for_machine(info.build, simulated=services.backend.is_simulated)
+        except DefaultsUnavailableError as exc:
+            raise UsageError(str(exc)) from None
         print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
         targets = dict.fromkeys(families, entry.settings)
-    change = _change_to(state, targets)
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
-    )
+    change = _change_to(state, targets, args)
+    return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
 def cmd_history(services: Services, out: TextIO) -> int:
@@ -152,8 +120,8 @@ def cmd_history(services: Services, out: TextIO) -> int:
         print("No changes recorded yet.", file=out)
     for entry in entries:
         print(f"{entry.id[:ID_SHOWN]}  {entry.summary()}", file=out)
-        if entry.reason and entry.outcome not in (None, "kept"):
-            print(f"{'':21}  reason: {entry.reason}", file=out)
+        if entry.reason and entry.outcome is not None and not entry.stayed:
+            print(f"{'':29}  reason: {entry.reason}", file=out)
     return EXIT_OK
 
 
@@ -177,9 +145,7 @@ def cmd_history_revert(services: Services, args: argparse.Namespace, out: TextIO
     except FamilyUnavailableError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return read_exit(state, tuple(fc.family for fc in entry.requested.families))
-    return apply_change(
-        services, change, apply_options(args, confirm_without_flags=True), out, stdin, verbose=args.verbose
-    )
+    return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
 def cmd_simulate(backend: Backend, args: argparse.Namespace, out: TextIO) -> int:
@@ -200,6 +166,7 @@ def cmd_simulate(backend: Backend, args: argparse.Namespace, out: TextIO) -> int
             "language": args.language,
             "elevated": args.elevated,
             "latency_ms": args.latency,
+            "processors": args.processors,
             "uac": args.uac,
             "congestion_provider": args.congestion,
         }

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from app.wiring import Services
 
 EXIT_OK = 0  # app.cli_parts.common.EXIT_OK
-EXIT_MEASURE_FAILED = 8
+EXIT_MEASURE_FAILED = 9  # `measure` only (8 is `check`'s "not compliant")
 EXIT_TEXT = {
     EXIT_OK: "every family asked for was measured",
     2: "usage error (nothing was run)",
@@ -86,7 +86,7 @@ def cmd_measure(
     *,
     run_measure: Callable[..., Measurement] | None = None,
 ) -> int:
-    """Measure the families asked for; print the result; 0 when every family was measured, else 8."""
+    """Measure the families asked for; print the result; 0 when every family was measured, else 9."""
     from app.domain.measurements import MeasurePlan
     from app.usecases.measure import measure
 

@@ -7,8 +7,6 @@ from typing import TextIO
 
 from app.domain.commands import commands_for, display
 from app.domain.model import ExecutionMode, FamilyChange, Setting, Store
-from app.elevation.machine_lock import MachineLock, machine_lock_for_helper
-from app.runners.factory import Backend
 from app.usecases.recovery import Finding, Recovered, Recovery
 
 PROGRAM = "loopback-tuner-cli"
@@ -22,13 +20,6 @@ def global_arguments(args: argparse.Namespace) -> list[str]:
         if value:
             out += [f"--{option}", str(value)]
     return out
-
-
-def helper_machine_lock(backend: Backend) -> MachineLock:
-    """The machine lock a helper for ``backend`` would hold (raises ValueError where there is none)."""
-    from app.wiring import helper_backend
-
-    return machine_lock_for_helper(helper_backend(backend).args)
 
 
 def _option_values(fc: FamilyChange) -> list[str]:

@@ -15,12 +15,17 @@ BBR2_WARNING = (
 )
 
 
+def bbr2_rule_applies(build: int | None, providers: Mapping[str, str]) -> bool:
+    """Whether this machine is one where large MTU is reported to stall localhost (Windows 11 22H2+ with BBR2)."""
+    if build is None or build < FIRST_BUILD_22H2:
+        return False
+    return any(value.strip().casefold() == "bbr2" for value in providers.values())
+
+
 def bbr2_large_mtu_risk(
     build: int | None, providers: Mapping[str, str], active: Mapping[Family, LoopbackSettings]
 ) -> list[Family]:
     """The families with large MTU on when the build and a BBR2 TCP setting make the stall likely (else [])."""
-    if build is None or build < FIRST_BUILD_22H2:
-        return []
-    if not any(value.strip().casefold() == "bbr2" for value in providers.values()):
+    if not bbr2_rule_applies(build, providers):
         return []
     return [family for family, settings in active.items() if settings.large_mtu]

@@ -249,9 +249,6 @@ class Change:
     def inverse(self) -> Change:
         return Change(tuple(fc.inverse() for fc in self.families))
 
-    def for_family(self, family: Family) -> FamilyChange | None:
-        return next((fc for fc in self.families if fc.family is family), None)
-
     def describe(self) -> list[str]:
         return [line for fc in self.families for line in fc.describe()]
 

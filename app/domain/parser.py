@@ -7,14 +7,11 @@ import re
 
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError, ValidationError
 from app.domain.model import ExecutionMode, LoopbackSettings, Setting, validate_worker_count
-from app.domain.netsh_text import LANGUAGES, normalize_label
+from app.domain.netsh_text import LanguageTable, normalize_label
 
 # "Label   : value". Labels never contain a colon in the tables we know; values may (so split on the first).
 _ROW = re.compile(r"^\s*(?P<label>[^:\r\n]*?[^\s:][^:\r\n]*?)\s*:\s*(?P<value>.*?)\s*$")
 
-_LABELS: dict[str, Setting] = {
-    normalize_label(text): setting for lang in LANGUAGES for setting, text in lang.labels.items()
-}
 _BOOLEAN = {"enabled": True, "enable": True, "disabled": False, "disable": False}
 
 
@@ -60,14 +57,14 @@ def _parse_value(setting: Setting, value: str) -> ExecutionMode | int | bool:
     return _BOOLEAN[token]
 
 
-def _complete_table_without_loopback(rows: list[tuple[str, str, str]]) -> bool:
+def _complete_table_without_loopback(rows: list[tuple[str, str, str]], table: LanguageTable) -> bool:
     """True only with evidence that this is a whole ``show global`` table in a language we know.
 
     A header or a title alone is not evidence (the output may be cut short, or in a language whose rows we do
     not know): at least three known rows of one language, one of them a row that comes after the loopback rows.
     """
     labels = {label for label, _, _ in rows}
-    for lang in LANGUAGES:
+    for lang in table.languages:
         known = labels & {normalize_label(x) for x in lang.other_labels}
         after = labels & {normalize_label(x) for x in lang.after_labels}
         if len(known) >= 3 and after:
@@ -75,23 +72,24 @@ def _complete_table_without_loopback(rows: list[tuple[str, str, str]]) -> bool:
     return False
 
 
-def _mentions_loopback(labels: list[str]) -> bool:
-    words = [w.casefold() for lang in LANGUAGES for w in lang.loopback_words]
-    return any(word in label for label in labels for word in words)
+def _mentions_loopback(labels: list[str], table: LanguageTable) -> bool:
+    return any(word in label for label in labels for word in table.loopback_words)
 
 
-def parse_show_global(text: str) -> LoopbackSettings:
-    """Read the loopback settings from ``show global`` output.
+def parse_show_global(text: str, languages: LanguageTable) -> LoopbackSettings:
+    """Read the loopback settings from ``show global`` output, with the labels of ``languages`` (the display-
+    language data file, resources/display_languages.json, read by app/language_data.py outside the domain).
 
     Raises NoLoopbackRowsError when the output is a whole table in a language we know without any loopback row
     (a fact about the text: what it means is decided from the build number, by the reading layer), and
     UnrecognizedOutputError, carrying the raw text, for anything else that cannot be mapped with certainty:
     unknown labels or values, duplicates that disagree, a partial set. Never guesses.
     """
+    table = languages
     rows = _rows(text)
     found: dict[Setting, ExecutionMode | int | bool] = {}
     for label, value, line in rows:
-        setting = _LABELS.get(label)
+        setting = table.labels.get(label)
         if setting is None:
             continue
         try:
@@ -109,11 +107,13 @@ def parse_show_global(text: str) -> LoopbackSettings:
         assert isinstance(mode, ExecutionMode) and isinstance(mtu, bool) and isinstance(count, int)
         return LoopbackSettings(mode, count, mtu)
 
-    unmapped_loopback = [label for label, _, _ in rows if label not in _LABELS and _mentions_loopback([label])]
+    unmapped_loopback = [
+        label for label, _, _ in rows if label not in table.labels and _mentions_loopback([label], table)
+    ]
     if not found and not unmapped_loopback:
         if not text.strip():
             raise UnrecognizedOutputError("netsh printed nothing", text)
-        if _complete_table_without_loopback(rows):
+        if _complete_table_without_loopback(rows, table):
             raise NoLoopbackRowsError(
                 "netsh printed a whole global-parameters table without any loopback line; nothing was guessed",
                 text,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.domain.commands import Argv, display
 from app.domain.errors import LoopbackTunerError
@@ -22,6 +22,10 @@ class CommandResult:
     stderr: str = ""
     duration_s: float = 0.0
     timed_out: bool = False
+    # The bytes netsh wrote, before decoding (for diagnostics); None where the runner has none (e.g. a result
+    # that crossed the helper's channel). Not part of equality: two runs that read the same are the same.
+    raw_stdout: bytes | None = field(default=None, compare=False, repr=False)
+    raw_stderr: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -244,7 +244,7 @@ def _main(argv: Sequence[str] | None, held: contextlib.ExitStack, connect: Conne
             changes,
             deadline_s=options.deadline_seconds,
             keep_store=Store(options.keep_store),
-            observer=records.observer(changes) if records else None,
+            observer=records.observer(changes, Store(options.keep_store)) if records else None,
         ).execute()
     for notice in records.notices if records else ():
         print(f"helper: note: {notice}", file=sys.stderr)

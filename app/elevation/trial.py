@@ -104,6 +104,17 @@ class Transaction:
                 ok = ok and set_failure(result) is None
         return ok
 
+    def _still_changed(self, before: dict[Family, LoopbackSettings], families: list[Family]) -> list[Family]:
+        """Of ``families``, those whose active values no longer read as ``before`` (unreadable counts as changed)."""
+        from app.runners.readings import reading_from
+
+        changed = []
+        for family in families:
+            reading = reading_from(_safe_run(self.run, show_global(family, Store.ACTIVE)))
+            if reading != before[family]:
+                changed.append(family)
+        return changed
+
     def _read_before(self, store: Store = Store.ACTIVE) -> dict[Family, LoopbackSettings] | str:
         from app.runners.readings import reading_from
 
@@ -172,6 +183,10 @@ class Transaction:
                 failure = set_failure(result)
                 if failure is not None:
                     restored = self._restore(before, touched, Store.ACTIVE)
+                    if not restored:  # a refused set usually changed nothing, and its restore fails the same way:
+                        # the machine is asked (UNCONFIRMED whether netsh can apply part of a multi-parameter set
+                        # before failing), and a machine that reads as before was never left changed (issue 13)
+                        restored = not self._still_changed(before, touched)
                     settled = True
                     note = "" if restored else " Restoring the previous values failed too."
                     self._notify(ChangeStage.FAILED if restored else ChangeStage.REVERT_FAILED, before)

@@ -1,1 +1,1 @@
-"""Side effects: the netsh runners (real, simulated), the simulated machine and the backend factory."""
+"""The netsh runners behind one blocking protocol (real, logging, known-build), and the backend factory."""

@@ -20,6 +20,7 @@ from app.simulator.store import SimStateFile
 
 if TYPE_CHECKING:
     from app.platform.win32api import Win32Api
+    from app.simulator.capture import CaptureRunner
 
 ENV_NETSH = "LOOPBACK_TUNER_NETSH"
 
@@ -28,6 +29,7 @@ class BackendKind(enum.StrEnum):
     SYSTEM = "system"  # Windows' own netsh.exe from System32
     CUSTOM = "custom"  # a program given with --netsh or LOOPBACK_TUNER_NETSH
     SIMULATED = "simulated"  # the simulated Windows machine
+    CAPTURE = "capture"  # a diagnostics file replayed (--backend simulated --capture FILE): reads only
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Backend:
     kind: BackendKind
     netsh: Path | None = None
     state: Path | None = None
+    capture: Path | None = None  # the diagnostics file a CAPTURE backend replays
 
     @property
     def is_simulated(self) -> bool:
@@ -52,6 +55,7 @@ def choose_backend(
     platform: str = sys.platform,
     paths: AppPaths | None = None,
     elevated: bool | None = None,
+    capture: str | None = None,
 ) -> Backend:
     """Decide the backend from the options, the environment and the platform; raises ValidationError on conflicts.
 
@@ -59,6 +63,8 @@ def choose_backend(
     user can set LOOPBACK_TUNER_NETSH for their own elevated processes, and that must never choose what runs.
     """
     env = os.environ if environ is None else environ
+    if capture is not None:
+        return _capture_backend(backend, netsh, state, capture)
     if backend not in (None, "netsh", "simulated"):
         raise ValidationError(f"--backend must be netsh or simulated, got {backend!r}")
     custom = netsh or (env.get(ENV_NETSH) if backend != "simulated" else None)
@@ -85,6 +91,22 @@ def choose_backend(
     return Backend(BackendKind.SIMULATED, state=state_path.absolute())
 
 
+def _capture_backend(backend: str | None, netsh: str | None, state: str | None, capture: str) -> Backend:
+    """A replay of a diagnostics file; the file is checked now, so a bad one is a usage error before anything runs.
+
+    Raises ValidationError (a CaptureError for the file itself)."""
+    if backend != "simulated" or netsh or state:
+        raise ValidationError(
+            "--capture replays a diagnostics file on the simulated backend: give --backend "
+            "simulated, without --netsh or --state"
+        )
+    from app.simulator.capture import load_capture
+
+    path = Path(capture).expanduser().absolute()
+    load_capture(path)
+    return Backend(BackendKind.CAPTURE, capture=path)
+
+
 def process_is_elevated(platform: str = sys.platform, api: Win32Api | None = None) -> bool:
     """Whether this process has administrator rights (only Windows is asked; elsewhere False).
 
@@ -108,10 +130,15 @@ def sim_state(backend: Backend) -> SimStateFile:
     return SimStateFile(backend.state)
 
 
-def make_runner(backend: Backend, *, as_admin: bool = False, timeout_s: float = 15.0) -> NetshRunner:
-    """The NetshRunner for ``backend`` (``as_admin`` only matters to the simulated machine)."""
+def make_runner(
+    backend: Backend, *, as_admin: bool = False, timeout_s: float = 15.0, state: SimStateFile | None = None
+) -> NetshRunner:
+    """The NetshRunner for ``backend`` (``as_admin`` only matters to the simulated machine, ``state`` is its state
+    object when the caller already holds one)."""
     if backend.kind is BackendKind.SIMULATED:
-        return SimulatedRunner(sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
+        return SimulatedRunner(state or sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
+    if backend.kind is BackendKind.CAPTURE:
+        return _capture_runner(backend)
     if backend.kind is BackendKind.CUSTOM:
         assert backend.netsh is not None
         return SubprocessRunner(
@@ -134,7 +161,17 @@ def windows_build_source(backend: Backend) -> BuildSource:
         from app.platform.win32_version import system_build
 
         return system_build
+    if backend.kind is BackendKind.CAPTURE:
+        return _capture_runner(backend).windows_build
     return lambda: None
+
+
+def _capture_runner(backend: Backend) -> CaptureRunner:
+    """The replay of ``backend``'s diagnostics file; raises CaptureError (a ValidationError) when it is unusable."""
+    from app.simulator.capture import CaptureRunner, load_capture
+
+    assert backend.capture is not None
+    return CaptureRunner(load_capture(backend.capture), backend.capture)
 
 
 def system_netsh_runner(api: Win32Api, *, timeout_s: float) -> SubprocessRunner:

@@ -9,6 +9,7 @@ from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import FIRST_BUILD_WITH_LOOPBACK, ReadFailure, Reading, ReadProblem
 from app.domain.parser import parse_show_global
 from app.domain.runs import CommandResult
+from app.language_data import known_languages
 
 
 def unsupported_build(build: int | None, raw: str = "") -> ReadFailure | None:
@@ -37,7 +38,7 @@ def reading_from(result: CommandResult, build: int | None = None) -> Reading:
     if not result.ok:
         return ReadFailure(ReadProblem.NETSH_FAILED, result.describe_failure(), result.output, build)
     try:
-        return parse_show_global(result.stdout)
+        return parse_show_global(result.stdout, known_languages())
     except NoLoopbackRowsError as exc:
         known = "the Windows build is not known" if build is None else f"build {build} has the loopback settings"
         return ReadFailure(

@@ -79,12 +79,20 @@ class SubprocessRunner:
                 self._decode(exc.stderr),
                 time.monotonic() - started,
                 timed_out=True,
+                raw_stdout=_raw(exc.stdout),
+                raw_stderr=_raw(exc.stderr),
             )
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise NetshMissingError(f"netsh could not be started ({self._program[0]}: {reason})") from exc
         return CommandResult(
-            argv, done.returncode, self._decode(done.stdout), self._decode(done.stderr), time.monotonic() - started
+            argv,
+            done.returncode,
+            self._decode(done.stdout),
+            self._decode(done.stderr),
+            time.monotonic() - started,
+            raw_stdout=_raw(done.stdout),
+            raw_stderr=_raw(done.stderr),
         )
 
     def _decode(self, data: bytes | str | None) -> str:
@@ -93,3 +101,10 @@ class SubprocessRunner:
         if isinstance(data, str):
             return data
         return decode_output(data, self._codepage).replace("\r\n", "\n")
+
+
+def _raw(data: bytes | str | None) -> bytes:
+    """The bytes a run wrote (subprocess gives bytes; a time-out may give None)."""
+    if data is None:
+        return b""
+    return data if isinstance(data, bytes) else data.encode("utf-8")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from app.domain.model import ExecutionMode, Family, LoopbackSettings, Setting, Store
-from app.simulator.output import FIRST_BUILD_WITH_ROUTE_POLICIES, SIM_LANGUAGES
+from app.simulator.output import FIRST_BUILD_WITH_ROUTE_POLICIES, SIM_LANGUAGES, UNREADABLE_LOOPBACK
 from app.simulator.profile import Fault, SimProfile
 
 # The simulated machine starts with these. Microsoft publishes no per-build defaults (FACTS.md, "Defaults");
@@ -91,7 +91,9 @@ class SimulatedMachine:
         parts = [text.active_header if store is Store.ACTIVE else text.persistent_header, text.before]
         if self.profile.supports_loopback:
             mtu = text.mtu_on if settings.large_mtu else text.mtu_off
-            parts.append(text.loopback.format(mtu=mtu, count=settings.worker_count, mode=settings.execution_mode.value))
+            unreadable = Fault.IPV4_UNREADABLE if family is Family.IPV4 else Fault.IPV6_UNREADABLE
+            rows = UNREADABLE_LOOPBACK if unreadable in self.profile.faults else text.loopback
+            parts.append(rows.format(mtu=mtu, count=settings.worker_count, mode=settings.execution_mode.value))
         parts.append(text.after)
         if self.profile.build >= FIRST_BUILD_WITH_ROUTE_POLICIES:
             parts.append(text.new_builds)

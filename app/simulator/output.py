@@ -110,5 +110,14 @@ CHINESE_SIMPLIFIED = SimText(
     mtu_off="disable",
 )
 
+# A family whose output cannot be read (faults ipv4-unreadable / ipv6-unreadable): its loopback rows carry labels
+# that differ from the known ones, as a display language or Windows version we have not seen might print them.
+# Invented on purpose (a simulation choice, not a claim about Windows): the app must refuse them, never guess.
+UNREADABLE_LOOPBACK = (
+    "Loopback Large MTU Size          : {mtu}\n"
+    "Loopback Worker Thread Count     : {count}\n"
+    "Loopback Execution Mode Type     : {mode}\n"
+)
+
 SIM_LANGUAGES: dict[str, SimText] = {text.tag: text for text in (ENGLISH, CHINESE_SIMPLIFIED)}
 FIRST_BUILD_WITH_ROUTE_POLICIES = 22000  # a simulation choice: FACTS.md says only "newer builds"

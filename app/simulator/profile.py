@@ -18,6 +18,9 @@ class Fault(enum.StrEnum):
     SET_IGNORED = "set-ignored"  # ``set`` says Ok. but nothing changes (as if a policy overrode it)
     SHOW_FAILS = "show-fails"  # ``show global`` exits 1
     PERSIST_IGNORED = "persist-ignored"  # ``set ... store=persistent`` says Ok. and changes the active store only
+    NETSH_MISSING = "netsh-missing"  # netsh cannot be started at all (the in-process simulated backend)
+    IPV4_UNREADABLE = "ipv4-unreadable"  # IPv4's ``show global`` labels its loopback rows in a form nobody knows
+    IPV6_UNREADABLE = "ipv6-unreadable"  # the same for IPv6 (the other family stays readable)
 
 
 class UacAnswer(enum.StrEnum):
@@ -62,6 +65,7 @@ class SimProfile:
     uac: UacAnswer = UacAnswer.APPROVE
     congestion_provider: str = "cubic"
     faults: frozenset[Fault] = field(default_factory=frozenset)
+    processors: int = 8  # the simulated machine's logical processors ("Favor throughput" uses them)
 
     def __post_init__(self) -> None:
         if isinstance(self.build, bool) or not isinstance(self.build, int) or not 10240 <= self.build <= 99999:
@@ -76,6 +80,12 @@ class SimProfile:
             or not 0 <= self.latency_ms <= 60_000
         ):
             raise ValidationError(f"latency must be 0 to 60000 ms, got {self.latency_ms!r}")
+        if (
+            isinstance(self.processors, bool)
+            or not isinstance(self.processors, int)
+            or not 1 <= self.processors <= 2048
+        ):
+            raise ValidationError(f"processors must be 1 to 2048, got {self.processors!r}")
         if self.congestion_provider not in ("cubic", "bbr2", "newreno", "dctcp", "ctcp"):
             raise ValidationError(f"unknown congestion provider {self.congestion_provider!r}")
 
@@ -96,6 +106,7 @@ class SimProfile:
             "uac": self.uac.value,
             "congestion_provider": self.congestion_provider,
             "faults": sorted(f.value for f in self.faults),
+            "processors": self.processors,
         }
 
     @classmethod
@@ -121,6 +132,7 @@ class SimProfile:
                 uac=UacAnswer(data.get("uac", base.uac.value)),
                 congestion_provider=data.get("congestion_provider", base.congestion_provider),
                 faults=frozenset(Fault(f) for f in faults),
+                processors=data.get("processors", base.processors),
             )
         except ValueError as exc:
             if isinstance(exc, ValidationError):

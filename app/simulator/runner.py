@@ -6,11 +6,13 @@ import time
 
 from app.domain.commands import Argv
 from app.domain.parser import decode_output
-from app.domain.runs import CommandResult
+from app.domain.runs import CommandResult, NetshMissingError
 from app.simulator.machine import HANG, SimulatedMachine
+from app.simulator.profile import Fault
 from app.simulator.store import SimStateFile
 
 HANG_TIMEOUT_S = 15.0
+MISSING_NETSH = "C:\\Windows\\System32\\netsh.exe"  # where the simulated machine's netsh would be
 
 
 class SimulatedRunner:
@@ -29,14 +31,22 @@ class SimulatedRunner:
         """The same run, blocking (latency and a hang included); for the helper process, never the GUI thread."""
         started = time.monotonic()
         profile = self.state.load().profile
+        if Fault.NETSH_MISSING in profile.faults:
+            # Worded like SubprocessRunner's, with the reason Windows gives for a missing file.
+            raise NetshMissingError(
+                f"netsh could not be started ({MISSING_NETSH}: The system cannot find the file specified)"
+            )
         if profile.latency_ms:
             time.sleep(profile.latency_ms / 1000)
-        outcome = self.run_now(argv)
+        outcome = self._run_raw(argv)
         if isinstance(outcome, str):  # HANG
             time.sleep(self.timeout_s)
-            return CommandResult(argv, None, "", "", time.monotonic() - started, timed_out=True)
-        code, text = outcome
-        return CommandResult(argv, code, text, "", time.monotonic() - started)
+            return CommandResult(
+                argv, None, "", "", time.monotonic() - started, timed_out=True, raw_stdout=b"", raw_stderr=b""
+            )
+        code, data, codepage = outcome
+        text = decode_output(data, codepage).replace("\r\n", "\n")
+        return CommandResult(argv, code, text, "", time.monotonic() - started, raw_stdout=data, raw_stderr=b"")
 
     def windows_build(self) -> int | None:
         """The simulated machine's build, from its profile (read each time: the profile may be changed)."""
@@ -44,6 +54,14 @@ class SimulatedRunner:
 
     def run_now(self, argv: Argv) -> tuple[int, str] | str:
         """Execute against the state file without latency; returns (exit code, text) or HANG."""
+        outcome = self._run_raw(argv)
+        if isinstance(outcome, str):
+            return HANG
+        code, data, codepage = outcome
+        return code, decode_output(data, codepage).replace("\r\n", "\n")
+
+    def _run_raw(self, argv: Argv) -> tuple[int, bytes, int] | str:
+        """(exit code, the bytes netsh would write, their code page), or HANG."""
 
         def execute(machine: SimulatedMachine) -> tuple[tuple[int, str] | str, int]:
             return machine.execute(argv, as_admin=self.as_admin), machine.profile.codepage
@@ -54,5 +72,4 @@ class SimulatedRunner:
         assert not isinstance(outcome, str)
         code, text = outcome
         # Round-trip through the machine's console code page and CRLF, as real netsh output arrives.
-        data = text.replace("\n", "\r\n").encode(f"cp{codepage}", errors="replace")
-        return code, decode_output(data, codepage).replace("\r\n", "\n")
+        return code, text.replace("\n", "\r\n").encode(f"cp{codepage}", errors="replace"), codepage

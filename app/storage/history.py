@@ -8,40 +8,19 @@ import os
 import platform
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.domain.errors import ValidationError
+from app.domain.history import HistoryEntry
 from app.domain.model import Change, Store
+from app.domain.outcomes import HistoryOutcome
 from app.storage.files import InterProcessLock, LockBusyError, set_aside, write_atomic
 
 MAX_HISTORY_BYTES = 4 * 1024 * 1024
 LOCK_TIMEOUT_S = 10.0  # a holder appends one line or rewrites a repaired file: milliseconds
-INTERRUPTED = "interrupted"
+INTERRUPTED = HistoryOutcome.INTERRUPTED
 
-
-@dataclass
-class HistoryEntry:
-    """One transaction: what was asked, what happened."""
-
-    id: str
-    started: float
-    user: str
-    machine: str
-    backend: str
-    requested: Change
-    outcome: str | None = None  # None while unfinished
-    reason: str = ""
-    finished: float | None = None
-    after: dict[str, object] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    store: Store | None = None  # the trial's target store; None in records written before it was kept
-
-    def summary(self) -> str:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
-        what = "; ".join(self.requested.describe()) or "no change"
-        status = self.outcome or "unfinished"
-        return f"{when}  {status:<13} {what}"
+__all__ = ["INTERRUPTED", "History", "HistoryEntry"]
 
 
 def _user() -> str:
@@ -146,7 +125,7 @@ class History:
                 or not isinstance(problems, list)
             ):
                 raise ValueError("bad finished record")
-            entry.outcome, entry.reason, entry.finished = outcome, reason, float(finished)
+            entry.outcome, entry.reason, entry.finished = HistoryOutcome(outcome), reason, float(finished)
             entry.after, entry.problems = after, [str(p) for p in problems]
         else:
             raise ValueError("unknown event")
@@ -193,7 +172,7 @@ class History:
     def record_finished(
         self,
         ident: str,
-        outcome: str,
+        outcome: HistoryOutcome,
         reason: str = "",
         after: dict[str, object] | None = None,
         problems: list[str] | None = None,
@@ -203,7 +182,7 @@ class History:
                 "event": "finished",
                 "id": ident,
                 "time": time.time(),
-                "outcome": outcome,
+                "outcome": outcome.value,
                 "reason": reason,
                 "after": after or {},
                 "problems": problems or [],

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.domain.model import Family, LoopbackSettings, SettingsPatch
+from app.domain.model import Family, LoopbackSettings, SettingsPatch, Store
 from app.paths import MACHINE_EVENT_LOG, MACHINE_HISTORY, MACHINE_ORIGINALS, simulated_machine_folder
 from app.storage.files import set_aside, write_json_atomic
 from app.storage.machine_events import (
@@ -30,6 +30,7 @@ from app.storage.machine_events import (
     TrialObserver,
     WindowsEventLog,
     append_line,
+    parse_event,
 )
 
 if TYPE_CHECKING:
@@ -153,6 +154,17 @@ class MachineRecords:
             {f.value: {"settings": s.to_json(), "saved_at": at} for f, (s, at) in known.items()},
         )
 
+    def read_history(self) -> list[MachineEvent]:
+        """The machine history, oldest first; unreadable lines are skipped (it is evidence, never a decision's only
+        input), and a folder others could write is not trusted at all (empty)."""
+        if not self.guard.check(self.folder):
+            return []
+        try:
+            raw = self.history_path.read_bytes()
+        except OSError:
+            return []
+        return [e for line in raw.decode("utf-8", errors="replace").splitlines() if (e := parse_event(line))]
+
     def append(self, event: MachineEvent) -> None:
         """Add ``event`` to the machine history and the event log; failures become :attr:`notices`."""
         try:
@@ -166,8 +178,11 @@ class MachineRecords:
             except OSError as exc:
                 self._note(f"the event log entry was not written: {exc}")
 
-    def observer(self, changes: Sequence[tuple[Family, SettingsPatch]]) -> TrialObserver:
-        """The helper Transaction's observer: originals on STARTING, a history line per family otherwise."""
+    def observer(
+        self, changes: Sequence[tuple[Family, SettingsPatch]], keep_store: Store | None = None
+    ) -> TrialObserver:
+        """The helper Transaction's observer: originals on STARTING, a history line per family otherwise (a KEPT
+        line names the store the keep wrote, so a later read can tell a change lost at restart)."""
 
         def observe(stage: ChangeStage, before: Mapping[Family, LoopbackSettings]) -> None:
             if stage is ChangeStage.STARTING:
@@ -183,7 +198,9 @@ class MachineRecords:
             now = self.clock()
             for family, patch in changes:
                 if family in before:
-                    self.append(MachineEvent(stage, family, before[family], before[family].with_patch(patch), who, now))
+                    after = before[family].with_patch(patch)
+                    store = keep_store if stage is ChangeStage.KEPT else None
+                    self.append(MachineEvent(stage, family, before[family], after, who, now, store))
 
         return observe
 

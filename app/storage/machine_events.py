@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from app.domain.model import Family, LoopbackSettings
+from app.domain.errors import ValidationError
+from app.domain.model import Family, LoopbackSettings, Store
 
 if TYPE_CHECKING:
     from app.platform.win32_machine import MachineApi
@@ -55,9 +56,10 @@ class MachineEvent:
     after: LoopbackSettings
     who: str
     at: float
+    store: Store | None = None  # KEPT only: the store the keep wrote (older lines have none)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "at": self.at,
             "who": self.who,
             "family": self.family.value,
@@ -65,6 +67,9 @@ class MachineEvent:
             "after": self.after.to_json(),
             "outcome": self.stage.value,
         }
+        if self.store is not None:
+            out["store"] = self.store.value
+        return out
 
     def strings(self) -> tuple[str, ...]:
         """The event log's insertion strings: a whole sentence first (the only one a message file
@@ -72,6 +77,28 @@ class MachineEvent:
         what = f"{self.family.label} loopback settings {self.stage.value}"
         before, after = self.before.describe(), self.after.describe()
         return (f"{self.who}: {what}; before: {before}; after: {after}", self.who, what, before, after)
+
+
+def parse_event(line: str) -> MachineEvent | None:
+    """One machine-history line, or None when it is not one (strict: every field checked)."""
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            return None
+        at, who, store = data["at"], data["who"], data.get("store")
+        if not isinstance(at, int | float) or isinstance(at, bool) or not isinstance(who, str):
+            return None
+        return MachineEvent(
+            ChangeStage(data["outcome"]),
+            Family(data["family"]),
+            LoopbackSettings.from_json(data["before"]),
+            LoopbackSettings.from_json(data["after"]),
+            who,
+            float(at),
+            None if store is None else Store(store),
+        )
+    except (ValueError, KeyError, TypeError, ValidationError):
+        return None
 
 
 class FolderGuard(Protocol):

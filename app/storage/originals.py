@@ -8,40 +8,17 @@ change, would otherwise call that change "original". :func:`load_originals` deci
 
 from __future__ import annotations
 
-import enum
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.model import Family, LoopbackSettings, MachineState
+from app.domain.model import Family, MachineState
+from app.domain.originals import OriginalsSource, OriginalValues
 from app.storage.files import set_aside, write_json_atomic
 from app.storage.machine import MachineRecords, parse_originals
 from app.storage.machine_events import MachineFolderError
 
-
-class OriginalsSource(enum.StrEnum):
-    MACHINE = "machine"  # recorded by the elevated helper before the first change on this machine
-    USER = "user"  # this user's first successful read
-
-
-@dataclass(frozen=True)
-class OriginalValues:
-    """One family's values as first read (or recorded for the machine), and when."""
-
-    settings: LoopbackSettings
-    saved_at: float
-    source: OriginalsSource = OriginalsSource.USER
-
-    @property
-    def date_text(self) -> str:
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
-
-    @property
-    def provenance(self) -> str:
-        """One short line for both faces: where these values come from."""
-        if self.source is OriginalsSource.MACHINE:
-            return f"recorded for this machine on {self.date_text}"
-        return f"recorded by this user on {self.date_text}"
+__all__ = ["OriginalValues", "Originals", "OriginalsSource", "OriginalsStore", "load_originals"]
 
 
 @dataclass(frozen=True)

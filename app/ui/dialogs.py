@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -39,7 +39,13 @@ class CommandsView(QWidget):
         self.text = QPlainTextEdit("\n".join(lines))
         self.text.setReadOnly(True)
         self.text.setAccessibleName(title)
-        self.text.setMinimumHeight(110)
+        rows = min(max(len(lines), 3), 12)  # the commands' own height, not a large empty box
+        self.text.setFixedHeight(
+            rows * self.text.fontMetrics().lineSpacing()
+            + 2 * self.text.frameWidth()
+            + 12
+            + self.text.horizontalScrollBar().sizeHint().height()
+        )
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # one command per line, as typed
         self.copy = QPushButton("&Copy commands")
         self.copy.setAutoDefault(False)  # Enter answers the dialog, never "copy"
@@ -52,8 +58,14 @@ class CommandsView(QWidget):
         row.addStretch(1)
         row.addWidget(self.copy)
         layout.addLayout(row)
-        self.toggle.toggled.connect(self._expand)
+        self.toggle.toggled.connect(self._toggled)
         self._expand(False)
+
+    def _toggled(self, on: bool) -> None:
+        self._expand(on)
+        # Room for the commands, and back (never a squeezed text box or an empty space): once the layouts have
+        # taken in the change, which Qt does in posted events.
+        QTimer.singleShot(0, self.window().adjustSize)
 
     def _expand(self, on: bool) -> None:
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
@@ -91,6 +103,7 @@ class ApplyDialog(QDialog):
         for widget in (intro, _list(summary), note, self.commands, buttons):
             layout.addWidget(widget)
         self.apply_button.setDefault(True)  # once inside the dialog: before that, the dialog does not see it
+        self.apply_button.setFocus()  # the focus is where Enter goes, not on the commands' toggle
         self.setMinimumWidth(720)  # a whole netsh command fits on one line
 
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.domain.model import Family
 from app.domain.presets import PresetId
-from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+from app.ui.inputs import WrappedLabel
+from app.viewmodels.facts_vm import MachineFactsViewModel
+from app.viewmodels.presets_vm import PresetsViewModel
+
+BOTH_NOTE = "fill in pending edits for both families; nothing changes until Apply"
+NEXT_STEP = "see its tab; Help > Save diagnostics for a bug report"
 
 
 class PresetBar(QWidget):
     """One click fills in a preset's values as pending edits for both families (nothing is applied)."""
 
-    def __init__(self, vm: HelpDeskViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: PresetsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
         self.buttons: dict[PresetId, QPushButton] = {}
@@ -32,9 +38,9 @@ class PresetBar(QWidget):
             button.clicked.connect(self._chosen)
             self.buttons[item.id] = button
             row.addWidget(button)
-        note = QLabel("fill in pending edits for both families; nothing changes until Apply")
-        note.setProperty("role", "hint")
-        row.addWidget(note)
+        self.note = QLabel(BOTH_NOTE)
+        self.note.setProperty("role", "hint")
+        row.addWidget(self.note)
         row.addStretch(1)
 
     def _chosen(self) -> None:
@@ -42,20 +48,31 @@ class PresetBar(QWidget):
         self.vm.apply_preset(PresetId(preset_id))
 
     def set_busy(self, busy: bool) -> None:
+        self.show_state(tuple(Family), busy=busy)
+
+    def show_state(self, readable: tuple[Family, ...], *, busy: bool) -> None:
+        """Enabled for the families that were read; a family that cannot be read is named with what to do next."""
         for button in self.buttons.values():
-            button.setEnabled(not busy)
+            button.setEnabled(not busy and bool(readable))
+        unreadable = [f.label for f in Family if f not in readable]
+        if not unreadable:
+            self.note.setText(BOTH_NOTE)
+        elif readable:
+            only = " and ".join(f.label for f in readable)
+            self.note.setText(f"fill in pending edits for {only} only: {unreadable[0]} cannot be read ({NEXT_STEP})")
+        else:
+            self.note.setText(f"no family could be read ({NEXT_STEP})")
 
 
 class WarningBanner(QFrame):
     """Shows known-interaction warnings, each with a one-click pending fix."""
 
-    def __init__(self, vm: HelpDeskViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: MachineFactsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
         self.setObjectName("warningBanner")
         self.setAccessibleName("Warning")
-        self.text = QLabel()
-        self.text.setWordWrap(True)
+        self.text = WrappedLabel()  # up to three lines: the window makes room for them
         self.fix_button = QPushButton()
         self.fix_button.setAccessibleName("Fill in the suggested fix")
         self.fix_button.setAccessibleDescription("Fills in the fix as pending edits; nothing changes until Apply")

@@ -11,13 +11,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.storage.history import HistoryEntry
+from app.domain.history import HistoryEntry
 
 _REASONS = {  # the helper's own words, for people
     "asked": "reverted on request",
@@ -26,6 +27,25 @@ _REASONS = {  # the helper's own words, for people
     "bad-message": "the helper received something it did not accept",
     "helper-error": "the helper hit an unexpected error and put the previous values back",
 }
+
+
+def _when(entry: HistoryEntry) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.started))
+
+
+def _outcome(entry: HistoryEntry) -> str:
+    return entry.outcome or "unfinished"
+
+
+def _details(entry: HistoryEntry) -> str:
+    return "; ".join(entry.problems) if entry.stayed else _REASONS.get(entry.reason, entry.reason)
+
+
+def _full_text(entry: HistoryEntry) -> str:
+    """Every column of ``entry`` on lines of its own, for the detail pane."""
+    lines = [f"{_when(entry)}: {_outcome(entry)}", *(f"\u2022 {line}" for line in entry.requested.describe())]
+    details = _details(entry)
+    return "\n".join([*lines, details] if details else lines)
 
 
 class HistoryDialog(QDialog):
@@ -50,17 +70,21 @@ class HistoryDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for row, entry in enumerate(entries):
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.started))
-            details = _REASONS.get(entry.reason, entry.reason) if entry.outcome != "kept" else "; ".join(entry.problems)
             for column, text in enumerate(
-                (when, entry.outcome or "unfinished", "; ".join(entry.requested.describe()), details)
+                (_when(entry), _outcome(entry), "; ".join(entry.requested.describe()), _details(entry))
             ):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                self.table.setItem(row, column, item)
+                self.table.setItem(row, column, QTableWidgetItem(text))  # a cut cell is whole in the pane below
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
+        self.detail = QPlainTextEdit()  # the selected change in full, wrapped: nothing is cut here
+        self.detail.setReadOnly(True)
+        self.detail.setAccessibleName("The selected change in full")
+        self.detail.setPlaceholderText("Select a change to read it in full here.")
+        self.detail.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.detail.setMaximumHeight(self.detail.fontMetrics().lineSpacing() * 7)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setDefault(True)
         self.revert_button = buttons.addButton("&Revert this change\u2026", QDialogButtonBox.ButtonRole.ActionRole)
         self.revert_button.setEnabled(False)
         self.revert_button.setAccessibleDescription(
@@ -71,11 +95,14 @@ class HistoryDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._selection)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.detail)
         layout.addWidget(buttons)
-        self.resize(760, 360)
+        self.resize(760, 460)
+        self.close_button.setFocus()
         if not entries:
             self.table.setVisible(False)
+            self.detail.setVisible(False)
             intro.setText("No changes have been made with Loopback Tuner on this computer yet.")
 
     def selected(self) -> HistoryEntry | None:
@@ -84,7 +111,8 @@ class HistoryDialog(QDialog):
 
     def _selection(self) -> None:
         entry = self.selected()
-        self.revert_button.setEnabled(entry is not None and entry.outcome == "kept")
+        self.revert_button.setEnabled(entry is not None and entry.stayed)
+        self.detail.setPlainText(_full_text(entry) if entry is not None else "")
 
     def _revert(self) -> None:
         entry = self.selected()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -23,21 +23,24 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import APP_NAME, __version__
+from app.domain.history import HistoryEntry
 from app.domain.model import Family
-from app.storage.history import HistoryEntry
 from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
 from app.ui.helpdesk import PresetBar, WarningBanner
 from app.ui.history_dialog import HistoryDialog
+from app.ui.inputs import WrappedLabel
 from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
+from app.ui.status import DetailsDialog, StatusLabel
 from app.ui.texts import CHANGED_MARK, HELP_TEXT
 from app.ui.theme import polish
-from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+from app.viewmodels.helpdesk import HelpDesk
 from app.viewmodels.main_vm import MainViewModel, TrialView
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.simulation_vm import SimulationViewModel
 
+DEFAULT_SIZE = QSize(800, 700)  # the first window, and every screenshot
 _LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5d00", Level.ERROR: "#c42b1c"}
 
 
@@ -52,7 +55,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         vm: MainViewModel,
-        helpdesk: HelpDeskViewModel,
+        helpdesk: HelpDesk,
         sim_vm: SimulationViewModel | None,
         backend_label: str,
         settings: QSettings | None = None,
@@ -72,21 +75,21 @@ class MainWindow(QMainWindow):
         self.banner = SimulationBanner(sim_vm) if sim_vm else None
         if self.banner:
             layout.addWidget(self.banner)
-        self.warning_banner = WarningBanner(helpdesk)
+        self.warning_banner = WarningBanner(helpdesk.facts)
         layout.addWidget(self.warning_banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("IP families")
         self.panels = {f: FamilyPanel(vm, f) for f in Family}
         for family, panel in self.panels.items():
             self.tabs.addTab(panel, family.label)
+            panel.saveRequested.connect(self._save)
         layout.addWidget(self.tabs, 1)
-        self.preset_bar = PresetBar(helpdesk)
+        self.preset_bar = PresetBar(helpdesk.presets)
         layout.addWidget(self.preset_bar)
 
         self.pending_box = QGroupBox("Pending changes")
         pending_layout = QVBoxLayout(self.pending_box)
-        self.pending_label = QLabel()
-        self.pending_label.setWordWrap(True)
+        self.pending_label = WrappedLabel()  # one line per pending change, each whole
         self.pending_label.setAccessibleName("Pending changes")
         pending_layout.addWidget(self.pending_label)
         layout.addWidget(self.pending_box)
@@ -113,11 +116,10 @@ class MainWindow(QMainWindow):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setAccessibleName("Busy")
-        self.message_label = QLabel()
+        self.message_label = StatusLabel()  # one line; when cut, Details shows it whole
         self.message_label.setAccessibleName("Messages")
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = QPushButton("Details\u2026")
-        self.details_button.setAccessibleDescription("Show the details of the last message")
+        self.details_button.setAccessibleDescription("Show the whole message and its details")
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.details_button)
         self.statusBar().addPermanentWidget(self.busy_bar)
@@ -134,7 +136,7 @@ class MainWindow(QMainWindow):
         if settings is not None and settings.value("geometry") is not None:
             self.restoreGeometry(settings.value("geometry"))
         else:
-            self.resize(800, 700)
+            self.resize(DEFAULT_SIZE)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -205,6 +207,9 @@ class MainWindow(QMainWindow):
         self.apply_button.clicked.connect(self._apply_clicked)
         self.restore_button.clicked.connect(self._restore)
         self.details_button.clicked.connect(self._details)
+        self.message_label.elidedChanged.connect(self._update_details_button)
+        if self.banner is not None:
+            self.banner.reboot.clicked.connect(self._clear_message)
         if self.sim_vm is not None:
             self.sim_vm.machineChanged.connect(self._refresh)
             self.sim_vm.failed.connect(self._sim_failed)
@@ -234,7 +239,7 @@ class MainWindow(QMainWindow):
         self.discard_button.setEnabled(idle and vm.has_pending)
         self.copy_action.setEnabled(vm.has_pending)
         self.copy_undo_action.setEnabled(vm.has_pending)
-        self.preset_bar.set_busy(not idle or vm.state is None)
+        self.preset_bar.show_state(self.helpdesk.presets.readable_families(), busy=not idle or vm.state is None)
         self.refresh_button.setEnabled(idle)
         self.refresh_action.setEnabled(idle)
         self.restore_button.setEnabled(idle and vm.state is not None)
@@ -242,29 +247,45 @@ class MainWindow(QMainWindow):
         if self.banner:
             self.banner.setEnabled(idle)
         if vm.busy:
-            self.statusBar().setToolTip(vm.busy_text)
             self.message_label.setStyleSheet("")  # not in the colour of an earlier message
-            self.message_label.setText(vm.busy_text)
+            self.message_label.show_text(vm.busy_text)
         elif self.last_message is not None:
             self._show_label(self.last_message)
         elif vm.read_at is not None:
-            self.message_label.setText(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
-        self.details_button.setEnabled(idle and bool(self.last_message and self.last_message.details))
+            self.message_label.setStyleSheet("")
+            self.message_label.show_text(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
+        self._update_details_button()
 
     def _show_label(self, message: Message) -> None:
         colour = _LEVEL_COLOURS[message.level]
         self.message_label.setStyleSheet(f"color: {colour};" if colour else "")
-        self.message_label.setText(message.text)
-        self.message_label.setToolTip(message.text)
+        self.message_label.show_text(message.text)
 
     def show_message(self, message: Message) -> None:
         self.last_message = message
         self._show_label(message)
-        self.details_button.setEnabled(bool(message.details))
+        self._update_details_button()
+
+    def _update_details_button(self) -> None:
+        """Details is there for a message with details, and for one the status bar had to cut."""
+        message = self.last_message
+        readable = message is not None and (bool(message.details) or self.message_label.is_elided())
+        self.details_button.setEnabled(not self.vm.busy and readable)
+
+    def _clear_message(self) -> None:
+        """A new action begins: the messages of earlier ones no longer apply."""
+        self.last_message = None
+        self.message_label.setStyleSheet("")
+        self.message_label.show_text("")
+        self._update_details_button()
 
     # --- intent ---------------------------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        self._clear_message()  # at once, as the user asks: the read's own messages follow
+        self._read_again()
+
     @asyncSlot()
-    async def _refresh(self) -> None:
+    async def _read_again(self) -> None:
         if self.sim_vm is not None:
             await self.sim_vm.load()  # the simulated machine may have been changed from the command line
         await self.vm.refresh()
@@ -295,19 +316,20 @@ class MainWindow(QMainWindow):
         await self.vm.apply()
 
     def _restore(self) -> None:
-        info = self.helpdesk.info
+        info = self.helpdesk.facts.info
         dialog = RestoreDialog(
             self.vm.originals,
-            self.helpdesk.windows_defaults(),
+            self.helpdesk.presets.windows_defaults(),
             info.build if info else None,
-            self.helpdesk.defaults_problem,
+            self.helpdesk.presets.defaults_problem,
             self,
+            readable=self.helpdesk.presets.readable_families(),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
             if dialog.source is RestoreSource.WINDOWS_DEFAULTS:
-                ready = self.helpdesk.restore_windows_defaults(dialog.families)
+                ready = self.helpdesk.presets.restore_windows_defaults(dialog.families)
             else:
                 ready = self.vm.restore_original(dialog.families)
             if ready:
@@ -329,20 +351,20 @@ class MainWindow(QMainWindow):
         await self._copy_report(markdown=True)  # a slot each: sender() is gone by the time an asyncSlot runs
 
     async def _copy_report(self, *, markdown: bool) -> None:
-        text = await self.helpdesk.report(markdown=markdown)
+        text = await self.helpdesk.facts.report(markdown=markdown)
         QGuiApplication.clipboard().setText(text)
         self.show_message(Message(Level.INFO, "The report was copied; paste it into the ticket.", text))
 
     @asyncSlot()
     async def _history(self) -> None:
-        entries, notices = await self.helpdesk.history()
+        entries, notices = await self.helpdesk.history.entries()
         dialog = HistoryDialog(entries, notices, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.revertRequested.connect(self._revert_entry)
         dialog.open()
 
     def _revert_entry(self, entry: object) -> None:
-        if isinstance(entry, HistoryEntry) and self.helpdesk.revert_entry(entry):
+        if isinstance(entry, HistoryEntry) and self.helpdesk.history.revert_entry(entry):
             self._confirm_apply("Revert this change?")
 
     def _export(self) -> None:
@@ -357,7 +379,7 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(str)
     async def _export_to(self, path: str) -> None:
-        await self.helpdesk.export_profile(Path(path), pending=self.vm.has_pending)
+        await self.helpdesk.profiles.export_profile(Path(path), pending=self.vm.has_pending)
 
     def _import(self) -> None:
         dialog = QFileDialog(self, "Import settings", str(Path.home()), "Loopback Tuner profile (*.json);;All (*)")
@@ -368,7 +390,7 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(str)
     async def _import_from(self, path: str) -> None:
-        await self.helpdesk.import_profile(Path(path))
+        await self.helpdesk.profiles.import_profile(Path(path))
 
     def _open_logs(self) -> None:
         if self.log_folder is None:
@@ -386,6 +408,10 @@ class MainWindow(QMainWindow):
         # revert and close; the busy view-model disables the window's controls during the trial anyway.
         dialog.setWindowModality(Qt.WindowModality.NonModal)
         dialog.show()
+
+    @asyncSlot(object)
+    async def _save(self, family: Family) -> None:
+        await self.vm.save((family,))
 
     @asyncSlot()
     async def _keep(self) -> None:
@@ -416,12 +442,8 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _details(self) -> None:
-        if self.last_message and self.last_message.details:
-            icon = {Level.ERROR: QMessageBox.Icon.Critical, Level.WARNING: QMessageBox.Icon.Warning}.get(
-                self.last_message.level, QMessageBox.Icon.Information
-            )
-            box = QMessageBox(icon, "Details", self.last_message.text, QMessageBox.StandardButton.Close, self)
-            box.setDetailedText(self.last_message.details)
+        if self.last_message is not None:
+            box = DetailsDialog("Details", self.last_message.text, self.last_message.details, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 

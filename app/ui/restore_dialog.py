@@ -8,13 +8,18 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGroupBox, QLabel, QRad
 
 from app.domain.defaults import DefaultsEntry
 from app.domain.model import Family
-from app.storage.originals import OriginalValues
+from app.domain.originals import OriginalValues
 from app.ui.theme import polish
 
 
 class RestoreSource(enum.Enum):
     ORIGINAL = "original"
     WINDOWS_DEFAULTS = "windows-defaults"
+
+
+def _unbroken(original: OriginalValues) -> str:
+    """Where ``original`` comes from, its date and time held together: a line may wrap before it, never inside."""
+    return original.provenance.replace(original.date_text, original.date_text.replace(" ", "\u00a0"))
 
 
 class RestoreDialog(QDialog):
@@ -27,13 +32,15 @@ class RestoreDialog(QDialog):
         build: int | None,
         defaults_problem: str = "",
         parent: QWidget | None = None,
+        *,
+        readable: tuple[Family, ...] = tuple(Family),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore values")
         source_box = QGroupBox("Restore to")
         source_layout = QVBoxLayout(source_box)
         self.original = QRadioButton("&Original values on this machine")
-        lines = [f"{f.label}: {o.settings.describe()} ({o.provenance})" for f, o in sorted(originals.items())]
+        lines = [f"{f.label}: {o.settings.describe()} ({_unbroken(o)})" for f, o in sorted(originals.items())]
         original_text = QLabel("<br>".join(lines) or "Not known yet: they are saved on the first successful read.")
         self.defaults = QRadioButton("&Windows defaults for this build")
         if defaults is not None:
@@ -65,13 +72,26 @@ class RestoreDialog(QDialog):
             ((Family.IPV6,), "IPv&6 only"),
         ):
             button = QRadioButton(text)
+            button.setEnabled(all(f in readable for f in families))  # a restore starts from values that were read
             self.choices[families] = button
             family_layout.addWidget(button)
-        self.choices[(Family.IPV4, Family.IPV6)].setChecked(True)
+        first = next((b for b in self.choices.values() if b.isEnabled()), None)
+        if first is not None:
+            first.setChecked(True)
+        unreadable = [f.label for f in Family if f not in readable]
+        if unreadable:
+            hint = QLabel(
+                f"{' and '.join(unreadable)} cannot be read, so it cannot be restored: see its tab, or "
+                "Help > Save diagnostics for a bug report."
+            )
+            hint.setWordWrap(True)
+            hint.setProperty("role", "hint")
+            family_layout.addWidget(hint)
 
         buttons = QDialogButtonBox()
         self.ok = buttons.addButton("&Restore\u2026", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setEnabled(bool(originals) or defaults is not None)
+        self.ok.setEnabled((bool(originals) or defaults is not None) and first is not None)
+        self.ok.setDefault(True)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -81,7 +101,9 @@ class RestoreDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
+        self.resize(480, layout.totalHeightForWidth(480))  # as tall as the wrapped text is at that width
         polish(self)
+        (self.ok if self.ok.isEnabled() else buttons.button(QDialogButtonBox.StandardButton.Cancel)).setFocus()
 
     @property
     def source(self) -> RestoreSource:

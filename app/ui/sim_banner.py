@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from qasync import asyncSlot
 
 from app.simulator.profile import KNOWN_BUILDS, SimProfile, UacAnswer
+from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, WrappedLabel
 from app.viewmodels.simulation_vm import SimulationViewModel
 
 LANGUAGES = (("en-US", "English (en-US)"), ("zh-CN", "Chinese, Simplified (zh-CN)"))
@@ -29,23 +20,22 @@ class SimulationBanner(QFrame):
         self.vm = vm
         self.setObjectName("simBanner")
         self.setAccessibleName("Simulated machine")
-        title = QLabel(
+        title = WrappedLabel(
             "<b>Simulated Windows machine.</b> Loopback Tuner is driving a simulation: nothing on this "
             "computer changes."
         )
-        title.setWordWrap(True)
-        self.build = QComboBox()
+        self.build = FocusWheelComboBox()  # scrolling the window past it must not change the build
         for info in KNOWN_BUILDS:
             self.build.addItem(f"{info.name} ({info.number})", info.number)
-        self.language = QComboBox()
+        self.language = FocusWheelComboBox()
         for tag, name in LANGUAGES:
             self.language.addItem(name, tag)
         self.elevated = QCheckBox("Run as ad&ministrator")
-        self.latency = QSpinBox()
+        self.latency = FocusWheelSpinBox()
         self.latency.setRange(0, 5000)
         self.latency.setSingleStep(100)
         self.latency.setSuffix(" ms")
-        self.uac = QComboBox()
+        self.uac = FocusWheelComboBox()
         self.uac.addItem("UAC prompt: approve", UacAnswer.APPROVE.value)
         self.uac.addItem("UAC prompt: cancel", UacAnswer.CANCEL.value)
         self.reboot = QPushButton("Simulate reb&oot")

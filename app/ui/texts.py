@@ -1,16 +1,24 @@
 """The words the window uses to explain the settings (Microsoft's descriptions, in our own words)."""
 
-from app.domain.model import ExecutionMode
+from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode
 
 MODE_TEXT = {
     ExecutionMode.ADAPTIVE: "The first packets of a connection are handled right away, later ones by worker "
     "threads. Balances latency and throughput.",
-    ExecutionMode.INLINE: "Packets are handled on the sending and receiving programs' own threads. Favours low "
+    ExecutionMode.INLINE: "Packets are handled on the sending and receiving programs' own threads. Favors low "
     "latency over throughput.",
-    ExecutionMode.WORKER: "Packets are queued and handled by worker threads. Favours throughput over latency.",
+    ExecutionMode.WORKER: "Packets are queued and handled by worker threads. Favors throughput over latency.",
 }
 WORKERS_TEXT = "How many worker threads handle loopback traffic in adaptive and worker mode."
 WORKERS_INLINE_NOTE = "Has no effect in inline mode."
+WORKERS_RANGE = f"{WORKER_COUNT_MIN}\u2013{WORKER_COUNT_MAX}"  # shown beside the box
+
+
+def workers_refused(typed: str, kept: int) -> str:
+    """Why a typed worker count was not taken, and what the box shows instead."""
+    return f"The worker count must be {WORKER_COUNT_MIN} to {WORKER_COUNT_MAX}, not {typed}: it stays {kept}."
+
+
 MTU_TEXT = "Use a large MTU on the loopback path. Microsoft recommends keeping this on."
 UNSAVED_MARK = "\u25cf"  # shown next to a value that is active now but not saved (lost at reboot)
 CHANGED_MARK = "\u270e"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
+
+from app.ui.contrast import ContrastStyle
 
 # The look of a few widgets, applied by polish() to each of them. An application-wide style sheet would route every
 # widget through QStyleSheetStyle, which doubles the window's construction time (15 ms at start-up; make bench).
@@ -25,6 +27,7 @@ _SHEETS: dict[str, tuple[str, str]] = {  # objectName: (light, dark)
     "failure": ("#failure { border: 1px solid #c42b1c; border-radius: 4px; }",) * 2,
     "failureTitle": ("font-weight: bold; color: #c42b1c;", "font-weight: bold; color: #ff99a4;"),
     "unsaved": ("color: #9d5d00;", "color: #fce100;"),
+    "inputError": ("color: #c42b1c;", "color: #ff99a4;"),
 }
 
 
@@ -58,6 +61,8 @@ def apply_theme(app: QApplication, mode: str = "system") -> bool:
     if mode != "system" or dark:
         app.setStyle("Fusion")
         app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+    if app.style().name().lower() == "fusion":  # its indicators are too faint: outline them (app.ui.contrast)
+        app.setStyle(ContrastStyle(QStyleFactory.create("Fusion")))
     return dark
 
 

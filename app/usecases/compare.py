@@ -23,7 +23,7 @@ from app.domain.comparisons import (
 from app.domain.errors import LoopbackTunerError
 from app.domain.measurements import SIMULATED_CAVEAT, FamilyMeasurement, MeasurePlan, RunResult
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, Store
-from app.domain.outcomes import Outcome, mismatches
+from app.domain.outcomes import HistoryOutcome, Outcome, mismatches
 from app.elevation import session
 from app.elevation.compare_protocol import (
     NEXT_MESSAGE,
@@ -41,10 +41,10 @@ from app.usecases.reading import read_machine
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from app.elevation.backend_args import HelperBackend
     from app.elevation.launchers import HelperLauncher, HelperProcess
     from app.runners.base import NetshRunner
     from app.storage.history import History
-    from app.usecases.trials import HelperBackend
 
 BEAT_EVERY_S = 1.0
 STEP_TIMEOUT_S = 120.0
@@ -232,7 +232,7 @@ def _record_kept(history: History, backend_name: str, report: ComparisonReport) 
         return
     ident, _ = history.record_started(change, backend_name, Store.PERSISTENT)
     after: dict[str, object] = {f.value: s.to_json() for f, s in report.state_after.items()}
-    history.record_finished(ident, report.outcome.value, f"kept by a comparison ({kept.label})", after)
+    history.record_finished(ident, HistoryOutcome(report.outcome.value), f"kept by a comparison ({kept.label})", after)
 
 
 def _measure_default(families: Sequence[Family], plan: MeasurePlan) -> list[FamilyMeasurement]:

@@ -15,6 +15,14 @@ if TYPE_CHECKING:  # the trial machinery is imported only by a change: `show` ne
     from app.usecases.trials import TransactionResult
 
 
+# Said after a change is kept, by both faces (Microsoft's text does not say whether open connections follow a
+# change at once: UNCONFIRMED, hence "may").
+RECONNECT_NOTE = (
+    "programs already connected over localhost may keep the old behaviour until they reconnect; "
+    "restart the program you are tuning to be sure it uses the new values."
+)
+
+
 class Ending(enum.StrEnum):
     """Every way a read or a change can end."""
 
@@ -93,3 +101,8 @@ def read_endings(state: MachineState, families: Iterable[Family] | None = None) 
     """How reading each of ``families`` (default: all) ended."""
     chosen = list(state.families) if families is None else list(families)
     return [Ending.OK if (failure := state[f].failure) is None else _READ_ENDING[failure.problem] for f in chosen]
+
+
+def problem_ending(problem: ReadProblem) -> Ending:
+    """How a read that failed with ``problem`` ended (any store: a compliance check reads the saved one too)."""
+    return _READ_ENDING[problem]

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app import __version__
+from app.domain.machine_facts import MachineInfo
 from app.domain.model import Change, Family, LoopbackSettings, MachineState, Reading
-from app.services.machine_info import MachineInfo
 from app.storage.history import HistoryEntry
 
 

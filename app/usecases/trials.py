@@ -21,9 +21,10 @@ from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
 from app.domain.netsh_failure import SetFailure
 from app.domain.notices import Notice, NoticeKind
-from app.domain.outcomes import Mismatch, Outcome, mismatches
+from app.domain.outcomes import HistoryOutcome, Mismatch, Outcome, mismatches
 from app.domain.runs import CommandResult
 from app.elevation import session
+from app.elevation.backend_args import HelperBackend
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
 from app.elevation.protocol import Applied, Done, change_arguments
 from app.elevation.session import Decider, HelperError, TransactionBusyError
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 # multiprocessing.connection, secrets and tempfile are imported when a change begins: the window only reads until
 # then, and at start-up they would cost about 1.5 MB of memory and a few ms (make bench).
 
+DEFAULT_TRIAL_S = 15  # the keep-or-revert countdown, the window's and the command line's alike
 GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this much
 NETSH_TIMEOUT_S = 15.0  # the helper's limit for each netsh run
 CONNECT_TIMEOUT_S = 120.0  # how long a UAC prompt may stay open before we give up on the helper
@@ -45,6 +47,7 @@ APPLY_TIMEOUT_S = 120.0
 PROCESS_WAIT_S = 10.0  # after the last message, how long the helper may take to exit
 
 __all__ = [
+    "DEFAULT_TRIAL_S",
     "ApplyFailedError",
     "HelperBackend",
     "HelperError",
@@ -75,14 +78,6 @@ class ApplyFailedError(LoopbackTunerError):
     def __init__(self, result: TransactionResult) -> None:
         super().__init__(result.reason)
         self.result = result
-
-
-@dataclass(frozen=True)
-class HelperBackend:
-    """The helper's backend arguments, fixed by the composition root (never from user text at this point)."""
-
-    args: tuple[str, ...]
-    name: str
 
 
 @dataclass
@@ -229,7 +224,7 @@ class TrialService:
         try:
             listener = session.open_channel(authkey)
         except ChannelError as exc:  # nothing started: close the history entry so it is not taken as interrupted
-            self._finish_history(ident, "failed", f"the channel could not be opened ({exc})", notices)
+            self._finish_history(ident, HistoryOutcome.FAILED, f"the channel could not be opened ({exc})", notices)
             raise HelperError(f"The channel to the helper could not be opened ({exc}); nothing was changed.") from exc
         args = [
             *self.backend.args,
@@ -244,32 +239,32 @@ class TrialService:
             try:
                 process = self.launcher.launch(args, authkey)
             except LoopbackTunerError as exc:
-                outcome = "failed" if isinstance(exc, HelperStartError) else "cancelled"
-                self._finish_history(ident, outcome, str(exc), notices)
+                ended = HistoryOutcome.FAILED if isinstance(exc, HelperStartError) else HistoryOutcome.CANCELLED
+                self._finish_history(ident, ended, str(exc), notices)
                 raise
             conn = session.connect(listener, process, self.connect_timeout_s)
             message = session.receive(conn, APPLY_TIMEOUT_S)
         except LoopbackTunerError as exc:
             _hang_up(conn, process)
             if isinstance(exc, HelperError | TransactionBusyError):  # else it would look unfinished
-                self._finish_history(ident, "failed", str(exc), notices)
+                self._finish_history(ident, HistoryOutcome.FAILED, str(exc), notices)
             raise
         except Exception as exc:  # anything unexpected: record it, so the next start does not claim a revert
             _hang_up(conn, process)
-            self._finish_history(ident, "failed", f"unexpected error: {exc!r}", notices)
+            self._finish_history(ident, HistoryOutcome.FAILED, f"unexpected error: {exc!r}", notices)
             raise
         finally:
             listener.close()  # already closed by the accepting side unless the launch failed
         if not isinstance(message, Applied):
             _hang_up(conn, process)
-            self._finish_history(ident, "failed", "the helper broke the protocol", notices)
+            self._finish_history(ident, HistoryOutcome.FAILED, "the helper broke the protocol", notices)
             raise HelperError("The helper answered out of turn; nothing is known to have changed.")
         if not message.ok:
             _hang_up(conn, process)
             state = read_machine(self.reader)
             result = self._result(Outcome.FAILED, message.message, change, message.results, state, message.before)
             result = dataclasses.replace(result, failure=message.failure)
-            self._finish_history(ident, result.outcome.value, result.reason, notices, result)
+            self._finish_history(ident, HistoryOutcome.FAILED, result.reason, notices, result)
             raise ApplyFailedError(dataclasses.replace(result, notices=tuple(notices)))
         actual = Change(
             tuple(FamilyChange(fc.family, message.before.get(fc.family, fc.before), fc.after) for fc in change.families)
@@ -304,7 +299,7 @@ class TrialService:
                 seen = {(m.family, m.setting) for m in result.mismatches}  # "did not stick" says it already
                 saved = tuple(m for m in mismatches(after, want, Store.PERSISTENT) if (m.family, m.setting) not in seen)
                 result = dataclasses.replace(result, mismatches=result.mismatches + saved)
-            self._finish_history(held.ident, outcome.value, reason, held.notices, result)
+            self._finish_history(held.ident, history_outcome(outcome, held.store), reason, held.notices, result)
             return dataclasses.replace(result, notices=tuple(held.notices))
         finally:
             self._release()
@@ -321,7 +316,12 @@ class TrialService:
         return TransactionResult(outcome, reason, change, results, state, tuple(mismatches(state, expected)))
 
     def _finish_history(
-        self, ident: str, outcome: str, reason: str, notices: list[Notice], result: TransactionResult | None = None
+        self,
+        ident: str,
+        outcome: HistoryOutcome,
+        reason: str,
+        notices: list[Notice],
+        result: TransactionResult | None = None,
     ) -> None:
         """Append the "finished" record (it fsyncs); a notice about writing it joins ``notices``."""
         after: dict[str, object] = {}
@@ -332,6 +332,14 @@ class TrialService:
         for found in _history_notices(self.history.record_finished(ident, outcome, reason, after, problems)):
             if found not in notices:
                 notices.append(found)
+
+
+def history_outcome(outcome: Outcome, store: Store) -> HistoryOutcome:
+    """What the history records for a trial that ended so: a change kept in the active store only lasts until the
+    next restart, and is never recorded as "kept"."""
+    if outcome is Outcome.KEPT and store is Store.ACTIVE:
+        return HistoryOutcome.ACTIVE_UNTIL_RESTART
+    return HistoryOutcome(outcome.value)
 
 
 def _history_notices(text: str | None) -> list[Notice]:

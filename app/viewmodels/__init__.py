@@ -1,1 +1,1 @@
-"""View-models: QObjects that own the window's state, talk to the async services and emit typed signals."""
+"""View-models: QObjects that own the window's state over the synchronous use cases (run with asyncio.to_thread)."""

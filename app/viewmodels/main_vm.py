@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,20 +21,23 @@ from app.domain.model import (
     ReadFailure,
     Setting,
     SettingsPatch,
+    Store,
 )
-from app.elevation.machine_lock import machine_lock_for_helper
+from app.domain.outside import OutsideChange
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
 from app.usecases.endings import Ending, error_ending, result_ending
-from app.usecases.formatting import command_lines, format_runs, outcome_text
+from app.usecases.formatting import command_lines, format_runs
+from app.usecases.planning import FamilyUnavailableError, plan_save
 from app.usecases.reading import MachineReader, read_machine
-from app.usecases.recovery import Finding, Recovered, recover_interrupted
-from app.usecases.trials import ApplyFailedError, TransactionResult, Trial, TrialService
+from app.usecases.recovery import Finding, Recovered, Recovery
+from app.usecases.trials import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult, Trial, TrialService
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.outcome_messages import recovery_message, result_messages
 from app.viewmodels.tasks import report_failure
 
-DEFAULT_COUNTDOWN_S = 15
+DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
 # A refusal the user chose or can wait out is not an error: the cancelled prompt informs, a busy machine warns.
 _ERROR_LEVEL = {Ending.CANCELLED: Level.INFO, Ending.BUSY: Level.WARNING}
 
@@ -76,6 +79,7 @@ class MainViewModel(QObject):
     trialTick = Signal(int)
     trialVerified = Signal(object)  # tuple[str, ...]: values that did not take effect during the trial
     trialEnded = Signal(object)  # TransactionResult
+    refreshed = Signal()  # a read finished (the machine's facts and known problems are checked again)
 
     def __init__(
         self,
@@ -83,7 +87,8 @@ class MainViewModel(QObject):
         history: History,
         originals: OriginalsStore,
         *,
-        lock_path: Path | None = None,
+        recover: Callable[[], Recovery] | None = None,
+        outside: Callable[[MachineState], tuple[OutsideChange, ...]] | None = None,
         countdown_s: int = DEFAULT_COUNTDOWN_S,
         countdown: Countdown | None = None,
         parent: QObject | None = None,
@@ -102,7 +107,9 @@ class MainViewModel(QObject):
         self._busy_text = ""
         self._trial: Trial | None = None
         self._trial_task: asyncio.Future[Any] | None = None
-        self._lock_path = lock_path
+        self._recover = recover
+        self._outside_check = outside
+        self._outside: tuple[OutsideChange, ...] = ()
         self.read_at: float | None = None
 
     # --- state the window reads -------------------------------------------------------------------------------
@@ -242,6 +249,10 @@ class MainViewModel(QObject):
     def _post(self, level: Level, text: str, details: str = "") -> None:
         self.message.emit(Message(level, text, details))
 
+    def post(self, message: Message) -> None:
+        """Say something to the user through the window's one message channel."""
+        self.message.emit(message)
+
     async def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
         if state is None:
             return
@@ -267,14 +278,8 @@ class MainViewModel(QObject):
     async def start(self) -> None:
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
-        if self._lock_path is not None:
-            recovery = await asyncio.to_thread(
-                recover_interrupted,
-                self.history,
-                self._lock_path,
-                self.transactions.reader,
-                lambda: machine_lock_for_helper(self.transactions.backend.args),
-            )
+        if self._recover is not None:
+            recovery = await asyncio.to_thread(self._recover)
             for notice in recovery.notices:
                 self._post(Level.WARNING, notice.text)
             for found in recovery.found:
@@ -282,52 +287,14 @@ class MainViewModel(QObject):
 
     def _report_recovered(self, found: Recovered) -> None:
         """Say what the check found; a trial still in effect gets its earlier values staged as pending edits."""
-        summary = found.entry.summary()
+        staged = False
         if found.finding is Finding.STILL_APPLIED:
             for fc in found.restore.families:
                 current = self._pending.get(fc.family)
                 if current is not None:
                     self.set_pending(fc.family, current.with_patch(fc.patch))
             staged = self.pending_change() == found.restore
-            self._post(
-                Level.WARNING,
-                "A trial started earlier did not finish, and its values are still in effect. "
-                + (
-                    "The values from before it are ready as pending edits: choose Apply to put them back, or "
-                    "Discard to keep the values in effect."
-                    if staged
-                    else "Set the values from before it (in the details) and choose Apply to put them back."
-                ),
-                summary,
-            )
-        elif found.finding is Finding.HELPER_RUNNING:
-            self._post(
-                Level.WARNING,
-                "A trial started earlier is still being finished by its helper (it reverts unless it was kept): "
-                "read the values again in a moment; it is checked at the next start.",
-                summary,
-            )
-        elif found.finding is Finding.REVERTED:
-            self._post(
-                Level.INFO,
-                "A trial started earlier did not finish; its helper reverted it (checked: the values from before "
-                "it are in effect).",
-                summary,
-            )
-        elif found.finding is Finding.CHANGED_SINCE:
-            self._post(
-                Level.WARNING,
-                "A trial started earlier did not finish, and the values now differ from both the trial's and the "
-                "earlier ones (changed since): check the values shown.",
-                summary,
-            )
-        else:
-            self._post(
-                Level.WARNING,
-                "A change started earlier did not finish and could not be checked; the values shown are the "
-                "machine's values now, so check them.",
-                summary,
-            )
+        self.message.emit(recovery_message(found, staged=staged))
 
     async def refresh(self) -> None:
         if self.busy:
@@ -339,11 +306,28 @@ class MainViewModel(QObject):
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)
+        await self._check_outside(state)
+        self.refreshed.emit()
         failed = [(f, fs.failure) for f, fs in state.families.items() if fs.failure]
         if failed:
             names = " and ".join(f.label for f, _ in failed)
             details = "\n\n".join(f"{f.label}: {failure.message}\n{failure.raw}".rstrip() for f, failure in failed)
             self._post(Level.WARNING, f"{names} could not be read; see the tab for why.", details)
+
+    @property
+    def outside_changes(self) -> tuple[OutsideChange, ...]:
+        """The stores changed outside Loopback Tuner, as the last read found them."""
+        return self._outside
+
+    async def _check_outside(self, state: MachineState) -> None:
+        if self._outside_check is None:
+            return
+        found = await asyncio.to_thread(self._outside_check, state)
+        if found != self._outside:
+            self._outside = found
+            self.changed.emit()
+        for finding in found:
+            self._post(Level.WARNING, finding.text)
 
     async def apply(self) -> None:
         """Begin a trial of the pending change; the countdown then runs until keep, revert or expiry."""
@@ -380,6 +364,50 @@ class MainViewModel(QObject):
                 warnings = tuple(m.describe() for m in found)
                 self.trialVerified.emit(warnings)
                 self._post(Level.WARNING, "During the trial, not every value took effect: " + "; ".join(warnings))
+
+    def can_save(self, family: Family) -> bool:
+        """A value of ``family`` is active only (lost at the next restart) and could be saved now."""
+        view = self.family_view(family)
+        return bool(view.unsaved) and view.editable and not self.has_pending
+
+    async def save(self, families: tuple[Family, ...] = tuple(Family)) -> TransactionResult | None:
+        """Make the active values of ``families`` persistent, through the elevated path; no trial (it changes no
+        behaviour now). Refused with a message while busy or with pending edits (they would be saved unseen)."""
+        if self.busy or self._state is None:
+            self._post(Level.INFO, f"Please wait: {self._busy_text}" if self.busy else "Read the values first.")
+            return None
+        if self.has_pending:
+            self._post(Level.WARNING, "Apply or discard the pending edits first: saving keeps the values in effect.")
+            return None
+        try:
+            change = plan_save(self._state, families)
+        except FamilyUnavailableError as exc:
+            self._post(Level.WARNING, f"Nothing was saved: {exc}.")
+            return None
+        if change.is_empty:
+            self._post(Level.INFO, "Every value is saved already.")
+            return None
+        self._set_busy("Saving the values in effect… approve the administrator prompt if Windows asks.")
+        try:
+            result = await asyncio.to_thread(self.transactions.apply, change, store=Store.PERSISTENT)
+        except ApplyFailedError as exc:
+            await self._take_state(exc.result.state, keep_edits=False)
+            self._post(Level.ERROR, f"The values could not be saved: {exc}", format_runs(exc.result.results))
+            return None
+        except LoopbackTunerError as exc:
+            ending = error_ending(exc)
+            self._post(_ERROR_LEVEL.get(ending, Level.ERROR) if ending else Level.ERROR, str(exc))
+            return None
+        finally:
+            self._set_busy("")
+        await self._take_state(result.state, keep_edits=False)
+        if result_ending(result) is Ending.OK:
+            self._post(
+                Level.SUCCESS, "The values in effect are saved: they stay after a restart.", format_runs(result.results)
+            )
+        else:
+            self._report(result, "")
+        return result
 
     def _beat(self, _left: int) -> None:
         if self._trial is not None:
@@ -424,18 +452,5 @@ class MainViewModel(QObject):
         return result
 
     def _report(self, result: TransactionResult, reason: str) -> None:
-        details = format_runs(result.results)
-        for notice in result.notices:
-            self._post(Level.WARNING, notice.text)
-        ending = result_ending(result)
-        if ending is Ending.DID_NOT_STICK:
-            self._post(
-                Level.WARNING, "Not every value stuck: " + "; ".join(m.describe() for m in result.mismatches), details
-            )
-        elif not ending.succeeded:
-            self._post(Level.ERROR, f"{outcome_text(result)}", details)
-        elif ending is Ending.OK:
-            self._post(Level.SUCCESS, "The new values are kept and saved.", details)
-        else:
-            why = f" ({reason})" if reason else ""
-            self._post(Level.INFO, f"The previous values are back{why}.", details)
+        for message in result_messages(result, reason):
+            self.message.emit(message)

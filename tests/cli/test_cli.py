@@ -110,7 +110,7 @@ def test_missing_netsh_through_the_option(run_cli: RunCli, tmp_path: Path) -> No
     done = run_cli("--netsh", str(tmp_path / "nope"), "show", "--json")
     assert done.returncode == 3
     assert "could not be started" in json.loads(done.stdout)["ipv4"]["error"]
-    refused = run_cli("--netsh", str(tmp_path / "nope"), "set", "--family", "ipv4", "--mode", "inline")
+    refused = run_cli("--netsh", str(tmp_path / "nope"), "set", "--yes", "--family", "ipv4", "--mode", "inline")
     assert refused.returncode == 3 and "Traceback" not in refused.stderr
     assert refused.stderr.splitlines()[-1].startswith("loopback-tuner-cli: error: IPv4: netsh could not be started")
 
@@ -132,13 +132,13 @@ def test_missing_netsh_through_the_option(run_cli: RunCli, tmp_path: Path) -> No
         ("--family", "ipv4", "--mode", "inline", "--store", "everywhere"),
         ("--family", "ipv4", "--mode", "inline", "--trial", "0"),
         ("--family", "ipv4", "--mode", "inline", "--trial", "3601"),
-        ("--family", "ipv4", "--mode", "inline", "--yes"),
+        ("--family", "ipv4", "--preset", "latency", "--mode", "inline"),  # a preset and explicit values (issue 13)
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_runs_nothing(
     run_cli: RunCli, state_path: Path, paths: AppPaths, args: tuple[str, ...]
 ) -> None:
-    done = cli(run_cli, state_path, "set", *args)
+    done = cli(run_cli, state_path, "set", "--yes", *args)  # --yes: the input is refused, not the terminal
     assert done.returncode == 2
     assert one_line_error(done).startswith("loopback-tuner-cli: error:")
     assert done.stdout == ""
@@ -149,15 +149,15 @@ def test_bad_input_exits_2_with_one_line_and_runs_nothing(
 def test_validation_messages_are_for_people(run_cli: RunCli, state_path: Path) -> None:
     assert (
         "worker count must be 1 to 16, got 17"
-        in cli(run_cli, state_path, "set", "--family", "ipv4", "--workers", "17").stderr
+        in cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--workers", "17").stderr
     )
-    assert "nothing to set" in cli(run_cli, state_path, "set", "--family", "both").stderr
+    assert "nothing to set" in cli(run_cli, state_path, "set", "--yes", "--family", "both").stderr
 
 
 def test_bad_input_leaves_an_existing_state_file_unchanged(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True)
     before = state.path.read_bytes()
-    assert cli(run_cli, state.path, "set", "--family", "both", "--workers", "99").returncode == 2
+    assert cli(run_cli, state.path, "set", "--yes", "--family", "both", "--workers", "99").returncode == 2
     assert state.path.read_bytes() == before
 
 
@@ -199,7 +199,7 @@ def test_commands_carry_only_the_tags_that_change(run_cli: RunCli, state_path: P
 
 
 def test_nothing_to_change(run_cli: RunCli, state_path: Path, paths: AppPaths) -> None:
-    done = cli(run_cli, state_path, "set", "--family", "both", "--mode", "adaptive")
+    done = cli(run_cli, state_path, "set", "--yes", "--family", "both", "--mode", "adaptive")
     assert done.returncode == 0 and "already has these values" in done.stdout
     assert not paths.history.exists()
 
@@ -208,7 +208,7 @@ def test_nothing_to_change(run_cli: RunCli, state_path: Path, paths: AppPaths) -
 
 
 def test_set_applies_and_the_persistent_store_holds_it(run_cli: RunCli, state_path: Path) -> None:
-    done = cli(run_cli, state_path, "set", "--family", "both", "--mode", "worker", "--large-mtu", "off")
+    done = cli(run_cli, state_path, "set", "--yes", "--family", "both", "--mode", "worker", "--large-mtu", "off")
     assert done.returncode == 0, done.stderr
     assert "Kept: saved (persistent)." in done.stdout
     want = LoopbackSettings(ExecutionMode.WORKER, 4, False)
@@ -218,7 +218,7 @@ def test_set_applies_and_the_persistent_store_holds_it(run_cli: RunCli, state_pa
 
 
 def test_set_store_active_leaves_persistent_untouched_and_a_reboot_drops_it(run_cli: RunCli, state_path: Path) -> None:
-    done = cli(run_cli, state_path, "set", "--family", "ipv4", "--workers", "6", "--store", "active")
+    done = cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--workers", "6", "--store", "active")
     assert done.returncode == 0 and "active until reboot" in done.stdout
     active, persistent = values(state_path)
     assert active[Family.IPV4].worker_count == 6 and persistent[Family.IPV4] == SIMULATED_INITIAL
@@ -227,14 +227,14 @@ def test_set_store_active_leaves_persistent_untouched_and_a_reboot_drops_it(run_
 
 
 def test_set_verbose_shows_every_netsh_run(run_cli: RunCli, state_path: Path) -> None:
-    done = cli(run_cli, state_path, "--verbose", "set", "--family", "ipv4", "--workers", "3")
+    done = cli(run_cli, state_path, "--verbose", "set", "--yes", "--family", "ipv4", "--workers", "3")
     assert "ran: netsh interface ipv4 set global loopbackworkercount=3 store=active -> exit 0" in done.stdout
     assert "ran: netsh interface ipv4 set global loopbackworkercount=3 store=persistent -> exit 0" in done.stdout
 
 
 def test_uac_cancel_exits_5_and_changes_nothing(run_cli: RunCli, state_path: Path, paths: AppPaths) -> None:
     assert cli(run_cli, state_path, "simulate", "profile", "--uac", "cancel").returncode == 0
-    done = cli(run_cli, state_path, "set", "--family", "ipv4", "--mode", "inline")
+    done = cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--mode", "inline")
     assert done.returncode == 5
     assert "cancelled" in one_line_error(done)
     assert values(state_path) == (dict.fromkeys(Family, SIMULATED_INITIAL), dict.fromkeys(Family, SIMULATED_INITIAL))
@@ -244,41 +244,41 @@ def test_uac_cancel_exits_5_and_changes_nothing(run_cli: RunCli, state_path: Pat
 def test_elevated_session_gets_no_prompt(run_cli: RunCli, state_path: Path) -> None:
     # A prompt would be cancelled; an elevated session needs none, so the change goes through.
     assert cli(run_cli, state_path, "simulate", "profile", "--elevated", "on", "--uac", "cancel").returncode == 0
-    done = cli(run_cli, state_path, "set", "--family", "ipv4", "--mode", "inline")
+    done = cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--mode", "inline")
     assert done.returncode == 0, done.stderr
     assert values(state_path)[1][Family.IPV4].execution_mode is ExecutionMode.INLINE
 
 
 def test_busy_when_another_transaction_holds_the_lock(run_cli: RunCli, state_path: Path, paths: AppPaths) -> None:
     with InterProcessLock(paths.transaction_lock).hold():
-        done = cli(run_cli, state_path, "set", "--family", "ipv4", "--mode", "inline")
+        done = cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--mode", "inline")
     assert done.returncode == 6 and "finish it there first" in one_line_error(done)
     assert values(state_path)[0][Family.IPV4] == SIMULATED_INITIAL
 
 
 def test_netsh_failing_exits_3(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(faults=frozenset({Fault.SET_FAILS}))
-    done = cli(run_cli, state.path, "set", "--family", "ipv4", "--mode", "inline")
+    done = cli(run_cli, state.path, "set", "--yes", "--family", "ipv4", "--mode", "inline")
     assert done.returncode == 3 and "The parameter is incorrect." in one_line_error(done)
 
 
 def test_a_value_that_does_not_stick_exits_3(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(faults=frozenset({Fault.SET_IGNORED}))
-    done = cli(run_cli, state.path, "set", "--family", "ipv4", "--workers", "9")
+    done = cli(run_cli, state.path, "set", "--yes", "--family", "ipv4", "--workers", "9")
     assert done.returncode == 3
     assert "IPv4 worker count did not stick: expected 9, the machine shows 4" in done.stdout
 
 
 def test_set_on_a_pre_1809_build_exits_4(run_cli: RunCli, make_state: MakeState) -> None:
-    done = cli(run_cli, make_state(build=17134).path, "set", "--family", "ipv4", "--mode", "inline")
+    done = cli(run_cli, make_state(build=17134).path, "set", "--yes", "--family", "ipv4", "--mode", "inline")
     assert done.returncode == 4 and "1809" in one_line_error(done)
 
 
 def test_history_lists_entries(run_cli: RunCli, state_path: Path) -> None:
     assert "No changes recorded yet." in cli(run_cli, state_path, "history").stdout
-    cli(run_cli, state_path, "set", "--family", "ipv4", "--workers", "5")
+    cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--workers", "5")
     cli(run_cli, state_path, "simulate", "profile", "--uac", "cancel")
-    cli(run_cli, state_path, "set", "--family", "ipv6", "--mode", "inline")
+    cli(run_cli, state_path, "set", "--yes", "--family", "ipv6", "--mode", "inline")
     lines = cli(run_cli, state_path, "history").stdout.splitlines()
     assert "kept" in lines[0] and "IPv4 worker count: 4 \u2192 5" in lines[0]
     assert "cancelled" in lines[1] and "IPv6 execution mode: adaptive \u2192 inline" in lines[1]
@@ -286,7 +286,7 @@ def test_history_lists_entries(run_cli: RunCli, state_path: Path) -> None:
 
 
 def test_history_with_a_corrupt_file_still_works(run_cli: RunCli, state_path: Path, paths: AppPaths) -> None:
-    cli(run_cli, state_path, "set", "--family", "ipv4", "--workers", "5")
+    cli(run_cli, state_path, "set", "--yes", "--family", "ipv4", "--workers", "5")
     with open(paths.history, "ab") as handle:
         handle.write(b"\xff\x00 not json\n")
     done = cli(run_cli, state_path, "history")
@@ -343,7 +343,7 @@ def test_conflicting_backend_options_exit_2(run_cli: RunCli, tmp_path: Path) -> 
 
 
 def test_default_state_is_in_the_per_user_folder(run_cli: RunCli, paths: AppPaths) -> None:
-    assert run_cli("set", "--family", "ipv4", "--mode", "inline").returncode == 0
+    assert run_cli("set", "--yes", "--family", "ipv4", "--mode", "inline").returncode == 0
     assert SimStateFile(paths.simulated_state).load().persistent[Family.IPV4].execution_mode is ExecutionMode.INLINE
 
 
@@ -368,3 +368,28 @@ def test_the_command_line_never_imports_qt(state_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert "IPv4 (active)" in done.stdout
+
+
+def test_show_says_what_changed_outside_and_what_a_restart_dropped(run_cli: RunCli, make_state: MakeState) -> None:
+    """Issue 13: a store that no longer holds what the app left; an active-only change a restart dropped."""
+    import json
+
+    state = make_state(elevated=True)
+    assert (
+        cli(run_cli, state.path, "set", "--yes", "--family", "ipv4", "--workers", "6", "--store", "active").returncode
+        == 0
+    )
+    assert cli(run_cli, state.path, "set", "--yes", "--family", "ipv6", "--mode", "inline").returncode == 0
+    assert "outside" not in cli(run_cli, state.path, "show").stdout
+    state.reboot()
+    state.update(lambda m: m.execute(["interface", "ipv6", "set", "global", "loopbackworkercount=2"]))
+    text = cli(run_cli, state.path, "show").stdout
+    assert "IPv4: the change of " in text and "was lost at restart: worker count is 4 (Loopback Tuner left 6)" in text
+    assert "IPv6 (active values) changed outside Loopback Tuner since " in text
+    document = json.loads(cli(run_cli, state.path, "show", "--json").stdout)
+    assert set(document) == {"ipv4", "ipv6"}  # no new top-level key
+    assert [c["kind"] for c in document["ipv4"]["changed_outside"]] == ["lost-at-restart"]
+    assert {(c["kind"], c["store"]) for c in document["ipv6"]["changed_outside"]} == {
+        ("changed-outside", "active"),
+        ("changed-outside", "persistent"),
+    }

@@ -23,7 +23,7 @@ def active(state: SimStateFile) -> dict[Family, LoopbackSettings]:
 
 def test_preset_fills_in_the_values_it_implies(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True)
-    done = cli(run_cli, state, "set", "--family", "ipv6", "--preset", "latency")
+    done = cli(run_cli, state, "set", "--yes", "--family", "ipv6", "--preset", "latency")
     assert done.returncode == 0, done.stderr
     assert active(state)[Family.IPV6].execution_mode is ExecutionMode.INLINE
     assert active(state)[Family.IPV4] == SIMULATED_INITIAL
@@ -67,7 +67,7 @@ def test_export_into_a_folder_that_does_not_exist_is_refused(run_cli: RunCli, ma
 
 def test_set_needs_something_to_set(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True)
-    done = cli(run_cli, state, "set", "--family", "ipv4")
+    done = cli(run_cli, state, "set", "--yes", "--family", "ipv4")
     assert done.returncode == 2 and "nothing to set" in done.stderr
 
 
@@ -78,14 +78,17 @@ def test_commands_undo_prints_the_inverse(run_cli: RunCli, make_state: MakeState
     assert active(state)[Family.IPV4] == SIMULATED_INITIAL
 
 
-def test_restore_original_asks_first_and_no_answer_changes_nothing(run_cli: RunCli, make_state: MakeState) -> None:
+def test_restore_original_is_a_trial_and_no_answer_changes_nothing(run_cli: RunCli, make_state: MakeState) -> None:
+    """Issue 13: no "Apply?" question any more; the trial is the confirmation, as for set."""
     state = make_state(elevated=True)
     assert cli(run_cli, state, "show").returncode == 0  # the first read saves the original values
-    assert cli(run_cli, state, "set", "--family", "both", "--mode", "worker").returncode == 0
-    done = cli(run_cli, state, "restore", "original", input="")
-    assert done.returncode == 0 and "Nothing was changed." in done.stdout
+    assert cli(run_cli, state, "set", "--yes", "--family", "both", "--mode", "worker").returncode == 0
+    done = cli(run_cli, state, "restore", "original", input="")  # no terminal, no --yes: refused, nothing runs
+    assert done.returncode == 2 and "add --yes" in done.stderr
+    done = cli(run_cli, state, "restore", "original", "--trial", "5", input="")  # end of input reverts
+    assert done.returncode == 7 and "Keep these settings?" in done.stdout
     assert active(state)[Family.IPV4].execution_mode is ExecutionMode.WORKER
-    done = cli(run_cli, state, "restore", "original", "--family", "ipv4", input="y\n")
+    done = cli(run_cli, state, "restore", "original", "--family", "ipv4", "--trial", "5", input="y\n")
     assert done.returncode == 0, done.stderr
     assert active(state)[Family.IPV4] == SIMULATED_INITIAL
     assert active(state)[Family.IPV6].execution_mode is ExecutionMode.WORKER
@@ -102,7 +105,7 @@ def test_restore_windows_defaults_uses_the_table_and_refuses_unknown_builds(
     run_cli: RunCli, make_state: MakeState
 ) -> None:
     state = make_state(elevated=True)
-    assert cli(run_cli, state, "set", "--family", "ipv6", "--workers", "9").returncode == 0
+    assert cli(run_cli, state, "set", "--yes", "--family", "ipv6", "--workers", "9").returncode == 0
     done = cli(run_cli, state, "restore", "windows-defaults", "--family", "ipv6", "--trial", "5", "--yes")
     assert done.returncode == 0, done.stderr
     assert "source:" in done.stdout and active(state)[Family.IPV6] == SIMULATED_INITIAL
@@ -113,7 +116,7 @@ def test_restore_windows_defaults_uses_the_table_and_refuses_unknown_builds(
 
 def test_report_text_and_markdown(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True, build=26100, congestion_provider="bbr2")
-    assert cli(run_cli, state, "set", "--family", "ipv4", "--workers", "6").returncode == 0
+    assert cli(run_cli, state, "set", "--yes", "--family", "ipv4", "--workers", "6").returncode == 0
     text = cli(run_cli, state, "report").stdout
     for expected in (
         "(SIMULATED MACHINE)",
@@ -165,7 +168,7 @@ def test_import_refuses_bad_files_before_anything_runs(run_cli: RunCli, make_sta
         assert done.returncode == 2 and reason in done.stderr
         assert done.stderr.count("\n") == 1
     assert state.path.read_bytes() == before
-    missing = cli(run_cli, state, "import", str(tmp_path / "nope.json"))
+    missing = cli(run_cli, state, "import", str(tmp_path / "nope.json"), "--yes")
     assert missing.returncode == 2 and "could not be read" in missing.stderr
 
 
@@ -206,7 +209,7 @@ def test_a_second_user_restores_the_machine_wide_originals(
     run_cli: RunCli, make_state: MakeState, tmp_path: Path
 ) -> None:
     state = make_state(elevated=True)
-    first = cli(run_cli, state, "set", "--family", "ipv4", "--mode", "worker", "--workers", "3")
+    first = cli(run_cli, state, "set", "--yes", "--family", "ipv4", "--mode", "worker", "--workers", "3")
     assert first.returncode == 0, first.stderr  # through the helper: it records the before-values for the machine
     machine = state.path.parent / "machine"
     recorded = json.loads((machine / "machine-originals.json").read_text())
@@ -216,7 +219,7 @@ def test_a_second_user_restores_the_machine_wide_originals(
     events = [json.loads(line) for line in (machine / "event-log.jsonl").read_text().splitlines()]
     assert [e["event_id"] for e in events] == [101, 102]
     # A second change does not overwrite the machine's originals.
-    assert cli(run_cli, state, "set", "--family", "ipv4", "--mode", "inline").returncode == 0
+    assert cli(run_cli, state, "set", "--yes", "--family", "ipv4", "--mode", "inline").returncode == 0
     assert json.loads((machine / "machine-originals.json").read_text()) == recorded
     # Another user (own per-user folder) first reads the machine now: their own "first read" is the changed value.
     other = _as_user(tmp_path / "bob")
@@ -229,7 +232,7 @@ def test_a_second_user_restores_the_machine_wide_originals(
 def test_restore_says_when_it_uses_this_users_originals(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True)
     assert cli(run_cli, state, "show").returncode == 0  # no change was ever made: no machine-wide record
-    done = cli(run_cli, state, "restore", "original", "--family", "ipv6", input="")
+    done = cli(run_cli, state, "restore", "original", "--family", "ipv6", "--dry-run")
     assert done.returncode == 0 and "IPv6 original values, recorded by this user on " in done.stdout
 
 
@@ -249,7 +252,7 @@ def test_a_machine_folder_others_can_write_is_not_used(run_cli: RunCli, make_sta
     (machine / "machine-originals.json").write_text(
         json.dumps({"ipv4": {"settings": planted.to_json(), "saved_at": 1.0}})
     )
-    done = cli(run_cli, state, "set", "--family", "ipv4", "--workers", "5")
+    done = cli(run_cli, state, "set", "--yes", "--family", "ipv4", "--workers", "5")
     assert done.returncode == 0, done.stderr  # the change still works; the folder is not written
     assert sorted(p.name for p in machine.iterdir()) == ["machine-originals.json"]
     assert "not used" in done.stderr

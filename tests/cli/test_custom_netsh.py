@@ -60,7 +60,7 @@ def test_a_table_without_loopback_rows_from_a_custom_program_is_unrecognized_not
     done = run_cli("show", "--json", env=env_with(netsh))
     assert done.returncode == 3, done.stderr
     assert "1809" not in json.loads(done.stdout)["ipv4"]["error"]
-    refused = run_cli("set", "--family", "ipv4", "--mode", "inline", env=env_with(netsh))
+    refused = run_cli("set", "--yes", "--family", "ipv4", "--mode", "inline", env=env_with(netsh))
     assert refused.returncode == 3
 
 

@@ -35,7 +35,7 @@ from tests.conftest import FIXTURES, REPO, SUBPROCESS_TIMEOUT_S, read_until, wri
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="#! scripts stand in for netsh in some rows")
 
 TRIAL = ("set", "--family", "ipv4", "--workers", "8", "--trial", "30")
-SET = ("set", "--family", "ipv4", "--workers", "8")
+SET = ("set", "--family", "ipv4", "--workers", "8", "--yes")
 APPLIED = "Applied for a trial"
 UNKNOWN = "de-DE-like-unknown-labels-cp850"  # a table whose labels are not known: unrecognized
 
@@ -57,11 +57,12 @@ class Row:
 ROWS = [
     Row("kept", 0, SET),
     Row("kept after a trial", 0, TRIAL, answer="y\n"),
+    Row("no terminal and no --yes, --trial or --dry-run: nothing runs", 2, SET[:-1]),
     Row("reverted: asked (answered no)", 7, TRIAL, answer="n\n"),
     Row("reverted: asked (end of input)", 7, TRIAL),
     Row("reverted: no answer before the deadline", 7, (*TRIAL[:-1], "1"), answer=None),
     Row("failed (the helper put back what it touched)", 3, SET, SimProfile(faults=frozenset({Fault.SET_FAILS}))),
-    Row("kept, but a value did not stick", 3, SET, SimProfile(faults=frozenset({Fault.SET_IGNORED}))),
+    Row("--yes: a value did not stick, so it was reverted", 3, SET, SimProfile(faults=frozenset({Fault.SET_IGNORED}))),
     Row("kept, but not saved", 3, SET, SimProfile(faults=frozenset({Fault.PERSIST_IGNORED}))),
     Row("keep failed (lasts until reboot)", 3, TRIAL, answer="y\n", fault_after_apply=Fault.SET_FAILS),
     Row("revert failed (the trial's values are still in place)", 3, TRIAL, answer="n\n", fault_after_apply=Fault.SET_FAILS),  # noqa: E501
@@ -78,8 +79,8 @@ ROWS = [
     # a custom program's build is unknown, so its table without loopback rows is "unrecognized" (3), never 4.
     Row("mixed: no loopback rows and unrecognized -> 3", 3, ("show",), netsh=f"mixed:en-US-pre1809:{UNKNOWN}"),
     Row("mixed: no loopback rows and readable -> 3 wins", 3, ("show",), netsh="mixed:en-US-pre1809:en-US-shuffled"),
-    Row("mixed: set both, no loopback rows and readable -> 3", 3, ("set", "--family", "both", "--workers", "8"), netsh="mixed:en-US-pre1809:en-US-shuffled"),  # noqa: E501
-    Row("mixed: set both, no loopback rows and unrecognized -> 3", 3, ("set", "--family", "both", "--workers", "8"), netsh="mixed:en-US-pre1809:de-DE-like-unknown-labels-cp850"),  # noqa: E501
+    Row("mixed: set both, no loopback rows and readable -> 3", 3, ("set", "--family", "both", "--workers", "8", "--yes"), netsh="mixed:en-US-pre1809:en-US-shuffled"),  # noqa: E501
+    Row("mixed: set both, no loopback rows and unrecognized -> 3", 3, ("set", "--family", "both", "--workers", "8", "--yes"), netsh="mixed:en-US-pre1809:de-DE-like-unknown-labels-cp850"),  # noqa: E501
 ]  # fmt: skip
 
 
@@ -307,7 +308,7 @@ def test_helper_faults_in_process_exit_with_the_documented_code(
     wrapper = tmp_path / "helper_wrapper.py"
     wrapper.write_text(HELPER_WRAPPER, encoding="utf-8")
     launcher = ProcessLauncher([sys.executable, str(wrapper), case.fault])
-    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None: launcher)
+    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None, **_: launcher)
     state = SimStateFile(tmp_path / "state.json")
     state.set_profile(SimProfile())
     row = Row(case.outcome, case.code, TRIAL, answer=case.answer)
@@ -347,7 +348,7 @@ def test_start_failures_in_process_exit_5(
     # The admin-terminal refusal exists only on Windows (UacLauncher): injected at the launcher boundary. A launcher
     # whose program is missing is the real ProcessLauncher failing to start.
     launcher = _Refusing(error) if error is not None else ProcessLauncher([str(tmp_path / "missing-helper")])
-    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None: launcher)
+    monkeypatch.setattr("app.wiring.make_launcher", lambda backend, owner_hwnd=None, **_: launcher)
     state = SimStateFile(tmp_path / "state.json")
     row = Row(outcome, code, SET)
     done, out, err = run_in_process(row, Prepared(["--state", str(state.path), *SET], state), capsys)

@@ -1,5 +1,5 @@
 """`history` prints each entry's id; `history revert ID` does what *Revert this change* does in the window
-(issue 13), planned by the same function (app/services/planning.py plan_revert)."""
+(issue 13), planned by the same function (app/usecases/planning.py plan_revert)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ def test_history_shows_ids_and_revert_puts_back_what_a_kept_change_replaced(
 ) -> None:
     state = make_state(elevated=True)
     cli = ("--state", str(state.path))
-    assert run_cli(*cli, "set", "--family", "ipv4", "--workers", "8", "--large-mtu", "off").returncode == 0
-    assert run_cli(*cli, "set", "--family", "ipv6", "--mode", "inline").returncode == 0
+    assert run_cli(*cli, "set", "--yes", "--family", "ipv4", "--workers", "8", "--large-mtu", "off").returncode == 0
+    assert run_cli(*cli, "set", "--yes", "--family", "ipv6", "--mode", "inline").returncode == 0
     listed = run_cli(*cli, "history").stdout.splitlines()
     assert len(listed) == 2 and all(
         re.match(r"[0-9a-f]{8}  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  kept ", line) for line in listed

@@ -1,5 +1,5 @@
 """``loopback-tuner-cli measure``: real short runs through the installed command, the JSON contract, the caveat on the
-simulated machine, validation (exit 2) and a family that cannot be measured (exit 8)."""
+simulated machine, validation (exit 2) and a family that cannot be measured (exit 9)."""
 
 from __future__ import annotations
 
@@ -83,12 +83,12 @@ def _fake_run(family: Family, plan: MeasurePlan) -> RunResult:
     return RunResult(LatencyRun(100, 10.0, 12.0, 20.0, 90.0), ThroughputRun(3_000_000_000, 1.0), ConnectRun(9000, 1.0))
 
 
-def test_a_family_that_cannot_be_measured_exits_8_and_the_other_is_still_shown(
+def test_a_family_that_cannot_be_measured_exits_9_and_the_other_is_still_shown(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(pair, "run_pair", _fake_run)
     code = cli.main(["--backend", "simulated", "--state", str(tmp_path / "s.json"), "measure", "--runs", "3", "--json"])
-    assert code == EXIT_MEASURE_FAILED == 8
+    assert code == EXIT_MEASURE_FAILED == 9
     captured = capsys.readouterr()
     data = json.loads(captured.out)
     assert data["plan"]["order"] == ["ipv4", "ipv4", "ipv4"]  # the runs taken: ipv6 is not tried again after it failed

@@ -1,5 +1,6 @@
 """The CLI's prompts in-process, on a virtual clock: the exact text of the trial's question and countdown, what
-is flushed before waiting, the deadline's boundaries, the reader thread, and the corrupt-state note."""
+is flushed before waiting, the deadline's boundaries, the reader thread, who may be asked at all
+(require_answerable), and the corrupt-state note."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from app.cli_parts import common
-from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings
+from app.cli_parts.apply import ApplyOptions, require_answerable
+from app.cli_parts.common import UsageError
+from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
 from app.runners.factory import Backend, BackendKind
 
 
@@ -174,10 +177,10 @@ class Broken(io.StringIO):
 
 
 def test_an_unreadable_stdin_is_end_of_input() -> None:
-    assert common.ask_keep(5, Broken(), Out(False)) == (False, "no answer (end of input)")
+    # Before: also ask_confirm("Go?") on it was False with "Go? [y/N] \n" (ask_confirm is gone, issue 13).
     out = Out(False)
-    assert common.ask_confirm("Go?", Broken(), out) is False
-    assert out.getvalue() == "Go? [y/N] \n"
+    assert common.ask_keep(5, Broken(), out) == (False, "no answer (end of input)")
+    assert out.getvalue() == "Reverting in 5 s unless you keep the change.\nKeep these settings? [y/N] \n"
 
 
 def test_a_line_that_comes_after_the_question_ended_is_dropped_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,25 +196,106 @@ def test_a_line_that_comes_after_the_question_ended_is_dropped_quietly(monkeypat
     assert not thread.is_alive() and errors == []
 
 
-def test_ask_confirm_flushes_its_question_before_reading_and_ends_the_line_at_end_of_input() -> None:
-    out = Out(False)
-    stdin = Held("y\n", out)
-    stdin.release.set()
-    assert common.ask_confirm("Apply these changes?", stdin, out) is True
-    assert out.getvalue() == "Apply these changes? [y/N] "  # the user's Enter ends the line
-    assert stdin.unflushed_at_read is False
-    out = Out(False)
-    stdin = Held("", out)
-    stdin.release.set()
-    assert common.ask_confirm("Go?", stdin, out) is False
-    assert out.getvalue() == "Go? [y/N] \n"
+@pytest.mark.parametrize("tty", [True, False])
+def test_ask_keep_flushes_its_question_before_the_first_wait(monkeypatch: pytest.MonkeyPatch, tty: bool) -> None:
+    # Before: ask_confirm's question was flushed before its read ("Apply these changes?" is gone, issue 13). The
+    # Clock's wait fails on anything written and not flushed; on a terminal the question ends the line unfinished.
+    result, text, timeouts = keep(monkeypatch, 4, tty=tty, answer_at=100.0, line="y\n")
+    assert result == (True, "")
+    assert timeouts == [1.0]
+    assert text == "Reverting in 4 s unless you keep the change.\nKeep these settings? [y/N] " + ("" if tty else "\n")
 
 
-def test_ask_confirm_writes_only_to_its_stream(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_keep_writes_only_to_its_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    # Before: ask_confirm and ask_keep both; now ask_keep alone (with --json its stream is stderr).
     out = Out(False)
-    assert common.ask_confirm("Go?", io.StringIO(""), out) is False
     assert common.ask_keep(3, io.StringIO("n\n"), out) == (False, "answered no")
+    assert common.ask_keep(3, io.StringIO(""), out) == (False, "no answer (end of input)")
     assert capsys.readouterr() == ("", "")
+    asked = "Reverting in 3 s unless you keep the change.\nKeep these settings? [y/N] \n"
+    assert out.getvalue() == asked * 2
+
+
+def test_ask_keep_beats_on_every_pass_of_the_countdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = Out(True)
+    stdin = Held()
+    clock = Clock(out)
+    monkeypatch.setattr(common, "time", SimpleNamespace(monotonic=clock.monotonic))
+    clock.install(monkeypatch)
+    beats: list[float] = []
+    try:
+        result = common.ask_keep(3, stdin, out, beat=lambda: beats.append(clock.now))
+    finally:
+        stdin.release.set()
+    assert result == (False, "no answer in time")
+    assert beats == [100.0, 101.0, 102.0, 103.0]  # the last beat finds the deadline passed
+
+
+# --- require_answerable: nothing runs when nobody could answer (issue 13) -----------------------------------------
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class BadTty(io.StringIO):
+    def isatty(self) -> bool:
+        raise OSError("bad file descriptor")
+
+
+def closed() -> io.StringIO:
+    stream = io.StringIO()
+    stream.close()  # isatty() now raises ValueError
+    return stream
+
+
+PIPE_REFUSAL = (
+    "standard input is not a terminal: add --yes to apply and keep without asking"
+    " (or --trial N to answer from standard input, --dry-run to only show it)"
+)
+
+
+def refusal(options: ApplyOptions, stdin: io.StringIO, command: str = "apply and keep") -> str | None:
+    try:
+        require_answerable(options, stdin, command=command)
+    except UsageError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.mark.parametrize("save", [False, True])
+def test_a_terminal_can_always_answer(save: bool) -> None:
+    assert refusal(ApplyOptions(save=save), Terminal()) is None
+    assert refusal(ApplyOptions(save=save, json=True, store=Store.ACTIVE), Terminal()) is None
+
+
+@pytest.mark.parametrize(
+    "stdin", [io.StringIO("y\n"), io.StringIO(""), closed(), BadTty()], ids=["pipe", "empty", "closed", "bad-tty"]
+)
+def test_no_terminal_and_no_flag_is_refused_with_the_hint(stdin: io.StringIO) -> None:
+    assert refusal(ApplyOptions(), stdin) == PIPE_REFUSAL
+    assert refusal(ApplyOptions(json=True, store=Store.ACTIVE), stdin) == PIPE_REFUSAL  # neither answers
+    assert refusal(ApplyOptions(), stdin, "history revert") == PIPE_REFUSAL.replace("apply and keep", "history revert")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [ApplyOptions(yes=True), ApplyOptions(dry_run=True), ApplyOptions(trial=30), ApplyOptions(trial=1)],
+    ids=["yes", "dry-run", "trial", "trial-1"],
+)
+def test_each_flag_answers_for_a_pipe(options: ApplyOptions) -> None:
+    stdin = io.StringIO("y\n")
+    assert refusal(options, stdin) is None
+    assert refusal(options, closed()) is None
+    assert stdin.read() == "y\n", "nothing is read: the answer is left for the question"
+
+
+def test_save_without_a_terminal_needs_yes_or_dry_run_and_its_line_has_no_trial_hint() -> None:
+    # `save` is no trial: --trial never answers for it (the parser refuses it before, exit 2).
+    save_refusal = "standard input is not a terminal: add --yes to save without asking"
+    assert refusal(ApplyOptions(save=True), io.StringIO(), "save") == save_refusal
+    assert refusal(ApplyOptions(save=True, trial=30), io.StringIO(), "save") == save_refusal
+    assert refusal(ApplyOptions(save=True, yes=True), io.StringIO(), "save") is None
+    assert refusal(ApplyOptions(save=True, dry_run=True), io.StringIO(), "save") is None
 
 
 def test_print_change_lists_each_line_indented_under_a_heading(capsys: pytest.CaptureFixture[str]) -> None:

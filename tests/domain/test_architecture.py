@@ -12,8 +12,8 @@ from tests.conftest import REPO, SUBPROCESS_TIMEOUT_S
 
 NON_GUI_PACKAGES = (
     "app.domain",
+    "app.platform",
     "app.runners",
-    "app.services",
     "app.elevation",
     "app.storage",
     "app.usecases",

@@ -113,8 +113,7 @@ def test_change_between_leaves_unchanged_families_out() -> None:
     after = {Family.IPV4: BASE, Family.IPV6: LoopbackSettings(INL, 4, True)}
     change = Change.between(before, after)
     assert [fc.family for fc in change.families] == [Family.IPV6]
-    assert change.for_family(Family.IPV4) is None
-    assert change.for_family(Family.IPV6) == FamilyChange(Family.IPV6, BASE, LoopbackSettings(INL, 4, True))
+    assert change.families == (FamilyChange(Family.IPV6, BASE, LoopbackSettings(INL, 4, True)),)
     assert Change.between(before, before).is_empty
 
 

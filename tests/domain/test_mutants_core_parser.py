@@ -8,7 +8,8 @@ import pytest
 
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import ExecutionMode, LoopbackSettings
-from app.domain.parser import decode_output, parse_show_global
+from app.domain.parser import decode_output
+from tests.conftest import parse_show_global  # the parser with the installed language table
 
 WHOLE = "netsh printed a whole global-parameters table without any loopback line; nothing was guessed"
 NONE_KNOWN = (

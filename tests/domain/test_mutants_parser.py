@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.domain.errors import UnrecognizedOutputError
-from app.domain.parser import parse_show_global
+from tests.conftest import parse_show_global  # the parser with the installed language table
 
 MODE = "Loopback Execution Mode             : adaptive"
 COUNT = "Loopback Worker Count               : 4"

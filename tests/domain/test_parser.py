@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 
 from app.domain.errors import NetshOutputError, NoLoopbackRowsError, UnrecognizedOutputError
 from app.domain.model import ExecutionMode, LoopbackSettings
-from app.domain.parser import decode_output, parse_show_global
-from tests.conftest import FIXTURES, SAMPLES, strip_comments
+from app.domain.parser import decode_output
+from tests.conftest import (
+    FIXTURES,
+    SAMPLES,
+    parse_show_global,  # the parser with the installed language table
+    strip_comments,
+)
 
 ADA, INL, WRK = ExecutionMode.ADAPTIVE, ExecutionMode.INLINE, ExecutionMode.WORKER
 NO_ROWS, UNRECOGNIZED = "no loopback rows", "unrecognized"

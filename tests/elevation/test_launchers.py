@@ -215,9 +215,10 @@ def test_the_cli_maps_the_admin_terminal_refusal_to_exit_5_with_one_line(tmp_pat
         "    prompts = 0\n"
         "    def launch(self, args, authkey):\n"
         "        raise AdminTerminalRequiredError(ADMIN_TERMINAL_MESSAGE)\n"
-        "app.wiring.make_launcher = lambda backend, owner_hwnd=None: Refusing()\n"
+        "app.wiring.make_launcher = lambda backend, owner_hwnd=None, **_: Refusing()\n"
         "from app.cli import main\n"
-        f"sys.exit(main(['--state', {str(tmp_path / 'state.json')!r}, 'set', '--family', 'ipv4', '--workers', '8']))\n"
+        f"sys.exit(main(['--state', {str(tmp_path / 'state.json')!r}, 'set', '--yes', '--family', 'ipv4',"
+        " '--workers', '8']))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 5  # EXIT_ELEVATION

@@ -253,7 +253,7 @@ class FakeRecords:
         self.observed: list[Any] = []
         self.notices = ["the history folder is read-only", "the event log is full"]
 
-    def observer(self, changes: Any) -> None:
+    def observer(self, changes: Any, keep_store: Any = None) -> None:
         self.observed.append(changes)
 
 

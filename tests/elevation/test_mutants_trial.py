@@ -91,7 +91,9 @@ def test_missing_netsh_is_a_result_with_the_argv_and_the_reason(pipe: tuple[Conn
         raise NetshMissingError("netsh could not be started here")
 
     transaction = Transaction(missing, helper_end, [(Family.IPV4, INLINE)], deadline_s=5, keep_store=Store.ACTIVE)
-    assert transaction.execute() is Outcome.REVERT_FAILED  # the restore could not run either
+    # The set could not run and neither could the restore, but the machine still reads as before: nothing was left
+    # applied, so nothing "failed too" (issue 13; this test asserted REVERT_FAILED and that note before).
+    assert transaction.execute() is Outcome.FAILED
     first = transaction.results[0]
     assert (first.argv, first.exit_code, first.stdout, first.stderr) == (
         calls[1],
@@ -101,8 +103,33 @@ def test_missing_netsh_is_a_result_with_the_argv_and_the_reason(pipe: tuple[Conn
     )
     (applied,) = received(app_end)
     assert isinstance(applied, Applied) and not applied.ok
-    assert applied.message == "IPv4: netsh could not be started here. Restoring the previous values failed too."
+    assert applied.message == "IPv4: netsh could not be started here."
     assert applied.failure is SetFailure.NETSH_FAILED
+    assert [argv[2] for argv in calls] == ["show", "set", "set", "show"]  # read, set, restore, the check
+
+
+def test_a_failed_set_that_changed_something_is_restored_and_a_failed_restore_is_said(
+    pipe: tuple[Connection, Connection],
+) -> None:
+    app_end, helper_end = pipe
+    netsh = Netsh()
+    sets = 0
+
+    def half_applied(argv: Argv) -> CommandResult:
+        nonlocal sets
+        if argv[2] != "set":
+            return netsh(argv)
+        sets += 1
+        if sets == 1:  # the value changes, yet netsh reports a failure (UNCONFIRMED that it can; handled all the same)
+            netsh(argv)
+        return CommandResult(argv, 1, "The parameter is incorrect.")
+
+    transaction = Transaction(half_applied, helper_end, [(Family.IPV4, INLINE)], deadline_s=5, keep_store=Store.ACTIVE)
+    assert transaction.execute() is Outcome.REVERT_FAILED
+    (applied,) = received(app_end)
+    assert isinstance(applied, Applied) and not applied.ok
+    assert applied.message.endswith("Restoring the previous values failed too.")
+    assert sets == 2  # the failed set, then the restore that failed too
     assert applied.before == {Family.IPV4: SIMULATED_INITIAL}
 
 
@@ -152,7 +179,11 @@ def test_a_failed_set_that_is_restored_says_failed_with_the_typed_reason(pipe: t
     ]
 
 
-def test_a_failed_set_whose_restore_fails_says_revert_failed(pipe: tuple[Connection, Connection]) -> None:
+def test_a_failed_set_whose_restore_fails_on_an_unchanged_machine_says_failed(
+    pipe: tuple[Connection, Connection],
+) -> None:
+    """Issue 13: nothing was applied (every set is refused), so the failed restore is not "failed too"; this test
+    asserted REVERT_FAILED and that note before. A set that did change something: the test below."""
     app_end, helper_end = pipe
     netsh = Netsh()
     recorder = Recorder()
@@ -163,14 +194,11 @@ def test_a_failed_set_whose_restore_fails_says_revert_failed(pipe: tuple[Connect
         return netsh(argv)
 
     transaction = Transaction(failing, helper_end, BOTH, deadline_s=5, keep_store=Store.ACTIVE, observer=recorder)
-    assert transaction.execute() is Outcome.REVERT_FAILED
+    assert transaction.execute() is Outcome.FAILED
     (applied,) = received(app_end)
     assert isinstance(applied, Applied)
-    assert (
-        applied.message
-        == "IPv4: netsh exited with code 1: The parameter is incorrect. Restoring the previous values failed too."
-    )
-    assert recorder.stages == [ChangeStage.STARTING, ChangeStage.REVERT_FAILED]
+    assert applied.message == "IPv4: netsh exited with code 1: The parameter is incorrect."
+    assert recorder.stages == [ChangeStage.STARTING, ChangeStage.FAILED]
 
 
 def test_the_observer_sees_every_stage_of_a_keep_with_the_values_before(pipe: tuple[Connection, Connection]) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from app.domain.defaults import lookup, parse_defaults
 from app.domain.errors import ValidationError
 from app.domain.interactions import bbr2_large_mtu_risk
+from app.domain.machine_facts import MachineInfo, parse_congestion_json
 from app.domain.model import (
     Change,
     ExecutionMode,
@@ -26,7 +27,6 @@ from app.domain.model import (
 from app.domain.presets import PRESETS, PresetId, preset, worker_count_for
 from app.domain.profile_file import MAX_BYTES, dump_profile, load_profile
 from app.resources import resource_path
-from app.services.machine_info import MachineInfo, parse_congestion_json
 from app.usecases.report import ReportInput, build_report
 
 S = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)

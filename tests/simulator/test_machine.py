@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError, ValidationError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
-from app.domain.parser import decode_output, parse_show_global
+from app.domain.parser import decode_output
 from app.simulator.machine import (
     HANG,
     MSG_BAD_VALUE,
@@ -19,7 +19,11 @@ from app.simulator.machine import (
 )
 from app.simulator.profile import Fault, SimProfile
 from app.simulator.store import SimStateFile
-from tests.conftest import FIXTURES, MakeState
+from tests.conftest import (
+    FIXTURES,
+    MakeState,
+    parse_show_global,  # the parser with the installed language table
+)
 
 ELEVATION = "The requested operation requires elevation (Run as administrator)."
 ADA, INL, WRK = ExecutionMode.ADAPTIVE, ExecutionMode.INLINE, ExecutionMode.WORKER

@@ -10,10 +10,16 @@ import pytest
 
 from app.domain.errors import UnrecognizedOutputError
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
-from app.domain.parser import decode_output, parse_show_global
+from app.domain.parser import decode_output
 from app.simulator.machine import SIMULATED_INITIAL
 from app.simulator.profile import Fault
-from tests.conftest import FIXTURES, SUBPROCESS_TIMEOUT_S, MakeState, machine_values
+from tests.conftest import (
+    FIXTURES,
+    SUBPROCESS_TIMEOUT_S,
+    MakeState,
+    machine_values,
+    parse_show_global,  # the parser with the installed language table
+)
 
 ELEVATION = b"The requested operation requires elevation (Run as administrator)."
 

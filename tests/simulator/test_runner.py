@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from app.domain.commands import set_global, show_global
 from app.domain.model import ExecutionMode, Family, SettingsPatch, Store
-from app.domain.parser import parse_show_global
 from app.simulator.machine import SIMULATED_INITIAL
 from app.simulator.profile import Fault
 from app.simulator.runner import SimulatedRunner
-from tests.conftest import MakeState, machine_values
+from tests.conftest import (
+    MakeState,
+    machine_values,
+    parse_show_global,  # the parser with the installed language table
+)
 
 SET = set_global(Family.IPV4, SettingsPatch(ExecutionMode.WORKER), Store.ACTIVE)
 

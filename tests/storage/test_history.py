@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
+from app.domain.outcomes import HistoryOutcome
 from app.storage import history as history_module
 from app.storage.history import MAX_HISTORY_BYTES, History
 
@@ -22,7 +23,7 @@ def test_started_and_finished_make_one_entry(tmp_path: Path) -> None:
     history = History(tmp_path / "sub" / "history.jsonl")
     ident, notice = history.record_started(CHANGE, "simulated")
     assert notice is None
-    assert history.record_finished(ident, "kept", "", {"ipv4": BASE.to_json()}, ["p"]) is None
+    assert history.record_finished(ident, HistoryOutcome.KEPT, "", {"ipv4": BASE.to_json()}, ["p"]) is None
     entries, notices = history.load()
     assert notices == [] and len(entries) == 1
     entry = entries[0]
@@ -48,7 +49,7 @@ def test_unfinished_entries_are_visible(tmp_path: Path) -> None:
 def test_every_record_is_one_json_line(tmp_path: Path) -> None:
     history = History(tmp_path / "history.jsonl")
     ident, _ = history.record_started(CHANGE, "netsh")
-    history.record_finished(ident, "reverted", "deadline")
+    history.record_finished(ident, HistoryOutcome.REVERTED, "deadline")
     lines = history.path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["started", "finished"]
 
@@ -73,7 +74,7 @@ def test_corrupt_lines_are_set_aside_and_good_entries_kept(tmp_path: Path, garba
     ident, _ = history.record_started(CHANGE, "simulated")
     with open(history.path, "ab") as handle:
         handle.write(garbage)
-    history.record_finished(ident, "kept")
+    history.record_finished(ident, HistoryOutcome.KEPT)
     entries, notices = history.load()
     assert [e.outcome for e in entries] == ["kept"]
     assert len(notices) == 1 and "1 unreadable line(s)" in notices[0]
@@ -108,7 +109,7 @@ def test_write_failures_become_notices(tmp_path: Path, monkeypatch: pytest.Monke
     disk_full_for(history.path, monkeypatch)
     ident, notice = history.record_started(CHANGE, "simulated")
     assert notice is not None and "No space left on device" in notice
-    assert history.record_finished(ident, "kept") == notice
+    assert history.record_finished(ident, HistoryOutcome.KEPT) == notice
 
 
 def test_an_unwritable_folder_becomes_a_notice(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_a_repair_rereads_under_the_lock_and_keeps_what_another_process_wrote(tm
     def another_process() -> None:  # between our read and our repair: it repairs, then a trial finishes
         _, notices = History(path).load()
         assert notices and "1 unreadable line(s)" in notices[0]
-        History(path).record_finished(ident, "kept")
+        History(path).record_finished(ident, HistoryOutcome.KEPT)
 
     entries, notices = History(after_first_read(path, another_process)).load()
     assert [e.outcome for e in entries] == ["kept"] and notices == []  # the repair was the other one's to report

@@ -15,17 +15,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 import qasync
 
-from app.gui import Gui, build_gui, defaults_table
 from app.paths import AppPaths
 from app.runners.factory import Backend, BackendKind, sim_state
 from app.simulator.profile import SimProfile
 from app.simulator.store import SimStateFile
 from app.ui.main_window import MainWindow
 from app.viewmodels.countdown import Countdown
-from app.viewmodels.helpdesk_vm import HelpDeskViewModel
+from app.viewmodels.helpdesk import HelpDesk
 from app.viewmodels.main_vm import MainViewModel
 from app.viewmodels.simulation_vm import SimulationViewModel
-from app.wiring import Services, build_services
+from app.wiring import Gui, Services, build_gui, build_services, defaults_table
 
 T = TypeVar("T")
 
@@ -98,7 +97,7 @@ class Rig:
     state: SimStateFile
     services: Services
     paths: AppPaths
-    helpdesk: HelpDeskViewModel
+    helpdesk: HelpDesk
     gui: Gui
 
 
@@ -149,21 +148,21 @@ def rig_factory(qtbot: Any, tmp_path: Path, run: Callable[[Awaitable[Any]], Any]
         if start:
             run(rig.sim_vm.load())
             run(rig.vm.start())
-            run(rig.helpdesk.load_info())
+            run(rig.helpdesk.facts.load_info())
         return rig
 
     yield factory
     # Delete Qt objects here, on the GUI thread: left to the garbage collector they may be destroyed on one of
     # the loop's worker threads, where Qt cannot stop their timers.
     for rig in rigs:
-        for obj in (rig.vm, rig.sim_vm, rig.helpdesk):
+        for obj in (rig.vm, rig.sim_vm, *vars(rig.helpdesk).values()):
             obj.blockSignals(True)  # the test is over: nothing may start new work now
-        rig.gui.stop()  # background work (machine facts, the BBR2 check) ends before its objects do
-        run(rig.gui.drained())
+        rig.gui.lifecycle.stop()  # background work (machine facts, the BBR2 check) ends before its objects do
+        run(rig.gui.lifecycle.drained())
     run(settle())  # slots still running (a refresh a signal started) finish before their objects are deleted
     for rig in rigs:
         rig.vm.countdown.stop()
-        for obj in (rig.vm, rig.sim_vm, rig.helpdesk):
+        for obj in (rig.vm, rig.sim_vm, *vars(rig.helpdesk).values()):
             obj.deleteLater()
     rigs.clear()
     run(asyncio.sleep(0.01))  # deferred deletes run on the qasync loop (a nested Qt loop has no asyncio loop)

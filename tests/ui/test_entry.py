@@ -85,16 +85,16 @@ def test_window_size_and_position_are_remembered(rig_factory: Callable[..., Rig]
     qtbot.addWidget(first)
     first.show()
     # Off the screen's corner, inside the 800x800 offscreen screen (restoreGeometry clamps to it); the window
-    # is at least 784 pixels wide.
-    first.setGeometry(6, 83, 788, 610)
-    qtbot.waitUntil(lambda: first.geometry() == QRect(6, 83, 788, 610), timeout=5000)
+    # is at least 784 pixels wide and, with the simulation banner, 670 high (every control of a tab shows).
+    first.setGeometry(6, 83, 788, 690)
+    qtbot.waitUntil(lambda: first.geometry() == QRect(6, 83, 788, 690), timeout=5000)
     first.close()
     second = MainWindow(
         rig.vm, rig.helpdesk, rig.sim_vm, "sim", QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     )
     qtbot.addWidget(second)
     second.show()
-    assert second.geometry() == QRect(6, 83, 788, 610)  # the same place and size, not only the size
+    assert second.geometry() == QRect(6, 83, 788, 690)  # the same place and size, not only the size
     assert second.pos() != QPoint(0, 0)
 
 

@@ -43,7 +43,7 @@ def test_preset_buttons_only_fill_pending_edits(rig_factory: Callable[..., Rig])
 def test_bbr2_warning_appears_in_the_background_with_a_pending_fix(rig_factory: Callable[..., Rig], run: Run) -> None:
     rig = rig_factory(SimProfile(elevated=True, build=26100, congestion_provider="bbr2"))
     assert not rig.window.warning_banner.isVisible()  # start-up did not wait for the check
-    run(rig.helpdesk.check_interactions())
+    run(rig.helpdesk.facts.check_interactions())
     assert rig.window.warning_banner.isVisible()
     assert "BBR2" in rig.window.warning_banner.text.text()
     rig.window.warning_banner.fix_button.click()
@@ -53,12 +53,12 @@ def test_bbr2_warning_appears_in_the_background_with_a_pending_fix(rig_factory: 
 
 def test_no_bbr2_warning_on_older_builds_or_other_providers(rig_factory: Callable[..., Rig], run: Run) -> None:
     rig = rig_factory(SimProfile(elevated=True, build=19045, congestion_provider="bbr2"))
-    run(rig.helpdesk.check_interactions())
-    assert not rig.helpdesk.warnings
+    run(rig.helpdesk.facts.check_interactions())
+    assert not rig.helpdesk.facts.warnings
     rig.state.set_profile(SimProfile(elevated=True, build=26100, congestion_provider="cubic"))
-    run(rig.helpdesk.load_info())
-    run(rig.helpdesk.check_interactions())
-    assert not rig.helpdesk.warnings
+    run(rig.helpdesk.facts.load_info())
+    run(rig.helpdesk.facts.check_interactions())
+    assert not rig.helpdesk.facts.warnings
 
 
 def test_report_has_both_families_pending_and_history(
@@ -69,12 +69,12 @@ def test_report_has_both_families_pending_and_history(
     run(rig.vm.apply())
     wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
     rig.vm.set_mode(Family.IPV6, ExecutionMode.INLINE)
-    text = run(rig.helpdesk.report())
+    text = run(rig.helpdesk.facts.report())
     assert "(SIMULATED MACHINE)" in text and "Windows 11 23H2" in text and "build 22631" in text
     assert "IPv4 now (active):" in text and "adaptive, 6 workers, large MTU on" in text
     assert "IPv6 execution mode: adaptive \u2192 inline" in text
     assert "kept" in text and "IPv4 worker count: 4 \u2192 6" in text
-    markdown = run(rig.helpdesk.report(markdown=True))
+    markdown = run(rig.helpdesk.facts.report(markdown=True))
     assert "| Display language | en-US |" in markdown
 
 
@@ -91,12 +91,12 @@ def test_copy_report_puts_it_on_the_clipboard(rig_factory: Callable[..., Rig], w
 def test_export_and_import_profiles(rig_factory: Callable[..., Rig], run: Run, tmp_path: Path) -> None:
     rig = rig_factory()
     target = tmp_path / "profile.json"
-    assert run(rig.helpdesk.export_profile(target, pending=False))
+    assert run(rig.helpdesk.profiles.export_profile(target, pending=False))
     assert json.loads(target.read_text())["ipv4"] == INITIAL.to_json()
     data = json.loads(target.read_text())
     data["ipv6"]["execution_mode"] = "worker"
     target.write_text(json.dumps(data))
-    assert run(rig.helpdesk.import_profile(target))
+    assert run(rig.helpdesk.profiles.import_profile(target))
     assert rig.vm.pending_summary() == ["IPv6 execution mode: adaptive \u2192 worker"]
     assert rig.state.load().active[Family.IPV6] == INITIAL  # imported as pending only
 
@@ -116,10 +116,10 @@ def test_a_bad_profile_file_changes_nothing_and_says_why(
             }
         )
     )
-    assert not run(rig.helpdesk.import_profile(bad))
+    assert not run(rig.helpdesk.profiles.import_profile(bad))
     assert messages[-1].level is Level.ERROR and "1 to 16, got 99" in messages[-1].text
     assert not rig.vm.has_pending
-    assert not run(rig.helpdesk.import_profile(tmp_path / "missing.json"))
+    assert not run(rig.helpdesk.profiles.import_profile(tmp_path / "missing.json"))
     assert "could not be read" in messages[-1].text
 
 
@@ -127,7 +127,7 @@ def test_restore_windows_defaults_and_unknown_builds(rig_factory: Callable[..., 
     rig = rig_factory()
     rig.vm.set_pending(Family.IPV4, LoopbackSettings(ExecutionMode.WORKER, 2, False))
     rig.vm.discard()
-    entry = rig.helpdesk.windows_defaults()
+    entry = rig.helpdesk.presets.windows_defaults()
     assert entry is not None and "simulated machine" in entry.source
     dialog = RestoreDialog(rig.vm.originals, entry, 22631, "", rig.window)
     assert dialog.defaults.isEnabled() and dialog.original.isChecked()
@@ -146,8 +146,8 @@ def test_a_table_without_this_build_offers_only_the_originals(
 ) -> None:
     rig = rig_factory(defaults_source=lambda: EMPTY_TABLE)
     messages = messages_of(rig)
-    assert rig.helpdesk.windows_defaults() is None and rig.helpdesk.defaults_problem == ""
-    assert not rig.helpdesk.restore_windows_defaults((Family.IPV4,))
+    assert rig.helpdesk.presets.windows_defaults() is None and rig.helpdesk.presets.defaults_problem == ""
+    assert not rig.helpdesk.presets.restore_windows_defaults((Family.IPV4,))
     assert messages[-1] == Message(
         Level.WARNING,
         "The Windows defaults for this build are not known; use the original values of this machine instead.",
@@ -169,9 +169,13 @@ def test_a_missing_or_damaged_table_is_said_in_the_restore_dialog(
     from PySide6.QtWidgets import QLabel
 
     rig = rig_factory(defaults_source=lambda: table)
-    assert rig.helpdesk.defaults_problem.startswith(problem) and rig.helpdesk.windows_defaults() is None
+    assert rig.helpdesk.presets.defaults_problem.startswith(problem) and rig.helpdesk.presets.windows_defaults() is None
     dialog = RestoreDialog(
-        rig.vm.originals, rig.helpdesk.windows_defaults(), 22631, rig.helpdesk.defaults_problem, rig.window
+        rig.vm.originals,
+        rig.helpdesk.presets.windows_defaults(),
+        22631,
+        rig.helpdesk.presets.defaults_problem,
+        rig.window,
     )
     assert not dialog.defaults.isEnabled() and dialog.source is RestoreSource.ORIGINAL
     assert any(label.text().startswith(problem) for label in dialog.findChildren(QLabel))
@@ -182,12 +186,12 @@ def test_history_view_can_revert_a_kept_change(rig_factory: Callable[..., Rig], 
     rig.vm.set_mode(Family.IPV4, ExecutionMode.WORKER)
     run(rig.vm.apply())
     wait(rig.vm.trialEnded, lambda: rig.window.keep_dialog.keep_button.click())
-    entries, notices = run(rig.helpdesk.history())
+    entries, notices = run(rig.helpdesk.history.entries())
     dialog = HistoryDialog(entries, notices, rig.window)
     assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "kept"
     dialog.table.selectRow(0)
     assert dialog.revert_button.isEnabled()
-    assert rig.helpdesk.revert_entry(entries[0])
+    assert rig.helpdesk.history.revert_entry(entries[0])
     assert rig.vm.pending_summary() == ["IPv4 execution mode: worker \u2192 adaptive"]
 
 
@@ -221,8 +225,8 @@ def test_import_and_presets_wait_while_something_runs(
         reading = asyncio.ensure_future(rig.vm.refresh())  # real work: a slow read
         while not rig.vm.busy:
             await asyncio.sleep(0)  # the read's first step marks the window busy
-        imported, after_import = await rig.helpdesk.import_profile(good), list(messages)
-        filled, after_preset = rig.helpdesk.apply_preset(PresetId.LATENCY), list(messages)
+        imported, after_import = await rig.helpdesk.profiles.import_profile(good), list(messages)
+        filled, after_preset = rig.helpdesk.presets.apply_preset(PresetId.LATENCY), list(messages)
         assert rig.vm.busy  # both were asked while the read still ran
         await reading
         return imported, after_import, filled, after_preset
@@ -232,7 +236,7 @@ def test_import_and_presets_wait_while_something_runs(
     assert not imported and after_import[-1] == wait_text
     assert not filled and after_preset[-1] == wait_text
     assert not rig.vm.busy and not rig.vm.has_pending  # nothing was filled in behind the user's back
-    assert run(rig.helpdesk.import_profile(good))  # and once the read is over, the same file goes in
+    assert run(rig.helpdesk.profiles.import_profile(good))  # and once the read is over, the same file goes in
     assert rig.vm.pending_change().families[0].after == LoopbackSettings(ExecutionMode.WORKER, 2, False)
 
 
@@ -258,3 +262,25 @@ def test_restore_dialog_shows_the_machine_wide_originals_and_says_so(rig_factory
     texts = " ".join(label.text() for label in dialog.findChildren(QLabel))
     assert "IPv4: " + earlier.describe() + " (recorded for this machine on " in texts
     assert "recorded by this user on" in texts
+
+
+def test_a_family_that_cannot_be_read_is_left_out_of_presets_and_restore_with_what_to_do(
+    rig_factory: Callable[..., Rig],
+) -> None:
+    """Issue 13: presets and Restore work for the readable family only, and say what the user can do next."""
+    from app.simulator.profile import Fault
+
+    rig = rig_factory(SimProfile(elevated=True, faults=frozenset({Fault.IPV6_UNREADABLE})))
+    bar = rig.window.preset_bar
+    assert all(b.isEnabled() for b in bar.buttons.values())
+    assert "for IPv4 only: IPv6 cannot be read" in bar.note.text() and "Save diagnostics" in bar.note.text()
+    bar.buttons[PresetId.LATENCY].click()
+    assert {fc.family for fc in rig.vm.pending_change().families} == {Family.IPV4}
+    rig.vm.discard()
+    dialog = RestoreDialog(rig.vm.originals, None, 22631, "", rig.window, readable=(Family.IPV4,))
+    assert [b.isEnabled() for b in dialog.choices.values()] == [False, True, False]
+    assert dialog.families == (Family.IPV4,)
+    from PySide6.QtWidgets import QLabel
+
+    assert any("IPv6 cannot be read" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.deleteLater()

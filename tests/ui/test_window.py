@@ -475,3 +475,28 @@ def test_ctrl_q_in_the_keep_dialog_reverts_then_closes_and_the_window_stays_reac
     assert ended[0].outcome is Outcome.REVERTED
     _assert_reverted(rig)
     wait.until(lambda: not rig.window.isVisible())
+
+
+def test_a_value_lost_at_restart_can_be_saved_from_its_tab(
+    rig_factory: Callable[..., Rig], qtbot: Any, run: Run, wait: SignalWaiter
+) -> None:
+    """Issue 13: the 'not saved' banner has a Save button that runs the save through the elevated path."""
+    rig = rig_factory()
+    panel = rig.window.panels[Family.IPV4]
+    assert not panel.save_button.isVisible()
+
+    def active_only(machine: Any) -> None:
+        machine.active[Family.IPV4] = LoopbackSettings(ExecutionMode.WORKER, 6, True)
+
+    rig.state.update(active_only)
+    run(rig.vm.refresh())
+    assert panel.save_button.isVisible() and panel.save_button.isEnabled()
+    assert not rig.window.panels[Family.IPV6].save_button.isVisible()
+    rig.vm.set_workers(Family.IPV4, 7)  # pending edits would be saved unseen: the button waits for them
+    assert not panel.save_button.isEnabled()
+    rig.vm.discard()
+    messages = wait(rig.vm.message, lambda: qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton))
+    while messages[0].level is not Level.SUCCESS:
+        messages = wait(rig.vm.message)
+    assert rig.state.load().persistent[Family.IPV4] == LoopbackSettings(ExecutionMode.WORKER, 6, True)
+    assert not panel.save_button.isVisible()

@@ -194,7 +194,7 @@ def test_the_printed_command_puts_the_recorded_values_back(
         "--store",
         "active",
     ]
-    done = run_cli(*arguments)
+    done = run_cli(*arguments, "--yes")  # run as a user would in a terminal; --yes stands for the answer
     assert done.returncode == 0, done.stderr
     assert machine_values(state)[0][Family.IPV4] == SIMULATED_INITIAL
     again = run_cli("--state", str(state.path), "show")
@@ -217,7 +217,7 @@ def test_the_window_stages_the_recorded_values_as_pending_edits(
         services.transactions,
         services.history,
         OriginalsStore(tmp_path / "originals.json"),
-        lock_path=paths.transaction_lock,
+        recover=services.recover,
     )
     messages: list[Message] = []
     vm.message.connect(messages.append)

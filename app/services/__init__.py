@@ -1,1 +1,0 @@
-"""Async use cases over a runner: read, verify, trial transactions, history. No Qt."""

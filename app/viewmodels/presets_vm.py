@@ -1,0 +1,82 @@
+"""Presets and Windows' defaults as pending edits (nothing is applied): the window's side of the shared rules."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from app.domain.defaults import DefaultsEntry
+from app.domain.model import Family
+from app.domain.presets import PRESETS, Preset, PresetId
+from app.usecases.helpdesk import DefaultsTable, DefaultsUnavailableError, fill_preset
+from app.viewmodels.editing import PendingEditor, refuse_while_busy
+from app.viewmodels.facts_vm import MachineFactsViewModel
+from app.viewmodels.messages import Level, Message
+
+
+class PresetsViewModel(QObject):
+    def __init__(
+        self,
+        editor: PendingEditor,
+        facts: MachineFactsViewModel,
+        defaults: DefaultsTable,
+        *,
+        simulated: bool,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.editor, self.facts, self.defaults, self.simulated = editor, facts, defaults, simulated
+        self.note = ""  # what the last preset did with large MTU, and why (the pending list shows it)
+
+    @property
+    def presets(self) -> tuple[Preset, ...]:
+        return PRESETS
+
+    def readable_families(self) -> tuple[Family, ...]:
+        """The families a preset or a restore can start from (their values were read)."""
+        return tuple(f for f in Family if self.editor.family_view(f).machine is not None)
+
+    @property
+    def defaults_problem(self) -> str:
+        """Why the table cannot be used at all ("" when it can; an unknown build is not a problem of the table)."""
+        return self.defaults.detail
+
+    def apply_preset(self, preset_id: PresetId | str, families: tuple[Family, ...] = tuple(Family)) -> bool:
+        """Fill pending edits with a preset; nothing is applied. False when no family can take it."""
+        if refuse_while_busy(self.editor):
+            return False
+        current = {f: view.machine for f in families if (view := self.editor.family_view(f)).editable and view.machine}
+        if not current:
+            self.editor.post(
+                Message(
+                    Level.WARNING, "No preset can be filled in: the current values could not be read (see the tabs)."
+                )
+            )
+            return False
+        plan = fill_preset(preset_id, current, self.facts.info, self.facts.congestion)
+        for family, settings in plan.targets.items():
+            self.editor.set_pending(family, settings)
+        label = next(p.label for p in PRESETS if p.id is plan.preset)
+        self.note = plan.large_mtu.text
+        self.editor.post(Message(Level.INFO, f"\u201c{label}\u201d is filled in: review it, then Apply. {self.note}"))
+        return True
+
+    def windows_defaults(self) -> DefaultsEntry | None:
+        """The table's entry for this machine's build, or None (unknown build, no build known, no table)."""
+        info = self.facts.info
+        try:
+            return self.defaults.for_machine(info.build if info else None, simulated=self.simulated)
+        except DefaultsUnavailableError:
+            return None
+
+    def restore_windows_defaults(self, families: tuple[Family, ...]) -> bool:
+        if not self.editor.can_start_from_machine_values(families, "restoring"):
+            return False
+        info = self.facts.info
+        try:
+            entry = self.defaults.for_machine(info.build if info else None, simulated=self.simulated)
+        except DefaultsUnavailableError as exc:
+            self.editor.post(Message(Level.WARNING, str(exc)))
+            return False
+        for family in families:
+            self.editor.set_pending(family, entry.settings)
+        return self.editor.has_pending
