@@ -145,7 +145,7 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.apply import options_from, require_answerable
 
         if args.command == "save" and args.trial is not None:
-            raise UsageError("save is no trial (it changes no behaviour now): --trial is not taken")
+            raise UsageError("save is no trial (it changes no behavior now): --trial is not taken")
         require_answerable(options_from(args), stdin, command="save" if args.command == "save" else "apply and keep")
     paths = AppPaths.default()
     problem = configure_logging(paths.logs, verbose=args.verbose)

@@ -38,7 +38,7 @@ class ApplyOptions:
     yes: bool = False  # keep as soon as the values are verified, without asking
     dry_run: bool = False
     json: bool = False
-    save: bool = False  # `save`: write once, no trial and no question (it changes no behaviour now)
+    save: bool = False  # `save`: write once, no trial and no question (it changes no behavior now)
 
     @property
     def seconds(self) -> int:

@@ -19,7 +19,7 @@ EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ERROR: "unexpected internal error",
     EXIT_USAGE: "usage or validation error (nothing was run)",
-    EXIT_NETSH: "netsh failed, its output could not be recognised, or a value did not stick",
+    EXIT_NETSH: "netsh failed, its output could not be recognized, or a value did not stick",
     EXIT_UNSUPPORTED: "this Windows build has no loopback settings (before 1809)",
     EXIT_ELEVATION: "administrator rights needed, or the prompt was cancelled",
     EXIT_BUSY: "another change is being tried right now",
@@ -49,7 +49,7 @@ EXIT_FOR: dict[Ending, int] = {
     Ending.NETSH_MISSING: EXIT_NETSH,
 }
 # When the families of one operation end differently, the code earliest here wins (README, "Exit codes"): for a
-# read, 3 (a family failed or was not recognised) over 4 (unsupported build) over 0.
+# read, 3 (a family failed or was not recognized) over 4 (unsupported build) over 0.
 PRECEDENCE = (EXIT_ELEVATION, EXIT_BUSY, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_REVERTED, EXIT_OK)
 
 

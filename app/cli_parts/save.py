@@ -1,6 +1,6 @@
 """``save``: make the active values persistent (the values marked "lost at restart"), through the elevated path.
 
-It changes no behaviour now, so it is no trial: it prints the lines and writes once (app/cli_parts/apply.py).
+It changes no behavior now, so it is no trial: it prints the lines and writes once (app/cli_parts/apply.py).
 """
 
 from __future__ import annotations

@@ -119,14 +119,14 @@ def parse_show_global(text: str, languages: LanguageTable) -> LoopbackSettings:
                 text,
             )
         raise UnrecognizedOutputError(
-            "netsh's output has no loopback lines this version can recognise (unknown display language or "
+            "netsh's output has no loopback lines this version can recognize (unknown display language or "
             "format); nothing was guessed",
             text,
         )
     missing = [s.label for s in Setting if s not in found]
     known = ", ".join(f"{s.label}" for s in found) or "none"
     raise UnrecognizedOutputError(
-        f"netsh's output could not be read with certainty: recognised {known}; not recognised "
+        f"netsh's output could not be read with certainty: recognized {known}; not recognized "
         f"{', '.join(missing)} (labels in this display language are not known yet); nothing was guessed",
         text,
     )

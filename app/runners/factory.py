@@ -180,7 +180,7 @@ def system_netsh_runner(api: Win32Api, *, timeout_s: float) -> SubprocessRunner:
     The helper runs it elevated: nothing of the user's environment (PATH, a planted DLL folder, a working folder
     the user can write) may reach it. SystemRoot is what Windows programs need to find their own files; PATH is
     System32 alone (seen from netsh, which is native, so never Sysnative). Whether netsh needs any other variable
-    is UNCONFIRMED; a missing one shows up as a failed or unrecognised read, never as a wrong value.
+    is UNCONFIRMED; a missing one shows up as a failed or unrecognized read, never as a wrong value.
     """
     from app.platform.windows import netsh_path
 

@@ -11,7 +11,6 @@ from app.viewmodels.facts_vm import MachineFactsViewModel
 from app.viewmodels.presets_vm import PresetsViewModel
 
 BOTH_NOTE = "fill in pending edits for both families; nothing changes until Apply"
-NEXT_STEP = "see its tab; Help > Save diagnostics for a bug report"
 
 
 class PresetBar(QWidget):
@@ -59,9 +58,10 @@ class PresetBar(QWidget):
             self.note.setText(BOTH_NOTE)
         elif readable:
             only = " and ".join(f.label for f in readable)
-            self.note.setText(f"fill in pending edits for {only} only: {unreadable[0]} cannot be read ({NEXT_STEP})")
+            # the tab says why and offers Save diagnostics; this line stays short (it sets the window's width)
+            self.note.setText(f"for {only} only: {unreadable[0]} cannot be read (see its tab)")
         else:
-            self.note.setText(f"no family could be read ({NEXT_STEP})")
+            self.note.setText("no family could be read (see the tabs)")
 
 
 class WarningBanner(QFrame):

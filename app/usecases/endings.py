@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the trial machinery is imported only by a change: `show` ne
 # Said after a change is kept, by both faces (Microsoft's text does not say whether open connections follow a
 # change at once: UNCONFIRMED, hence "may").
 RECONNECT_NOTE = (
-    "programs already connected over localhost may keep the old behaviour until they reconnect; "
+    "programs already connected over localhost may keep the old behavior until they reconnect; "
     "restart the program you are tuning to be sure it uses the new values."
 )
 

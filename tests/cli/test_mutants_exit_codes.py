@@ -148,7 +148,7 @@ def test_the_codes_are_the_documented_numbers() -> None:
         0: "success",
         1: "unexpected internal error",
         2: "usage or validation error (nothing was run)",
-        3: "netsh failed, its output could not be recognised, or a value did not stick",
+        3: "netsh failed, its output could not be recognized, or a value did not stick",
         4: "this Windows build has no loopback settings (before 1809)",
         5: "administrator rights needed, or the prompt was cancelled",
         6: "another change is being tried right now",

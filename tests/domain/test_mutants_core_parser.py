@@ -13,7 +13,7 @@ from tests.conftest import parse_show_global  # the parser with the installed la
 
 WHOLE = "netsh printed a whole global-parameters table without any loopback line; nothing was guessed"
 NONE_KNOWN = (
-    "netsh's output has no loopback lines this version can recognise (unknown display language or format); "
+    "netsh's output has no loopback lines this version can recognize (unknown display language or format); "
     "nothing was guessed"
 )
 MODE = "Loopback Execution Mode             : adaptive"
@@ -68,7 +68,7 @@ def test_a_whole_table_with_an_unmapped_loopback_row_is_a_partial_read() -> None
     )
     error = refusal(text)
     assert type(error) is UnrecognizedOutputError
-    assert str(error).startswith("netsh's output could not be read with certainty: recognised none; not recognised ")
+    assert str(error).startswith("netsh's output could not be read with certainty: recognized none; not recognized ")
 
 
 def test_a_known_row_next_to_a_whole_table_is_a_partial_read_naming_it() -> None:
@@ -76,7 +76,7 @@ def test_a_known_row_next_to_a_whole_table_is_a_partial_read_naming_it() -> None
     error = refusal(text)
     assert type(error) is UnrecognizedOutputError
     assert str(error) == (
-        "netsh's output could not be read with certainty: recognised large MTU; not recognised execution mode, "
+        "netsh's output could not be read with certainty: recognized large MTU; not recognized execution mode, "
         "worker count (labels in this display language are not known yet); nothing was guessed"
     )
 

@@ -29,22 +29,22 @@ def test_a_setting_twice_with_different_values_is_refused() -> None:
     assert unrecognized(text) == "netsh reported the worker count twice with different values"
 
 
-def test_a_partial_set_names_what_was_and_was_not_recognised() -> None:
+def test_a_partial_set_names_what_was_and_was_not_recognized() -> None:
     assert unrecognized("\n".join([COUNT, MODE])) == (
-        "netsh's output could not be read with certainty: recognised worker count, execution mode; not recognised "
+        "netsh's output could not be read with certainty: recognized worker count, execution mode; not recognized "
         "large MTU (labels in this display language are not known yet); nothing was guessed"
     )
 
 
 def test_a_loopback_row_it_cannot_map_is_a_partial_read_not_a_missing_table() -> None:
     assert unrecognized("Loopback Turbo Mode : on") == (
-        "netsh's output could not be read with certainty: recognised none; not recognised execution mode, "
+        "netsh's output could not be read with certainty: recognized none; not recognized execution mode, "
         "worker count, large MTU (labels in this display language are not known yet); nothing was guessed"
     )
 
 
 def test_output_without_any_loopback_line_says_nothing_was_guessed() -> None:
     assert unrecognized("Some other tool's output : yes") == (
-        "netsh's output has no loopback lines this version can recognise (unknown display language or format); "
+        "netsh's output has no loopback lines this version can recognize (unknown display language or format); "
         "nothing was guessed"
     )

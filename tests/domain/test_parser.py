@@ -93,8 +93,8 @@ def test_duplicate_lines_that_agree_are_accepted() -> None:
     assert parse_show_global(text) == LoopbackSettings(ADA, 4, True)
 
 
-def test_zh_cn_fragment_reports_what_it_recognised() -> None:
-    with pytest.raises(UnrecognizedOutputError, match="recognised large MTU"):
+def test_zh_cn_fragment_reports_what_it_recognized() -> None:
+    with pytest.raises(UnrecognizedOutputError, match="recognized large MTU"):
         parse_show_global(golden_text("zh-CN-fragment-cp936.txt"))
 
 
@@ -141,7 +141,7 @@ def test_real_samples_are_never_read_as_settings(path: Path) -> None:
 
 def test_real_zh_cn_ipv4_fragment_is_unrecognized_with_large_mtu_seen() -> None:
     data = strip_comments((SAMPLES / "win11-ipv4-zh-CN-fragment.txt").read_bytes())
-    with pytest.raises(UnrecognizedOutputError, match="recognised large MTU"):
+    with pytest.raises(UnrecognizedOutputError, match="recognized large MTU"):
         parse_show_global(decode_output(data, 65001))
 
 

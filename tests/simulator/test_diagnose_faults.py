@@ -32,7 +32,7 @@ def test_one_family_unreadable_leaves_the_other_readable(make_state: MakeState, 
         for store in Store:
             text = runner.run_blocking(show_global(family, store)).stdout
             if family is broken:
-                with pytest.raises(UnrecognizedOutputError, match="recognised none"):
+                with pytest.raises(UnrecognizedOutputError, match="recognized none"):
                     parse_show_global(text)
             else:
                 assert parse_show_global(text) == SIMULATED_INITIAL

@@ -237,7 +237,7 @@ def test_zh_cn_output_decodes_from_cp936_and_is_unrecognized() -> None:
     text = _cp936_show(machine)
     assert text.startswith("\u67e5\u8be2\u6d3b\u52a8\u72b6\u6001...")
     assert "\u73af\u56de\u5927 Mtu" in text
-    with pytest.raises(UnrecognizedOutputError, match="recognised large MTU"):
+    with pytest.raises(UnrecognizedOutputError, match="recognized large MTU"):
         parse_show_global(text)
 
 

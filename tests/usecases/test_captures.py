@@ -63,10 +63,10 @@ def test_real_samples_are_never_read_as_settings() -> None:
         assert all(run.parsed.settings is None for run in load_capture(path).runs), path.name
 
 
-def test_the_real_zh_cn_line_is_recognised_and_the_rest_refused() -> None:
+def test_the_real_zh_cn_line_is_recognized_and_the_rest_refused() -> None:
     (run,) = load_capture(CAPTURES / "real-win11-ipv4-zh-CN-fragment.json").runs
     assert "\u73af\u56de\u5927 Mtu : enable" in run.stdout_text
-    assert run.parsed.message.startswith("netsh's output could not be read with certainty: recognised large MTU;")
+    assert run.parsed.message.startswith("netsh's output could not be read with certainty: recognized large MTU;")
 
 
 def test_the_privacy_evidence_stays_true() -> None:

@@ -126,7 +126,7 @@ def test_after_keep_the_window_says_open_connections_may_keep_the_old_behaviour(
     run(m.main.apply())
     run(m.main.keep())
     success = [x for x in m.messages if x.level is Level.SUCCESS][-1]
-    assert "may keep the old behaviour until they reconnect" in success.text
+    assert "may keep the old behavior until they reconnect" in success.text
 
 
 def test_a_refresh_checks_the_known_problems_again(models: Callable[..., Models], run: Run) -> None:
