@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO
 
-# sockperf 3.7's ping-pong summary (Debian 12), colour codes and all, as captured on this project's machine.
+# sockperf 3.7's ping-pong summary (Debian 12), color codes and all, as captured on this project's machine.
 SOCKPERF_OUTPUT = (
     "sockperf: [Valid Duration] RunTime=1.550 sec; SentMessages=151951; ReceivedMessages=151951\n"
     "sockperf: \x1b[2;35m====> avg-latency=5.076 (std-dev=36.552)\x1b[0m\n"

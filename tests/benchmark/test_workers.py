@@ -65,7 +65,7 @@ def test_the_frozen_command_is_the_exe_with_the_worker_flag() -> None:
     assert worker_command()[0] == sys.executable
 
 
-def test_the_worker_flag_is_recognised_only_first() -> None:
+def test_the_worker_flag_is_recognized_only_first() -> None:
     assert worker_arguments([WORKER_FLAG, "server", "--family", "ipv4"]) == ["server", "--family", "ipv4"]
     assert worker_arguments(["show", WORKER_FLAG]) is None
     assert worker_arguments([]) is None

@@ -136,7 +136,7 @@ def test_a_ratio_needs_positive_figures() -> None:
         compare_runs([], [1.0], higher_is_better=True)
 
 
-def test_a_difference_describes_itself_and_serialises() -> None:
+def test_a_difference_describes_itself_and_serializes() -> None:
     diff = Difference(ratio=0.8, low=0.75, high=0.85, verdict=Verdict.BETTER)
     assert diff.describe() == "better by 20% (95% interval of the ratio 0.750 to 0.850)"
     assert diff.to_json() == {"ratio": 0.8, "interval": [0.75, 0.85], "verdict": "better"}
@@ -187,7 +187,7 @@ def test_a_malformed_run_result_is_refused(data: object) -> None:
         RunResult.from_json(data)
 
 
-def test_a_measurement_serialises_to_the_documented_shape() -> None:
+def test_a_measurement_serializes_to_the_documented_shape() -> None:
     settings = LoopbackSettings(ExecutionMode.INLINE, 4, True)
     ipv4 = FamilyMeasurement(Family.IPV4, (_run(10.0, 3.0, 9000), _run(12.0, 2.0, 8000), _run(11.0, 4.0, 10000)))
     ipv4 = FamilyMeasurement(ipv4.family, ipv4.runs, settings=settings)
