@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 
 from app.domain.model import Family, LoopbackSettings
 
-FIRST_BUILD_22H2 = 22621  # Windows 11 22H2
+FIRST_BUILD_22H2 = 22621
+
+
+class ProblemKind(enum.Enum):
+    """A known interaction the app warns about (the window and the report name it by this, never by its text)."""
+
+    BBR2_LARGE_MTU = "bbr2-large-mtu"
+
+
+# Windows 11 22H2
 
 BBR2_WARNING = (
     "Windows 11 22H2 and later with the BBR2 congestion provider and loopback large MTU on is reported to "

@@ -25,6 +25,7 @@ from app.ui.texts import (
     CHANGED_MARK,
     MODE_TEXT,
     MTU_TEXT,
+    MTU_TEXT_KNOWN_PROBLEM,
     UNSAVED_MARK,
     WORKERS_INLINE_NOTE,
     WORKERS_RANGE,
@@ -170,7 +171,8 @@ class FamilyPanel(QWidget):
         other_layout.addWidget(self.workers_error)
         other_layout.addWidget(_hint(WORKERS_TEXT))
         other_layout.addLayout(mtu_row)
-        other_layout.addWidget(_hint(MTU_TEXT))
+        self.mtu_hint = _hint(MTU_TEXT)
+        other_layout.addWidget(self.mtu_hint)
 
         self.failure_box = QFrame()
         self.failure_box.setObjectName("failure")
@@ -247,6 +249,10 @@ class FamilyPanel(QWidget):
 
     def _copy_raw(self) -> None:
         QGuiApplication.clipboard().setText(self.raw.toPlainText())
+
+    def show_known_problem(self, large_mtu_stalls: bool) -> None:
+        """The large-MTU hint explains both the recommendation and this machine's known problem."""
+        self.mtu_hint.setText(MTU_TEXT_KNOWN_PROBLEM if large_mtu_stalls else MTU_TEXT)
 
     def show_view(self, view: FamilyView) -> None:
         """Show ``view`` without echoing edits back to the view-model."""

@@ -24,6 +24,7 @@ from qasync import asyncSlot
 
 from app import APP_NAME, __version__
 from app.domain.history import HistoryEntry
+from app.domain.interactions import ProblemKind
 from app.domain.model import Family
 from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         if self.banner:
             layout.addWidget(self.banner)
         self.warning_banner = WarningBanner(helpdesk.facts)
+        helpdesk.facts.warningsChanged.connect(self._known_problems_changed)
         layout.addWidget(self.warning_banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("IP families")
@@ -229,8 +231,9 @@ class MainWindow(QMainWindow):
                 index, "Has pending edits" if view.changed else (view.failure.message if view.failure else "")
             )
         summary = vm.pending_summary()
+        note = self.helpdesk.presets.pending_note()
         self.pending_label.setText(
-            "\n".join(f"\u2022 {line}" for line in summary)
+            "\n".join([f"\u2022 {line}" for line in summary] + ([f"({note})"] if note else []))
             if summary
             else "No pending changes: the controls show the machine's current values."
         )
@@ -408,6 +411,11 @@ class MainWindow(QMainWindow):
         # revert and close; the busy view-model disables the window's controls during the trial anyway.
         dialog.setWindowModality(Qt.WindowModality.NonModal)
         dialog.show()
+
+    def _known_problems_changed(self) -> None:
+        stalls = any(w.kind is ProblemKind.BBR2_LARGE_MTU for w in self.helpdesk.facts.warnings)
+        for panel in self.panels.values():
+            panel.show_known_problem(stalls)
 
     @asyncSlot(object)
     async def _save(self, family: Family) -> None:

@@ -20,6 +20,11 @@ def workers_refused(typed: str, kept: int) -> str:
 
 
 MTU_TEXT = "Use a large MTU on the loopback path. Microsoft recommends keeping this on."
+MTU_TEXT_KNOWN_PROBLEM = (
+    "Use a large MTU on the loopback path. Microsoft recommends keeping this on in general; on this machine "
+    "(Windows 11 22H2 or later with BBR2) it is reported to stall localhost connections, which is why the "
+    "warning above suggests turning it off."
+)
 UNSAVED_MARK = "\u25cf"  # shown next to a value that is active now but not saved (lost at reboot)
 CHANGED_MARK = "\u270e"
 ABOUT_DEFAULTS = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.domain.defaults import DefaultsEntry, lookup, parse_defaults
 from app.domain.errors import LoopbackTunerError, ValidationError
-from app.domain.interactions import BBR2_WARNING, bbr2_large_mtu_risk, bbr2_rule_applies
+from app.domain.interactions import BBR2_WARNING, ProblemKind, bbr2_large_mtu_risk, bbr2_rule_applies
 from app.domain.machine_facts import CongestionReading, MachineInfo
 from app.domain.model import Family, LoopbackSettings
 from app.domain.presets import LargeMtuChoice, PresetId, preset
@@ -119,10 +119,6 @@ def fill_preset(
     filled = {f: chosen.fill(s, processors, bbr2_rule=rule) for f, s in current.items()}
     choice = LargeMtuChoice.LEFT_AS_IS if rule else LargeMtuChoice.TURNED_ON
     return PresetPlan(chosen.id, {f: v.settings for f, v in filled.items()}, choice, processors)
-
-
-class ProblemKind(enum.Enum):
-    BBR2_LARGE_MTU = "bbr2-large-mtu"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from app.domain.defaults import DefaultsEntry
-from app.domain.model import Family
+from app.domain.model import Family, LoopbackSettings
 from app.domain.presets import PRESETS, Preset, PresetId
 from app.usecases.helpdesk import DefaultsTable, DefaultsUnavailableError, fill_preset
 from app.viewmodels.editing import PendingEditor, refuse_while_busy
@@ -26,6 +26,7 @@ class PresetsViewModel(QObject):
         super().__init__(parent)
         self.editor, self.facts, self.defaults, self.simulated = editor, facts, defaults, simulated
         self.note = ""  # what the last preset did with large MTU, and why (the pending list shows it)
+        self._filled: dict[Family, LoopbackSettings] = {}
 
     @property
     def presets(self) -> tuple[Preset, ...]:
@@ -53,12 +54,18 @@ class PresetsViewModel(QObject):
             )
             return False
         plan = fill_preset(preset_id, current, self.facts.info, self.facts.congestion)
+        self.note, self._filled = plan.large_mtu.text, dict(plan.targets)  # before the edits: the window redraws
         for family, settings in plan.targets.items():
             self.editor.set_pending(family, settings)
         label = next(p.label for p in PRESETS if p.id is plan.preset)
-        self.note = plan.large_mtu.text
         self.editor.post(Message(Level.INFO, f"\u201c{label}\u201d is filled in: review it, then Apply. {self.note}"))
         return True
+
+    def pending_note(self) -> str:
+        """Why the last preset set large MTU as it did, while its values are still pending ("" otherwise)."""
+        pending = {fc.family: fc.after for fc in self.editor.pending_change().families}
+        still = any(pending.get(f) == settings for f, settings in self._filled.items())
+        return self.note if still else ""
 
     def windows_defaults(self) -> DefaultsEntry | None:
         """The table's entry for this machine's build, or None (unknown build, no build known, no table)."""

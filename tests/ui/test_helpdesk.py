@@ -285,3 +285,23 @@ def test_a_family_that_cannot_be_read_is_left_out_of_presets_and_restore_with_wh
 
     assert any("IPv6 cannot be read" in label.text() for label in dialog.findChildren(QLabel))
     dialog.deleteLater()
+
+
+def test_where_bbr2_stalls_loopback_the_mtu_hint_and_the_pending_list_explain_both(
+    rig_factory: Callable[..., Rig], run: Run
+) -> None:
+    """Issue 13: the large-MTU hint does not just say 'Microsoft recommends keeping this on' next to a banner that
+    says to turn it off; a preset leaves large MTU as it is there, and the pending list says why."""
+    from app.domain.presets import LargeMtuChoice
+    from app.ui.texts import MTU_TEXT, MTU_TEXT_KNOWN_PROBLEM
+
+    rig = rig_factory(SimProfile(elevated=True, build=26100, congestion_provider="bbr2"))
+    panel = rig.window.panels[Family.IPV4]
+    assert panel.mtu_hint.text() == MTU_TEXT
+    run(rig.helpdesk.facts.check_interactions())
+    assert panel.mtu_hint.text() == MTU_TEXT_KNOWN_PROBLEM
+    rig.window.preset_bar.buttons[PresetId.LATENCY].click()
+    assert all(fc.after.large_mtu == fc.before.large_mtu for fc in rig.vm.pending_change().families)
+    assert LargeMtuChoice.LEFT_AS_IS.text in rig.window.pending_label.text()
+    rig.vm.discard()
+    assert LargeMtuChoice.LEFT_AS_IS.text not in rig.window.pending_label.text()
