@@ -19,14 +19,14 @@ LOG_VARIABLE = "LOOPBACK_TUNER_BENCH_LOG"
 
 
 def _install_counter(log: Path) -> None:
-    run_now = SimulatedRunner.run_now
+    run_raw = SimulatedRunner._run_raw  # every run goes through it (run_blocking and run_now alike)
 
-    def counted(self: SimulatedRunner, argv: Argv) -> tuple[int, str] | str:
+    def counted(self: SimulatedRunner, argv: Argv) -> tuple[int, bytes, int] | str:
         with log.open("a", encoding="utf-8") as handle:
             handle.write("\t".join(argv) + "\n")
-        return run_now(self, argv)
+        return run_raw(self, argv)
 
-    SimulatedRunner.run_now = counted  # type: ignore[method-assign]
+    SimulatedRunner._run_raw = counted  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ class WorkCounts:
     helpers_started: int
     app_reads_after_apply: int  # the app's fresh read while the trial runs
     app_reads_after_keep: int  # the app's fresh read after the helper kept the change
-    helper_reads: int  # the helper's own read of the values it may have to restore
+    helper_reads: int  # the helper's own reads of the values it may have to restore (active, then saved)
     sets_active: int
     sets_persistent: int
     sets_in_result: int  # set commands the TransactionResult reports (should be all the helper ran)
@@ -199,9 +199,10 @@ def work_per_change(folder: Path, runs: int) -> list[Figure]:
             "  netsh show (reads)",
             [c.reads for c in counts],
             Budget(
-                2 * READS_PER_FULL_READ + families,
+                2 * READS_PER_FULL_READ + 2 * families,
                 f"{READS_PER_FULL_READ} to verify the trial + {READS_PER_FULL_READ} after keep"
-                f" + {families} by the helper",
+                f" + {families} by the helper before the trial + {families} saved values it reads before the keep"
+                " (to put them back if saving fails)",
             ),
             f"app {first.app_reads_after_apply} verifying the trial + {first.app_reads_after_keep} after keep, "
             f"helper {first.helper_reads}" + unexpected + ("; counts varied between runs" if varied else ""),
