@@ -11,7 +11,7 @@ from app.runners.factory import Backend, BackendKind
 from app.storage.files import write_atomic
 
 # Commands a replayed capture cannot serve: they change the machine (a replay only reads).
-CHANGING = ("set", "restore", "import", "save", "simulate")
+CHANGING = ("set", "restore", "import", "save", "compare", "simulate")
 
 
 def add_arguments(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -100,8 +100,20 @@ def test_a_malformed_run_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[
         ("--backend", "simulated", "--capture", str(CAPTURE), "restore", "original"),
         ("--backend", "simulated", "--capture", str(CAPTURE), "history", "revert", "abc"),
         ("--backend", "simulated", "--capture", str(CAPTURE), "simulate", "show"),
+        ("--backend", "simulated", "--capture", str(CAPTURE), "save", "--yes"),
+        ("--backend", "simulated", "--capture", str(CAPTURE), "compare", "--keep", "none"),
     ],
-    ids=["no-backend", "netsh-backend", "with-state", "set", "restore", "history-revert", "simulate"],
+    ids=[
+        "no-backend",
+        "netsh-backend",
+        "with-state",
+        "set",
+        "restore",
+        "history-revert",
+        "simulate",
+        "save",
+        "compare",
+    ],
 )
 def test_a_replay_only_reads_on_the_simulated_backend(
     capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
