@@ -74,7 +74,7 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def _verify_within(trial: Trial, timeout_s: float) -> tuple[Mismatch, ...] | None:
+def verify_within(trial: Trial, timeout_s: float) -> tuple[Mismatch, ...] | None:
     """Check what took effect within ``timeout_s`` (the user's time to answer is not spent waiting for a slow
     read: it is then left to finish on its own, a daemon thread). None: it could not be checked in time."""
     found: list[tuple[Mismatch, ...] | None] = []
@@ -123,7 +123,7 @@ class ChangeRun:
         try:
             if options.save:
                 result = self.services.transactions.apply(change, store=options.store)
-                return self._report(command, change, lines, result, Ending.OK, "")
+                return self._report(command, change, lines, result)
             return self._trial(command, change, lines)
         except ApplyFailedError as exc:
             self._print_runs(exc.result)
@@ -144,20 +144,20 @@ class ChangeRun:
         started = time.monotonic()  # the helper's deadline runs from here
         print(f"Applied for a trial of {seconds} s (active store).", file=self.say)
         if options.yes:  # keep only what is verified: a value that did not stick is reverted (exit 3)
-            found = _verify_within(trial, max(1.0, seconds / 2))
+            found = verify_within(trial, max(1.0, seconds / 2))
             if found is None or found:
                 for m in found or ():
                     print(f"  warning: {m.describe()}", file=self.say)
                 why = NOT_VERIFIED if found is None else "a value did not take effect"
                 result = trial.revert(why)
-                return self._report(command, change, lines, result, Ending.DID_NOT_STICK, why)
-            return self._report(command, change, lines, trial.keep(), Ending.OK, "")
-        for m in _verify_within(trial, min(2.0, seconds / 3)) or ():
+                return self._report(command, change, lines, result, why=why, did_not_stick=True)
+            return self._report(command, change, lines, trial.keep())
+        for m in verify_within(trial, min(2.0, seconds / 3)) or ():
             print(f"  warning: {m.describe()}", file=self.say)
         left = max(1, round(seconds - (time.monotonic() - started)))
         keep, why = ask_keep(left, self.stdin, self.say, beat=trial.beat)
         result = trial.keep() if keep else trial.revert(why)
-        return self._report(command, change, lines, result, None, why)
+        return self._report(command, change, lines, result, why=why)
 
     def _print_runs(self, result: TransactionResult) -> None:
         if self.verbose:
@@ -170,15 +170,17 @@ class ChangeRun:
         change: Change,
         lines: list[str],
         result: TransactionResult,
-        forced: Ending | None,
-        why: str,
+        *,
+        why: str = "",
+        did_not_stick: bool = False,
     ) -> int:
-        """Print how it ended; ``forced``: the ending --yes decided (a verification failure reverts as exit 3)."""
+        """Print how it ended. ``why``: what the user (or --yes) did when it was reverted; ``did_not_stick``: --yes
+        reverted because a value did not take effect (exit 3, not 7)."""
         self._print_runs(result)
         for notice in result.notices:
             print(f"note: {notice.text}", file=self.say)
         ending = result_ending(result)
-        if forced is Ending.DID_NOT_STICK and ending is Ending.REVERTED:
+        if did_not_stick and ending is Ending.REVERTED:
             ending = Ending.DID_NOT_STICK
         if result.outcome not in (Outcome.KEPT, Outcome.REVERTED):
             print(f"loopback-tuner-cli: error: {outcome_text(result)}", file=sys.stderr)

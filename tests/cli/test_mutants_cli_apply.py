@@ -155,6 +155,51 @@ def test_an_empty_change_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out, err, tx.calls) == (EXIT_OK, "Nothing to change: the machine already has these values.\n", "", [])
 
 
+def test_an_empty_import_is_already_compliant_in_the_stores_it_compared(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 17: a remediation's second run says so, naming the stores its plan compared."""
+    code, out, err, tx = run(capsys, AssertionError(), ApplyOptions(), change=Change(), command="import")
+    expected = "Already compliant: the machine has the profile's values (active and saved).\n"
+    assert (code, out, err, tx.calls) == (EXIT_OK, expected, "", [])
+    code, out, _, _ = run(capsys, AssertionError(), ApplyOptions(store=Store.ACTIVE), change=Change(), command="import")
+    assert (code, out) == (EXIT_OK, "Already compliant: the machine has the profile's values (active).\n")
+
+
+class _Reader:
+    """A stand-in for the check's thread: records each wait; finishes after ``finish_after`` waits (None: never)."""
+
+    def __init__(self, finish_after: int | None) -> None:
+        self.waits: list[float] = []
+        self.finish_after = finish_after
+
+    def start(self) -> None:
+        pass
+
+    def join(self, timeout: float | None = None) -> None:
+        self.waits.append(timeout or 0.0)
+
+    def is_alive(self) -> bool:
+        return self.finish_after is None or len(self.waits) < self.finish_after
+
+
+@pytest.mark.parametrize(
+    ("timeout", "finish_after", "waits", "beats"),
+    [
+        (1.5, None, [1.0, 0.5], 2),  # never finishes: the whole window, in slices, a beat after each
+        (7.5, 1, [1.0], 0),  # finished during the first slice: no more waiting, no beat
+        (7.5, 3, [1.0, 1.0, 1.0], 2),  # a beat for each slice it was still running after
+    ],
+)
+def test_the_check_is_waited_for_in_slices_that_beat_while_it_runs(
+    monkeypatch: pytest.MonkeyPatch, timeout: float, finish_after: int | None, waits: list[float], beats: int
+) -> None:
+    reader = _Reader(finish_after)
+    monkeypatch.setattr(apply, "threading", SimpleNamespace(Thread=lambda **_: reader))
+    trial = Trial(result(Outcome.KEPT))
+    assert apply.verify_within(trial, timeout) is None  # the stand-in never ran the check: nothing found
+    assert reader.waits == waits
+    assert trial.beats == beats
+
+
 def test_a_dry_run_prints_the_change_and_the_lines_of_its_store_and_runs_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -246,7 +291,7 @@ def test_the_question_gets_the_seconds_left_after_a_bounded_verify(
         asked.append((seconds, out, kw["beat"]))
         return False, "answered no"
 
-    monkeypatch.setattr(apply, "_verify_within", verify_within)
+    monkeypatch.setattr(apply, "verify_within", verify_within)
     monkeypatch.setattr(apply, "time", SimpleNamespace(monotonic=Clock(500.0, 500.0 + elapsed).monotonic))
     monkeypatch.setattr(apply, "ask_keep", ask_keep)
     code, out, err, tx = run(capsys, result(Outcome.REVERTED), ApplyOptions(store=Store.ACTIVE, trial=trial))
@@ -271,7 +316,7 @@ def test_yes_verifies_within_half_the_trial_and_at_least_a_second(
         timeouts.append(timeout_s)
         return ()
 
-    monkeypatch.setattr(apply, "_verify_within", verify_within)
+    monkeypatch.setattr(apply, "verify_within", verify_within)
     code, _, _, tx = run(capsys, result(Outcome.KEPT), ApplyOptions(trial=trial, yes=True))
     assert (code, timeouts, trial_calls(tx)) == (EXIT_OK, [window], ["keep"])
 
@@ -325,14 +370,14 @@ def test_a_read_slower_than_its_window_is_not_verified_and_is_left_running() -> 
             return None, ()
 
     before = set(threading.enumerate())
-    assert apply._verify_within(cast(Any, Slow()), 0) is None
+    assert apply.verify_within(cast(Any, Slow()), 0) is None
     (reader,) = set(threading.enumerate()) - before
     assert (reader.name, reader.daemon) == ("verify", True)
     release.set()
     reader.join(30)
     done = Trial(result(Outcome.KEPT), (MISMATCH,))
-    assert apply._verify_within(cast(Any, done), 30) == (MISMATCH,)
-    assert apply._verify_within(cast(Any, Trial(result(Outcome.KEPT), LoopbackTunerError("r"))), 30) is None
+    assert apply.verify_within(cast(Any, done), 30) == (MISMATCH,)
+    assert apply.verify_within(cast(Any, Trial(result(Outcome.KEPT), LoopbackTunerError("r"))), 30) is None
 
 
 def test_yes_beats_for_the_helper_while_it_waits_for_a_slow_check(
