@@ -25,6 +25,8 @@ EXIT_CODES = {
     EXIT_BUSY: "another change is being tried right now",
     EXIT_REVERTED: "the trial ended without keeping the change (it was reverted)",
     EXIT_NOT_COMPLIANT: "check: the machine does not match the profile (each difference is printed)",
+    # measure's own code (app/cli_parts/measure.py, EXIT_MEASURE_FAILED: kept there so measure loads nothing else)
+    9: "measure: a family could not be measured (the others are still shown)",
 }
 # Standard output closed early (`| head`): the shell's own code for a closed pipe (128 + SIGPIPE).
 EXIT_PIPE_CLOSED = 141

@@ -143,7 +143,10 @@ def test_the_codes_are_the_documented_numbers() -> None:
     assert codes == (0, 1, 2, 3, 4, 5, 6, 7)
     assert EXIT_NOT_COMPLIANT == 8  # check only (issue 17)
     assert EXIT_PIPE_CLOSED == 141  # a closed standard output: the shell's 128 + SIGPIPE (issue 13)
-    assert list(EXIT_CODES) == [*range(9), 141]  # the order --help lists them in
+    from app.cli_parts.measure import EXIT_MEASURE_FAILED
+
+    assert EXIT_MEASURE_FAILED == 9  # measure only (issue 15), listed in --help with the others
+    assert list(EXIT_CODES) == [*range(10), 141]  # the order --help lists them in
     assert EXIT_CODES == {
         0: "success",
         1: "unexpected internal error",
@@ -154,6 +157,7 @@ def test_the_codes_are_the_documented_numbers() -> None:
         6: "another change is being tried right now",
         7: "the trial ended without keeping the change (it was reverted)",
         8: "check: the machine does not match the profile (each difference is printed)",
+        9: "measure: a family could not be measured (the others are still shown)",
         141: "standard output was closed before everything was written (a trial not kept reverted)",
     }
 
