@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from app.benchmark.entry import WORKER_FLAG
 from app.benchmark.worker import CONTROL_HOST
@@ -28,6 +28,14 @@ class MeasureError(Exception):
     """One run could not be measured; the message says which process failed and why."""
 
 
+class MeasureStoppedError(MeasureError):
+    """The run was stopped on request; its processes were killed."""
+
+
+def _never() -> bool:
+    return False
+
+
 def worker_command(*, frozen: bool | None = None, executable: str | None = None) -> tuple[str, ...]:
     """How to start a worker: the frozen exe with WORKER_FLAG (``sys.executable`` is the app's own exe there),
     else this interpreter running the worker module."""
@@ -40,14 +48,21 @@ def _tests_time(plan: MeasurePlan) -> float:
     return 3 * (plan.warmup_s + plan.seconds)
 
 
-def _read_line(conn: socket.socket, deadline: float) -> bytes:
+def _read_line(conn: socket.socket, deadline: float, should_stop: Callable[[], bool] = _never) -> bytes:
+    """One line from ``conn``; raises MeasureStoppedError when ``should_stop`` says so (asked every POLL_S: a
+    client connects at its start and reports at its end)."""
     data = bytearray()
     while b"\n" not in data:
+        if should_stop():
+            raise MeasureStoppedError("stopped on request")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("no complete report in time")
-        conn.settimeout(remaining)
-        chunk = conn.recv(4096)
+        conn.settimeout(min(POLL_S, remaining))
+        try:
+            chunk = conn.recv(4096)
+        except TimeoutError:
+            continue
         if not chunk:
             break
         data += chunk
@@ -57,12 +72,20 @@ def _read_line(conn: socket.socket, deadline: float) -> bytes:
 
 
 def _await_report(
-    listener: socket.socket, token: str, role: str, process: subprocess.Popen[bytes], timeout_s: float
+    listener: socket.socket,
+    token: str,
+    role: str,
+    process: subprocess.Popen[bytes],
+    timeout_s: float,
+    should_stop: Callable[[], bool] = _never,
 ) -> dict[str, object]:
     """The first report from ``role`` that carries ``token``; raises MeasureError when the process exits first or
-    the time runs out. A connection with a wrong token (another local program) is dropped and the wait goes on."""
+    the time runs out, MeasureStoppedError as soon as ``should_stop`` says so (asked every POLL_S). A connection
+    with a wrong token (another local program) is dropped and the wait goes on."""
     deadline = time.monotonic() + timeout_s
     while True:
+        if should_stop():
+            raise MeasureStoppedError("stopped on request")
         if process.poll() is not None:
             raise MeasureError(f"the benchmark {role} exited with code {process.returncode} before reporting")
         remaining = deadline - time.monotonic()
@@ -75,7 +98,7 @@ def _await_report(
             continue
         with conn:
             try:
-                report = json.loads(_read_line(conn, deadline))
+                report = json.loads(_read_line(conn, deadline, should_stop))
             except (OSError, ValueError):
                 continue
         if isinstance(report, dict) and report.get("token") == token and report.get("role") == role:
@@ -105,10 +128,17 @@ def _finish(process: subprocess.Popen[bytes], *, kill: bool) -> str:
     return (err or b"").decode("utf-8", "replace").strip()
 
 
-def run_pair(family: Family, plan: MeasurePlan, *, command: Sequence[str] | None = None) -> RunResult:
+def run_pair(
+    family: Family,
+    plan: MeasurePlan,
+    *,
+    command: Sequence[str] | None = None,
+    should_stop: Callable[[], bool] = _never,
+) -> RunResult:
     """One run of the three tests on ``family``'s loopback address, server and client in their own processes.
 
-    Raises MeasureError when a worker cannot start, fails, or overruns its time (both are then killed).
+    Raises MeasureError when a worker cannot start, fails, or overruns its time (both are then killed), and
+    MeasureStoppedError within POLL_S of ``should_stop`` returning True (both are then killed too).
     """
     base = tuple(command) if command is not None else worker_command()
     token = secrets.token_hex(16)
@@ -124,7 +154,7 @@ def run_pair(family: Family, plan: MeasurePlan, *, command: Sequence[str] | None
         try:
             server = _start([*base, "server", *common])
             processes.append(server)
-            ready = _await_report(listener, token, "server", server, START_TIMEOUT_S)
+            ready = _await_report(listener, token, "server", server, START_TIMEOUT_S, should_stop)
             port = ready.get("port")
             if not isinstance(port, int) or isinstance(port, bool):
                 raise MeasureError(f"the benchmark server reported no port: {ready.get('error', ready)}")
@@ -136,7 +166,7 @@ def run_pair(family: Family, plan: MeasurePlan, *, command: Sequence[str] | None
                 ]
             )  # fmt: skip
             processes.append(client)
-            report = _await_report(listener, token, "client", client, START_TIMEOUT_S + _tests_time(plan))
+            report = _await_report(listener, token, "client", client, START_TIMEOUT_S + _tests_time(plan), should_stop)
             if "error" in report:
                 raise MeasureError(f"the benchmark client failed: {report['error']}")
             try:
@@ -145,7 +175,7 @@ def run_pair(family: Family, plan: MeasurePlan, *, command: Sequence[str] | None
                 raise MeasureError(str(exc)) from None
         except BaseException as exc:
             errors = [text for text in (_finish(p, kill=True) for p in reversed(processes)) if text]
-            if isinstance(exc, MeasureError) and errors:
+            if isinstance(exc, MeasureError) and not isinstance(exc, MeasureStoppedError) and errors:
                 raise MeasureError(f"{exc} ({errors[0].splitlines()[-1]})") from None
             raise
         for process in reversed(processes):  # the client has asked the server to quit: both end by themselves

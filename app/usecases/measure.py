@@ -11,6 +11,7 @@ from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan,
 from app.domain.model import Family, LoopbackSettings
 
 RunOnce = Callable[[Family, MeasurePlan], RunResult]
+STOPPED = "stopped before every run was taken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +23,10 @@ class Progress:
     family: Family
 
 
-def _default_run(family: Family, plan: MeasurePlan) -> RunResult:
+def _default_run(family: Family, plan: MeasurePlan, should_stop: Callable[[], bool]) -> RunResult:
     from app.benchmark.pair import run_pair
 
-    return run_pair(family, plan)
+    return run_pair(family, plan, should_stop=should_stop)
 
 
 def measure(
@@ -43,12 +44,13 @@ def measure(
     A family whose run fails keeps the runs it completed and the error, and is not run again; the others go on.
     ``settings`` are the active values read just before (recorded with the results); ``simulated`` marks the
     result as taken on the simulated machine, whose settings do not affect this computer's loopback.
-    ``should_stop`` is asked before each run: a stopped measurement returns what it has, with an error saying so.
+    ``should_stop`` is asked before each run and, by the real workers, during it (their processes are then killed
+    within a quarter of a second): a stopped measurement returns what it has, with an error saying so.
     ``run_once`` replaces the real pair of processes (tests). Raises nothing for a failed run (see ``error``).
     """
     from app.benchmark.pair import MeasureError
 
-    run = run_once or _default_run
+    run = run_once or (lambda family, plan: _default_run(family, plan, should_stop))
     chosen = tuple(dict.fromkeys(families))
     order = [Family(label) for label in interleaved([f.value for f in chosen], plan.runs)]
     runs: dict[Family, list[RunResult]] = {f: [] for f in chosen}
@@ -59,13 +61,17 @@ def measure(
             continue
         if should_stop():
             for f in chosen:
-                errors.setdefault(f, "stopped before every run was taken")
+                errors.setdefault(f, STOPPED)
             break
         progress(Progress(index, len(order), family))
         try:
             runs[family].append(run(family, plan))
             taken.append(family)
         except MeasureError as exc:
+            if should_stop():
+                for f in chosen:
+                    errors.setdefault(f, STOPPED)
+                break
             errors[family] = str(exc)
     known = settings or {}
     results = tuple(FamilyMeasurement(f, tuple(runs[f]), errors.get(f), known.get(f)) for f in chosen)

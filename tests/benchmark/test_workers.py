@@ -6,11 +6,12 @@ import json
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from app.benchmark.entry import WORKER_FLAG, run_worker_if_asked, worker_arguments
-from app.benchmark.pair import MeasureError, run_pair, worker_command
+from app.benchmark.pair import MeasureError, MeasureStoppedError, run_pair, worker_command
 from app.benchmark.worker import WATCHDOG_EXIT
 from app.domain.measurements import MeasurePlan, RunResult
 from app.domain.model import Family
@@ -132,3 +133,25 @@ def test_a_worker_with_bad_arguments_exits_2() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("benchmark-worker: error:")
+
+
+def test_a_run_asked_to_stop_kills_its_processes_at_once() -> None:
+    # 30 s per test: only the stop can end this run in time; both processes are gone when it returns.
+    plan = MeasurePlan(seconds=30.0, warmup_s=0.0, runs=1)
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        process = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(process)
+        return process
+
+    asked = iter(range(1_000_000))
+    stop_after_client = lambda: len(started) == 2 and next(asked) > 2  # noqa: E731  (the client is measuring)
+    t0 = time.monotonic()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess, "Popen", recording_popen)
+        with pytest.raises(MeasureStoppedError):
+            run_pair(Family.IPV4, plan, should_stop=stop_after_client)
+    assert time.monotonic() - t0 < 20
+    assert len(started) == 2 and all(p.poll() is not None for p in started)

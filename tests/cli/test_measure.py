@@ -77,7 +77,7 @@ def test_bad_measure_options_exit_2_with_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
-def _fake_run(family: Family, plan: MeasurePlan) -> RunResult:
+def _fake_run(family: Family, plan: MeasurePlan, **_hooks: object) -> RunResult:  # should_stop: never asked here
     if family is Family.IPV6:
         raise MeasureError("the benchmark server exited with code 3 before reporting")
     return RunResult(LatencyRun(100, 10.0, 12.0, 20.0, 90.0), ThroughputRun(3_000_000_000, 1.0), ConnectRun(9000, 1.0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.benchmark.pair import MeasureError
+from app.benchmark.pair import MeasureError, MeasureStoppedError
 from app.domain.measurements import ConnectRun, LatencyRun, MeasurePlan, RunResult, ThroughputRun
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.usecases.measure import Progress, measure
@@ -76,3 +76,22 @@ def test_an_unexpected_error_is_not_swallowed() -> None:
 
     with pytest.raises(RuntimeError, match="a bug"):
         measure([Family.IPV4], PLAN, simulated=False, run_once=broken)
+
+
+def test_a_run_stopped_midway_ends_the_measurement_with_what_it_has() -> None:
+    stop = False
+    fake = FakeRuns()
+
+    def stopped_in_the_second_run(family: Family, plan: MeasurePlan) -> RunResult:
+        nonlocal stop
+        if fake.calls:
+            stop = True
+            raise MeasureStoppedError("stopped on request")
+        return fake(family, plan)
+
+    result = measure(
+        [Family.IPV4, Family.IPV6], PLAN, simulated=False, run_once=stopped_in_the_second_run, should_stop=lambda: stop
+    )
+    assert result.order == (Family.IPV4,)
+    assert len(result[Family.IPV4].runs) == 1
+    assert all(f.error == "stopped before every run was taken" for f in result.families)
