@@ -116,8 +116,7 @@ def cmd_measure(
 
 
 def _intro(plan: MeasurePlan, families: tuple[Family, ...], simulated: bool) -> str:
-    per_run = 3 * (plan.warmup_s + plan.seconds) + 0.2
-    total = per_run * plan.runs * len(families)
+    total = plan.seconds_per_run * plan.runs * len(families)
     names = " and ".join(f.label for f in families)
     lines = [
         f"Measuring {names} loopback: {plan.runs} run(s) per family of {plan.seconds:g} s per test"

@@ -255,6 +255,11 @@ class MeasurePlan:
     max_round_trips: int = 2_000_000  # per run: the latency test stops at this count even before its time
     max_connections: int = 20_000  # per run: the same for the connection test
 
+    @property
+    def seconds_per_run(self) -> float:
+        """About how long one run takes: three tests, each warmed up, and the processes' start."""
+        return 3 * (self.warmup_s + self.seconds) + 0.2
+
     def to_json(self) -> dict[str, object]:
         return {"seconds": self.seconds, "warmup_seconds": self.warmup_s, "runs": self.runs}
 
