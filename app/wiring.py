@@ -260,6 +260,7 @@ def build_gui(
     from app.viewmodels.history_vm import HistoryViewModel
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
+    from app.viewmodels.measure_vm import MeasureViewModel
     from app.viewmodels.presets_vm import PresetsViewModel
     from app.viewmodels.profiles_vm import ProfilesViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
@@ -283,7 +284,8 @@ def build_gui(
         HistoryViewModel(vm, services.history),
     )
     sim_vm = SimulationViewModel(services.simulated) if services.simulated is not None else None
-    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs)
+    measure = MeasureViewModel(vm, simulated=backend.is_simulated, parent=vm)
+    window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs, measure)
     install_diagnostics(
         window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
     )

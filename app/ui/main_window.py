@@ -31,6 +31,7 @@ from app.ui.family_panel import FamilyPanel
 from app.ui.helpdesk import PresetBar, WarningBanner
 from app.ui.history_dialog import HistoryDialog
 from app.ui.inputs import WrappedLabel
+from app.ui.measure_dialog import MeasureDialog
 from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
 from app.ui.status import DetailsDialog, StatusLabel
@@ -38,6 +39,7 @@ from app.ui.texts import CHANGED_MARK, HELP_TEXT
 from app.ui.theme import polish
 from app.viewmodels.helpdesk import HelpDesk
 from app.viewmodels.main_vm import MainViewModel, TrialView
+from app.viewmodels.measure_vm import MeasureViewModel
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.simulation_vm import SimulationViewModel
 
@@ -61,9 +63,11 @@ class MainWindow(QMainWindow):
         backend_label: str,
         settings: QSettings | None = None,
         log_folder: Path | None = None,
+        measure: MeasureViewModel | None = None,
     ) -> None:
         super().__init__()
         self.vm, self.helpdesk, self.sim_vm, self.settings = vm, helpdesk, sim_vm, settings
+        self.measure_vm = measure
         self.log_folder = log_folder
         self.setWindowTitle(APP_NAME + (" \u2014 simulated machine" if sim_vm else ""))
         self.keep_dialog: KeepDialog | None = None
@@ -176,6 +180,10 @@ class MainWindow(QMainWindow):
         history_action = QAction("&History of changes\u2026", self, shortcut=QKeySequence("Ctrl+H"))
         history_action.triggered.connect(self._history)
         tools.addAction(history_action)
+        if self.measure_vm is not None:
+            measure_action = QAction("Measure &loopback\u2026", self)
+            measure_action.triggered.connect(self._measure)
+            tools.addAction(measure_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_action = QAction("&What do these settings do?", self)
         help_action.setShortcuts(_keys("F1", QKeySequence.StandardKey.HelpContents))
@@ -366,6 +374,12 @@ class MainWindow(QMainWindow):
         dialog.revertRequested.connect(self._revert_entry)
         dialog.open()
 
+    def _measure(self) -> None:
+        assert self.measure_vm is not None
+        dialog = MeasureDialog(self.measure_vm, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def _revert_entry(self, entry: object) -> None:
         if isinstance(entry, HistoryEntry) and self.helpdesk.history.revert_entry(entry):
             self._confirm_apply("Revert this change?")
@@ -472,6 +486,8 @@ class MainWindow(QMainWindow):
             return
         if self.apply_dialog is not None and self.apply_dialog.isVisible():
             self.apply_dialog.reject()
+        if self.measure_vm is not None:
+            self.measure_vm.cancel()  # its worker processes end with the window
         if self.settings is not None:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.sync()

@@ -1,0 +1,202 @@
+"""Measure loopback: choose the families and the seconds per test, start or cancel, follow the progress, and read
+the results per family in a table (median of the runs, with the lowest and highest)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
+from app.domain.model import Family
+from app.ui.inputs import WrappedLabel
+from app.ui.theme import polish
+from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
+
+FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
+    ("IPv4 and IPv6", (Family.IPV4, Family.IPV6)),
+    ("IPv4 (127.0.0.1)", (Family.IPV4,)),
+    ("IPv6 (::1)", (Family.IPV6,)),
+)
+_EN_DASH = "\u2013"
+
+
+def _spread(spread: Spread, render: Callable[[float], str]) -> str:
+    """``median (min to max)``: the figure and how far the runs were apart."""
+    return f"{render(spread.median)}  ({render(spread.min)}{_EN_DASH}{render(spread.max)})"
+
+
+def _us(value: float) -> str:
+    return f"{value:,.1f} \u00b5s"
+
+
+ROWS: tuple[tuple[str, Callable[[FamilyMeasurement], str]], ...] = (
+    ("Round trip p50 (64 bytes)", lambda f: _spread(f.rtt_p50_us, _us)),
+    ("Round trip p90", lambda f: _spread(f.rtt_p90_us, _us)),
+    ("Round trip p99", lambda f: _spread(f.rtt_p99_us, _us)),
+    ("Round trip max", lambda f: _spread(f.rtt_max_us, _us)),
+    ("Round trips measured", lambda f: f"{f.latency_samples:,} in {len(f.runs)} run(s)"),
+    ("Throughput (one stream)", lambda f: _spread(f.throughput_gb_per_s, lambda v: f"{v:.2f} GB/s")),
+    ("New connections", lambda f: _spread(f.connections_per_s, lambda v: f"{v:,.0f}/s")),
+)
+
+
+def cell_texts(family: FamilyMeasurement, simulated: bool) -> list[str]:
+    """The table's column for ``family``: one text per row of ROWS, then its settings and any error."""
+    figures = [render(family) if family.runs else "\u2014" for _, render in ROWS]
+    if family.settings is None:
+        settings = "not read"
+    else:
+        settings = f"{family.settings.describe()}{' (simulated)' if simulated else ''}"
+    return [*figures, settings, family.error or ""]
+
+
+class MeasureDialog(QDialog):
+    """Renders the view-model's progress and result; Start and Cancel forward to it. Closing cancels."""
+
+    def __init__(self, vm: MeasureViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.setWindowTitle("Measure loopback")
+        intro = WrappedLabel(
+            "Times this computer's TCP loopback with the settings in effect now: round-trip latency of 64-byte "
+            "messages, one stream's throughput and new connections per second. Each family gets three runs, "
+            "interleaved; nothing is changed and nothing needs administrator rights."
+        )
+        intro.setProperty("role", "hint")
+        self.family = QComboBox()
+        for text, families in FAMILY_CHOICES:
+            self.family.addItem(text, families)
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(0.1, 60.0)
+        self.seconds.setSingleStep(0.5)
+        self.seconds.setDecimals(1)
+        self.seconds.setValue(1.0)
+        self.seconds.setSuffix(" s")
+        form = QFormLayout()
+        family_label = QLabel("&Family:")
+        family_label.setBuddy(self.family)
+        seconds_label = QLabel("Seconds per &test:")
+        seconds_label.setBuddy(self.seconds)
+        form.addRow(family_label, self.family)
+        form.addRow(seconds_label, self.seconds)
+
+        self.progress = QLabel("Not measured yet.")
+        self.progress.setAccessibleName("Progress")
+        self.caveat = WrappedLabel()
+        self.caveat.setObjectName("simBanner")  # the simulated machine's colours: the same warning as its banner
+        self.caveat.setAccessibleName("About these figures")
+        self.caveat.setVisible(False)
+        self.table = QTableWidget(len(ROWS) + 2, 0)
+        self.table.setAccessibleName("Results per family")
+        self.table.setVerticalHeaderLabels([label for label, _ in ROWS] + ["Settings", "Could not measure"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setVisible(False)
+        self.note = QLabel("Each figure is the median of the runs, the lowest and highest run in brackets.")
+        self.note.setProperty("role", "note")
+        self.note.setVisible(False)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        self.start_button = buttons.addButton("&Start", QDialogButtonBox.ButtonRole.ActionRole)
+        self.start_button.setDefault(True)
+        self.cancel_button = buttons.addButton("&Cancel measurement", QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button.setEnabled(False)
+        buttons.rejected.connect(self.reject)
+        self.start_button.clicked.connect(self._start)
+        self.cancel_button.clicked.connect(vm.cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.caveat)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(buttons)
+        vm.progress.connect(self.show_progress)
+        vm.finished.connect(self.show_result)
+        vm.failed.connect(self.show_failure)
+        vm.runningChanged.connect(self.show_running)
+        polish(self)
+        self.resize(720, 520)
+        self.start_button.setFocus()
+        if vm.result is not None:  # opened again: the last result is still worth reading
+            self.show_result(vm.result)
+        self.show_running(vm.running)
+
+    def plan(self) -> MeasurePlan:
+        return MeasurePlan(seconds=round(self.seconds.value(), 1))
+
+    def families(self) -> tuple[Family, ...]:
+        families: tuple[Family, ...] = self.family.currentData()
+        return families
+
+    @asyncSlot()
+    async def _start(self) -> None:
+        await self.vm.start(self.families(), self.plan())
+
+    # --- rendering ------------------------------------------------------------------------------------------
+    def show_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.family.setEnabled(not running)
+        self.seconds.setEnabled(not running)
+        if running:
+            self.progress.setText("Starting\u2026")
+        (self.cancel_button if running else self.start_button).setFocus()
+
+    def show_progress(self, progress: MeasureProgress) -> None:
+        self.progress.setText(progress.describe())
+
+    def show_failure(self, text: str) -> None:
+        self.progress.setText(text)
+
+    def show_result(self, result: Measurement) -> None:
+        stopped = self.vm.cancelled
+        seconds = f"{result.plan.seconds:g} s per test"
+        if stopped:
+            self.progress.setText(f"Cancelled: {len(result.order)} run(s) were taken ({seconds}).")
+        elif result.ok:
+            self.progress.setText(f"Measured: {len(result.order)} runs, {seconds}.")
+        else:
+            self.progress.setText("Measured, but a family could not be measured: see the table.")
+        self.caveat.setText(result.caveat[:1].upper() + result.caveat[1:] + "." if result.caveat else "")
+        self.caveat.setVisible(result.caveat is not None)
+        self.table.setColumnCount(len(result.families))
+        self.table.setHorizontalHeaderLabels([f"{f.family.label} ({f.address})" for f in result.families])
+        for column, family in enumerate(result.families):
+            for row, text in enumerate(cell_texts(family, result.simulated)):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(text)
+                self.table.setItem(row, column, item)
+        has_error = any(f.error for f in result.families)
+        self.table.setRowHidden(len(ROWS) + 1, not has_error)
+        self.table.setVisible(True)
+        self.note.setVisible(True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.vm.cancel()  # closing stops the worker processes; nothing is left running
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self.vm.cancel()
+        super().done(result)
