@@ -1,5 +1,6 @@
 """Renders the window in each state to docs/screenshots/*.png (simulated machine, offscreen): at its default
-size and its minimum size, light and dark, during a trial, with an unreadable family, and the dialogs.
+size and its minimum size, light and dark, during a trial, with an unreadable family, and the dialogs (the Measure
+dialog after a real, short measurement of this computer's loopback).
 
 `.venv/bin/python tools/screenshots.py [folder [scenario]]`: each scenario runs in a process of its own, on an
 offscreen screen of 1920x1080 (the offscreen plugin's own is 800x800, smaller than most desktops)."""
@@ -33,6 +34,7 @@ from app.simulator.machine import SimulatedMachine  # noqa: E402
 from app.simulator.profile import Fault, SimProfile  # noqa: E402
 from app.ui.history_dialog import HistoryDialog  # noqa: E402
 from app.ui.main_window import DEFAULT_SIZE, MainWindow  # noqa: E402
+from app.ui.measure_dialog import MeasureDialog  # noqa: E402
 from app.ui.restore_dialog import RestoreDialog  # noqa: E402
 from app.ui.status import DetailsDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
@@ -74,6 +76,7 @@ async def scenario(
     tab: Family | None = None,
     refused: bool = False,
     details: bool = False,
+    measure: bool = False,
 ) -> None:
     apply_theme(app, theme)
     paths = AppPaths.default()
@@ -106,7 +109,7 @@ async def scenario(
         window.panels[Family.IPV4].workers.refused.emit("17")
     if minimum:
         await shrink(window)
-    if not (trial or details):
+    if not (trial or details or measure):
         await grab(app, window, name)
     if details:  # a change netsh refuses: the message, then its details
         vm.set_workers(Family.IPV4, 2)
@@ -132,6 +135,13 @@ async def scenario(
         history.reject()
         window._restore()
         await grab(app, window.findChild(RestoreDialog), f"{name}-restore")
+    if measure:  # Tools > Measure loopback…: a real, short measurement of this computer's loopback
+        window._measure()
+        dialog = window.findChild(MeasureDialog)
+        dialog.seconds.setValue(0.2)
+        await dialog.vm.start(dialog.families(), dialog.plan())
+        await grab(app, dialog, name)
+        dialog.reject()
     if trial:
         await vm.apply()
         vm.countdown.tick()
@@ -166,6 +176,7 @@ SCENARIOS = {
     "unreadable-minimum-dark": dict(theme="dark", profile=SimProfile(language="zh-CN"), tab=Family.IPV6, minimum=True),
     "dialogs": dict(theme="light", profile=SimProfile(elevated=True), dialogs=True),
     "netsh-error": dict(theme="light", profile=SET_FAILS, details=True),
+    "measure-dialog": dict(theme="light", profile=SimProfile(), measure=True),
     "bbr2-warning": dict(theme="light", profile=SimProfile(build=26100, congestion_provider="bbr2")),
 }
 
