@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -193,10 +192,6 @@ class MeasureDialog(QDialog):
         self.table.setVisible(True)
         self.note.setVisible(True)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.vm.cancel()  # closing stops the worker processes; nothing is left running
-        super().closeEvent(event)
-
     def done(self, result: int) -> None:
-        self.vm.cancel()
+        self.vm.cancel()  # Close, Esc and the title bar's X all end here: the worker processes are stopped
         super().done(result)

@@ -131,3 +131,19 @@ def test_a_failure_is_said_on_the_progress_line(
     assert dialog.progress.text() == "The measurement failed: Resource temporarily unavailable"
     assert not dialog.table.isVisible() and dialog.start_button.isEnabled()
     dialog.close()
+
+
+def test_closing_the_dialog_cancels_a_running_measurement(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    vm = rig.window.measure_vm
+    assert vm is not None
+    dialog = MeasureDialog(vm, rig.window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.seconds.setValue(60.0)
+    wait(vm.progress, lambda: qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton))
+    (result,) = wait(vm.finished, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Escape))
+    assert vm.cancelled and not vm.running and not dialog.isVisible()
+    assert all(f.error == "stopped before every run was taken" for f in result.families)
