@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from app.wiring import Services
 
 PRESET_NAMES = ("current", "latency", "throughput", "balanced")
-EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = 0, 2, 3, 5, 6, 7
 
 
 class _UsageError(Exception):
@@ -107,15 +106,15 @@ def _configurations(args: argparse.Namespace, current: dict[Family, LoopbackSett
 
 def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Run ``compare``; returns the exit code (see the sub-command's epilog)."""
-    from app.cli_parts.common import UsageError, read_exit
+    from app.cli_parts.common import EXIT_BUSY, EXIT_FOR, EXIT_OK, EXIT_REVERTED, UsageError, read_exit
     from app.cli_parts.reading import read_state
     from app.domain.comparisons import Goal
+    from app.domain.errors import LoopbackTunerError
     from app.domain.measurements import MeasurePlan
     from app.domain.model import Family
-    from app.elevation.launchers import ElevationCancelledError, HelperStartError
-    from app.elevation.session import HelperError, TransactionBusyError
     from app.storage.files import InterProcessLock, LockBusyError
     from app.usecases.compare import ComparePlan, ComparisonCancelledError, compare
+    from app.usecases.endings import error_ending
     from app.wiring import helper_backend
 
     workload = list(args.workload[1:] if args.workload[:1] == ["--"] else args.workload)
@@ -170,15 +169,12 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
     except ComparisonCancelledError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_REVERTED
-    except TransactionBusyError as exc:
+    except LoopbackTunerError as exc:  # what a transaction's error means is decided once (usecases/endings)
+        ending = error_ending(exc)
+        if ending is None:  # not one of the transaction's own: main's handler reports it
+            raise
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (ElevationCancelledError, HelperStartError) as exc:
-        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
-        return EXIT_ELEVATION
-    except HelperError as exc:
-        print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_FOR[ending]
     finally:
         lock.release()
     if args.json:

@@ -81,3 +81,32 @@ def test_a_stopped_comparison_exits_7(
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "loopback-tuner-cli: error: Stopped: the helper puts the original values back."
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ("app.elevation.launchers:AdminTerminalRequiredError", 5),  # fell through to 3 before one mapping was shared
+        ("app.elevation.launchers:HelperStartError", 5),
+        ("app.elevation.session:TransactionBusyError", 6),
+        ("app.elevation.session:HelperError", 3),
+    ],
+)
+def test_a_transaction_error_gets_the_same_code_as_for_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], make_state: MakeState, error: str, code: int
+) -> None:
+    import importlib
+
+    from app import cli
+    from app.usecases import compare as compare_usecase
+
+    module, name = error.split(":")
+    raised = getattr(importlib.import_module(module), name)
+
+    def failing(*_args: object, **_kwargs: object) -> object:
+        raise raised("it went wrong")
+
+    monkeypatch.setattr(compare_usecase, "compare", failing)
+    state = make_state(elevated=True)
+    assert cli.main(["--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "best"]) == code
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "loopback-tuner-cli: error: it went wrong"
