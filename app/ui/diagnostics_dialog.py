@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.ui.file_dialogs import choose_file_to_save
 from app.viewmodels.diagnostics_vm import DEFAULT_NAME, DiagnosticsViewModel
 
 INTRO = (
@@ -77,12 +77,7 @@ class DiagnosticsDialog(QDialog):
         await self.vm.prepare()
 
     def _choose_file(self) -> None:
-        dialog = QFileDialog(self, "Save diagnostics", str(Path.home() / DEFAULT_NAME), "Diagnostics (*.json)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("json")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self.save_to)
-        dialog.open()
+        choose_file_to_save(self, "Save diagnostics", Path.home() / DEFAULT_NAME, "Diagnostics (*.json)", self.save_to)
 
     @asyncSlot(str)
     async def save_to(self, path: str) -> None:

@@ -28,6 +28,7 @@ from app.domain.interactions import ProblemKind
 from app.domain.model import Family
 from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
+from app.ui.file_dialogs import choose_file_to_save
 from app.ui.helpdesk import PresetBar, WarningBanner
 from app.ui.history_dialog import HistoryDialog
 from app.ui.inputs import WrappedLabel
@@ -385,14 +386,8 @@ class MainWindow(QMainWindow):
             self._confirm_apply("Revert this change?")
 
     def _export(self) -> None:
-        dialog = QFileDialog(
-            self, "Export settings", str(Path.home() / "loopback-settings.json"), "Loopback Tuner profile (*.json)"
-        )
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("json")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self._export_to)
-        dialog.open()
+        suggested = Path.home() / "loopback-settings.json"
+        choose_file_to_save(self, "Export settings", suggested, "Loopback Tuner profile (*.json)", self._export_to)
 
     @asyncSlot(str)
     async def _export_to(self, path: str) -> None:
