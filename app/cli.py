@@ -93,7 +93,7 @@ def _check_values(args: argparse.Namespace) -> None:
 
 def _planned(services: Services, args: argparse.Namespace) -> Change | int:
     """Read the machine and plan what the set/commands options ask for: the change, or the exit code why not."""
-    report_corrupt_state(services.backend)
+    report_corrupt_state(services.simulated)
     state = read_state(services)
     try:
         return _plan(services, state, args)
@@ -167,7 +167,7 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.command == "check":
         return fleet.cmd_check(services, args, out)
     if args.command == "show":
-        report_corrupt_state(backend)
+        report_corrupt_state(services.simulated)
         state = read_state(services)
         store = Store(args.store)
         outside = services.outside_changes(state)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from app.domain.model import Change, Family, MachineState
-from app.runners.factory import Backend, sim_state
+from app.simulator.store import SimStateFile
 from app.usecases.endings import Ending, read_endings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = range(8)
@@ -135,10 +135,10 @@ def read_exit(state: MachineState, families: Iterable[Family] | None = None) -> 
     return exit_code(read_endings(state, families))
 
 
-def report_corrupt_state(backend: Backend) -> None:
-    """A corrupt simulated-machine file is set aside by the first load: say so on stderr (stdout may be JSON)."""
-    if backend.is_simulated:
-        state = sim_state(backend)
+def report_corrupt_state(state: SimStateFile | None) -> None:
+    """A corrupt simulated-machine file is set aside by the first load: say so on stderr (stdout may be JSON).
+    ``state`` is the services' one state object (None for a real backend)."""
+    if state is not None:
         state.load()
         for notice in state.notices:
             print(f"note: {notice}", file=sys.stderr)

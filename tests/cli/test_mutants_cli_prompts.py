@@ -17,7 +17,7 @@ from app.cli_parts import common
 from app.cli_parts.apply import ApplyOptions, require_answerable
 from app.cli_parts.common import UsageError
 from app.domain.model import Change, ExecutionMode, Family, FamilyChange, LoopbackSettings, Store
-from app.runners.factory import Backend, BackendKind
+from app.simulator.store import SimStateFile
 
 
 class Out(io.StringIO):
@@ -311,13 +311,13 @@ def test_print_change_lists_each_line_indented_under_a_heading(capsys: pytest.Ca
 def test_a_corrupt_simulated_state_is_reported_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "state.json"
     path.write_text("{not json", encoding="utf-8")
-    common.report_corrupt_state(Backend(BackendKind.SIMULATED, state=path))
+    common.report_corrupt_state(SimStateFile(path))
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("note: The simulated machine's state file was unreadable (")
     assert err.endswith("a fresh machine was started.\n") and err.count("\n") == 1
-    common.report_corrupt_state(Backend(BackendKind.SIMULATED, state=path))  # set aside: nothing more to say
-    common.report_corrupt_state(Backend(BackendKind.CUSTOM, netsh=tmp_path / "netsh"))
+    common.report_corrupt_state(SimStateFile(path))  # set aside: nothing more to say
+    common.report_corrupt_state(None)  # a real backend has no simulated state
     assert capsys.readouterr() == ("", "")
 
 
