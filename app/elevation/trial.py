@@ -1,5 +1,10 @@
 """The trial itself: apply to the active store, wait for the app's decision, keep or put everything back.
 
+While it waits, the app may pause the trial (its cap moves later, within protocol.MAX_PAUSE_S and MAX_PAUSES; beats
+are still due) and switch the active store between the values found before and the trial values (Measure now's
+before/after figures). Whatever is active then, a keep saves and leaves the trial values, and every other ending
+(revert, silence, a bad message, the channel closing, an unexpected error) leaves the values found before.
+
 Independent of how netsh is run and how the channel is made (tested directly with an in-memory netsh and a
 Pipe); the elevated helper process (app/elevation/helper.py) builds one and runs it.
 """
@@ -20,11 +25,17 @@ from app.domain.runs import CommandResult, NetshMissingError
 from app.elevation.protocol import (
     BEAT_WINDOW_S,
     DECISION_MAX_BYTES,
+    MAX_PAUSES,
+    MAX_SWITCHES,
+    Active,
     Applied,
     Beat,
     Done,
+    Pause,
     ProtocolError,
-    parse_decision,
+    Switch,
+    Switched,
+    parse_trial_message,
 )
 from app.storage.machine_events import ChangeStage, TrialObserver
 
@@ -81,6 +92,10 @@ class Transaction:
         self.deadline = clock() + deadline_s  # restarted when the change is in effect: the app's time starts then
         self.results: list[CommandResult] = []
         self.undone: Outcome | None = None  # set when an unexpected error made the trial put everything back
+        self.active = Active.TRIAL  # once applied: which values the active store holds (switches change it)
+        self.pauses = 0
+        self.switches = 0
+        self.reported = 0
 
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, ValueError):  # the app is gone; the transaction still ends safely
@@ -127,11 +142,13 @@ class Transaction:
             before[family] = reading
         return before
 
-    def _wait_decision(self) -> tuple[bool, RevertReason | None]:
+    def _wait_decision(self, before: dict[Family, LoopbackSettings]) -> tuple[bool, RevertReason | None]:
         """Wait for keep or revert until the cap (``deadline``) or BEAT_WINDOW_S after the last beat, the earlier.
 
         An app that hangs stops beating, so it is reverted within the window however long its trial; beats never
-        move the cap. The clock is read once per message.
+        move the cap, only a bounded pause does (and a pause, like a switch, counts as a beat: any valid message
+        says the app is alive). A switch is carried out here, and the window starts again after it. The clock is
+        read once per message.
         """
         last_beat = self.deadline - self.deadline_s  # the change took effect then
         beat_taken = False
@@ -149,13 +166,46 @@ class Transaction:
             except OSError:
                 return False, RevertReason.BAD_MESSAGE  # includes a message longer than a decision can be
             try:
-                decision = parse_decision(data)
+                decision = parse_trial_message(data)
             except ProtocolError:
                 return False, RevertReason.BAD_MESSAGE
+            beat_taken = True
             if decision is Beat.BEAT:
-                beat_taken = True
+                continue
+            if isinstance(decision, Pause):
+                self.pauses += 1
+                if self.pauses > MAX_PAUSES:
+                    return False, RevertReason.BAD_MESSAGE
+                self.deadline += decision.seconds
+                continue
+            if isinstance(decision, Switch):
+                self.switches += 1
+                if self.switches > MAX_SWITCHES:
+                    return False, RevertReason.BAD_MESSAGE
+                self._switch(before, decision.to)
                 continue
             return (True, None) if decision else (False, RevertReason.ASKED)
+
+    def _switch(self, before: dict[Family, LoopbackSettings], to: Active) -> None:
+        """Put ``to``'s values in the active store of every family of the trial, and say what happened.
+
+        A failed run leaves the active store not known (``Active.UNKNOWN``): the trial goes on, and its ending
+        writes every family again (a keep the trial values, anything else the values found before).
+        """
+        start = len(self.results)
+        self.active = Active.UNKNOWN  # until every run has worked: a failed or killed run may have changed something
+        problem = ""
+        for family, patch in self.changes:
+            wanted = _restore_patch(before[family], patch) if to is Active.BEFORE else patch
+            result = _safe_run(self.run, set_global(family, wanted, Store.ACTIVE))
+            self.results.append(result)
+            if set_failure(result) is not None:
+                problem = f"{family.label}: {result.describe_failure().rstrip('.')}."
+                break
+        if not problem:
+            self.active = to
+        self._send(Switched(self.active, not problem, tuple(self.results[start:]), problem).encode())
+        self.reported = len(self.results)
 
     def execute(self) -> Outcome:
         """Apply, wait for the decision, keep or revert; returns how it ended.
@@ -196,9 +246,14 @@ class Transaction:
             self.deadline = self.clock() + self.deadline_s  # slow netsh runs before this must not eat the user's time
             self._notify(ChangeStage.APPLIED, before)
             self._send(Applied(True, before, tuple(self.results)).encode())
-            applied_count = len(self.results)
-            keep, reason = self._wait_decision()
-            if keep:
+            self.reported = len(self.results)  # the runs the app has been told about (Applied, then each Switched)
+            keep, reason = self._wait_decision(before)
+            if keep and self.active is not Active.TRIAL and not self._restore_trial():
+                # switched away, and the trial values would not go back: nothing half-kept, the values found before
+                restored = self._restore(before, [f for f, _ in self.changes], Store.ACTIVE)
+                outcome = Outcome.FAILED if restored else Outcome.REVERT_FAILED
+                why = "the trial values could not be put back to keep them; the values found before are back"
+            elif keep:
                 outcome, why = self._keep(saved_before)
             else:
                 assert reason is not None
@@ -206,13 +261,24 @@ class Transaction:
                 outcome, why = (Outcome.REVERTED if restored else Outcome.REVERT_FAILED), reason.value
             settled = True
             self._notify(ChangeStage(outcome.value), before)
-            self._send(Done(outcome, why, tuple(self.results[applied_count:])).encode())
+            self._send(Done(outcome, why, tuple(self.results[self.reported :])).encode())
             return outcome
         except BaseException as exc:
             if not settled:
                 settled = True
                 self._undo_all(before, touched, saved_before, exc)
             raise
+
+    def _restore_trial(self) -> bool:
+        """Write the trial values to the active store of every family (a keep after a switch); True if all took."""
+        ok = True
+        for family, patch in self.changes:
+            result = _safe_run(self.run, set_global(family, patch, Store.ACTIVE))
+            self.results.append(result)
+            ok = ok and set_failure(result) is None
+        if ok:
+            self.active = Active.TRIAL
+        return ok
 
     def _keep(self, saved_before: dict[Family, LoopbackSettings]) -> tuple[Outcome, str]:
         """Make the trial values persistent when asked to; ``saved_before`` learns each saved store touched."""
