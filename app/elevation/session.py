@@ -18,11 +18,15 @@ from app.elevation.machine_lock import BUSY_MESSAGE
 from app.elevation.protocol import (
     BEAT_MESSAGE,
     MAX_MESSAGE_BYTES,
+    Active,
     Applied,
     Done,
     ProtocolError,
+    Switched,
     decision_message,
     parse_helper_message,
+    pause_message,
+    switch_message,
 )
 from app.support_log import log_results
 
@@ -101,7 +105,7 @@ def connect(listener: AppListener, process: HelperProcess, timeout_s: float) -> 
     )
 
 
-def receive(conn: Connection, timeout_s: float) -> Applied | Done:
+def receive(conn: Connection, timeout_s: float) -> Applied | Done | Switched:
     """The helper's next message; raises HelperError when it stops answering, ends, or sends something else."""
     if not conn.poll(timeout_s):
         raise HelperError("The helper stopped answering.")
@@ -117,8 +121,9 @@ def receive(conn: Connection, timeout_s: float) -> Applied | Done:
 
 @dataclass
 class Decider:
-    """Sends beats and then the one decision on a connected channel; they never interleave, and no beat follows
-    the decision. Safe to call from any thread (the window beats from its GUI thread, decides from a worker)."""
+    """Sends beats, pauses and switches, then the one decision on a connected channel; they never interleave, and
+    nothing follows the decision. Safe to call from any thread (the window beats from its GUI thread, decides and
+    switches from a worker)."""
 
     conn: Connection
     _sending: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -126,10 +131,39 @@ class Decider:
 
     def beat(self) -> None:
         """Tell the helper the app is alive (protocol.BEAT_WINDOW_S). Never raises: a broken channel is found by
-        the decision, and the helper reverts on its own."""
+        the decision, and the helper reverts on its own. Never waits either: while a switch is on its way (the
+        helper takes it as a beat, and starts its window again after it) or a decision is sent, it sends nothing."""
+        if not self._sending.acquire(blocking=False):
+            return
+        try:
+            with contextlib.suppress(OSError, ValueError):
+                if not self._decided.is_set():
+                    self.conn.send_bytes(BEAT_MESSAGE)
+        finally:
+            self._sending.release()
+
+    def pause(self, seconds: int) -> None:
+        """Move the helper's cap ``seconds`` later (protocol.MAX_PAUSE_S); a broken channel is ignored here, as a
+        beat's is. Raises ValueError for a pause the helper would refuse."""
+        message = pause_message(seconds)
         with self._sending, contextlib.suppress(OSError, ValueError):
             if not self._decided.is_set():
-                self.conn.send_bytes(BEAT_MESSAGE)
+                self.conn.send_bytes(message)
+
+    def switch(self, to: Active, timeout_s: float) -> Switched | Done:
+        """Ask the helper to put ``to``'s values in the active store and wait for its answer (Done: the trial had
+        already ended). Raises HelperError (decided already, the channel broke, an answer out of turn)."""
+        with self._sending:
+            if self._decided.is_set():
+                raise HelperError("The trial is being kept or reverted; nothing was switched.")
+            try:
+                self.conn.send_bytes(switch_message(to))
+            except (OSError, ValueError):  # the helper ended: its report may still wait on the channel
+                timeout_s = 0.0
+            message = receive(self.conn, timeout_s)
+        if isinstance(message, Applied):
+            raise HelperError("The helper answered out of turn.")
+        return message
 
     def decide(self, keep: bool) -> None:
         """Send keep or revert; a channel that already broke is ignored here (the reply says what happened)."""

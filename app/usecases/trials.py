@@ -26,7 +26,7 @@ from app.domain.runs import CommandResult
 from app.elevation import session
 from app.elevation.backend_args import HelperBackend
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
-from app.elevation.protocol import Applied, Done, change_arguments
+from app.elevation.protocol import MAX_PAUSE_S, MAX_PAUSES, Active, Applied, Done, Switched, change_arguments
 from app.elevation.session import Decider, HelperError, TransactionBusyError
 from app.runners.base import NetshRunner
 from app.storage.files import InterProcessLock, LockBusyError
@@ -48,12 +48,15 @@ PROCESS_WAIT_S = 10.0  # after the last message, how long the helper may take to
 
 __all__ = [
     "DEFAULT_TRIAL_S",
+    "Active",
     "ApplyFailedError",
     "HelperBackend",
     "HelperError",
+    "SwitchResult",
     "TransactionBusyError",
     "TransactionResult",
     "Trial",
+    "TrialEndedError",
     "TrialService",
 ]
 
@@ -70,6 +73,28 @@ class TransactionResult:
     mismatches: tuple[Mismatch, ...] = ()
     notices: tuple[Notice, ...] = ()
     failure: SetFailure | None = None  # why the change was not applied (the helper's classification)
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    """A switch during a trial: which values the helper says the active store holds, and a fresh unelevated read
+    of the machine with what in it differs from those values (a measurement is only worth taking when ``ok``)."""
+
+    active: Active
+    helper_ok: bool
+    message: str
+    results: tuple[CommandResult, ...]
+    state: MachineState
+    mismatches: tuple[Mismatch, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.helper_ok and not self.mismatches
+
+
+class TrialEndedError(HelperError):
+    """The helper ended the trial before the app decided (its cap or beat window passed, or it refused a message);
+    keep or revert then reports how it ended."""
 
 
 class ApplyFailedError(LoopbackTunerError):
@@ -91,6 +116,8 @@ class _Session:
     applied: Applied
     store: Store
     notices: list[Notice]
+    switched: list[CommandResult] = field(default_factory=list)  # the runs of every switch (Measure now)
+    ended: Done | None = None  # the helper ended the trial on its own, found while switching
 
 
 @dataclass
@@ -108,12 +135,51 @@ class Trial:
     _session: _Session | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _decision: Future[TransactionResult] | None = field(default=None, repr=False)
+    _pauses: int = field(default=0, repr=False)
 
     def beat(self) -> None:
         """Tell the helper the app is alive (protocol.BEAT_WINDOW_S); sent by the loop driving the countdown or
         the question, so an app that hangs stops beating and is reverted. Cheap; never raises."""
         if self._session is not None and self._decision is None:
             self._session.decider.beat()
+
+    @property
+    def pauses_left(self) -> int:
+        """How many more times the countdown may pause (protocol.MAX_PAUSES per trial)."""
+        return MAX_PAUSES - self._pauses
+
+    def pause(self, seconds: int) -> None:
+        """Move the helper's cap ``seconds`` later (1..protocol.MAX_PAUSE_S), so the countdown can stop while the
+        app measures; beats are still due. Raises ValueError when out of bounds or no pause is left (the helper
+        would revert: the app never sends one)."""
+        if not 1 <= seconds <= MAX_PAUSE_S or self.pauses_left <= 0:
+            raise ValueError(f"no pause of {seconds} s is left in this trial")
+        if self._session is not None and self._decision is None:
+            self._pauses += 1
+            self._session.decider.pause(seconds)
+
+    def switch(self, to: Active) -> SwitchResult:
+        """Put the values found before (``Active.BEFORE``) or the trial values in the active store, through the
+        helper, then read the machine (unelevated) and compare it with them. Blocks for the helper's netsh runs.
+
+        Raises TrialEndedError when the helper had ended the trial (keep or revert then reports how), HelperError
+        when the trial is being decided or the channel broke.
+        """
+        assert self._service is not None
+        held = self._session
+        if held is None or self._decision is not None:
+            raise HelperError("The trial is being kept or reverted; nothing was switched.")
+        if held.ended is not None:
+            raise TrialEndedError(f"The helper already ended the trial ({held.ended.reason}).")
+        answer = held.decider.switch(to, 2 * self._service.netsh_timeout_s + 10.0)  # a set per family
+        if isinstance(answer, Done):
+            held.ended = answer
+            raise TrialEndedError(f"The helper already ended the trial ({answer.reason}).")
+        held.switched.extend(answer.results)
+        state = read_machine(self._service.reader)
+        expected = {fc.family: fc.before if to is Active.BEFORE else fc.after for fc in self.change.families}
+        found = tuple(mismatches(state, expected))
+        return SwitchResult(answer.active, answer.ok, answer.message, answer.results, state, found)
 
     def verify(self) -> tuple[MachineState, tuple[Mismatch, ...]]:
         """Re-read the machine (unelevated) and compare it with the trial values; runs during the countdown."""
@@ -275,21 +341,27 @@ class TrialService:
     def _finish(self, trial: Trial, held: _Session, keep: bool, why: str) -> TransactionResult:
         """Send the decision, wait for the helper's report, re-read, record; always releases the lock."""
         try:
-            held.decider.decide(keep)
-            done: Applied | Done | HelperError
-            try:
-                done = session.receive(held.conn, self.grace_s + APPLY_TIMEOUT_S)
-            except HelperError as exc:
-                done = exc
+            done: Applied | Done | Switched | HelperError
+            if held.ended is not None:  # the helper ended the trial on its own (found by a switch)
+                done = held.ended
+            else:
+                held.decider.decide(keep)
+                try:
+                    done = session.receive(held.conn, self.grace_s + APPLY_TIMEOUT_S)
+                except HelperError as exc:
+                    done = exc
             _hang_up(held.conn, held.process)
             after = read_machine(self.reader)
             applied = held.applied
             if isinstance(done, Done):
-                outcome, reason, results = done.outcome, done.reason, applied.results + done.results
+                outcome, reason = done.outcome, done.reason
+                results = applied.results + tuple(held.switched) + done.results
                 if outcome is Outcome.REVERTED and why and done.reason == "asked":
                     reason = why  # the app knows why it asked: say that, not just "asked"
+            elif isinstance(done, Switched):
+                outcome, reason, results = Outcome.FAILED, "the helper answered out of turn", applied.results
             else:
-                outcome, reason, results = Outcome.FAILED, str(done), applied.results
+                outcome, reason, results = Outcome.FAILED, str(done), applied.results + tuple(held.switched)
             want = {
                 fc.family: fc.after if outcome is Outcome.KEPT else applied.before.get(fc.family, fc.before)
                 for fc in trial.change.families
