@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from app.viewmodels.helpdesk import HelpDesk
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
+    from app.viewmodels.measure_now_vm import MeasureFunction
     from app.viewmodels.simulation_vm import SimulationViewModel
 
 
@@ -245,15 +246,18 @@ def build_gui(
     countdown: Countdown | None = None,
     settings: QSettings | None = None,
     defaults_source: Callable[[], str | None] = defaults_table,
+    measure_function: MeasureFunction | None = None,
 ) -> Gui:
     """The view-models and the main window for ``services`` (not shown yet); ``defaults_source`` gives the
-    Windows defaults table's text (None: missing)."""
+    Windows defaults table's text (None: missing); ``measure_function`` replaces the measure use case in the keep
+    dialog's Measure now (tests)."""
     from app.storage.machine import machine_records_or_none
     from app.storage.originals import OriginalsStore
     from app.ui.diagnostics_dialog import install_diagnostics
     from app.ui.main_window import MainWindow
     from app.usecases.diagnose_sources import diagnostics_text
     from app.usecases.helpdesk import DefaultsTable
+    from app.usecases.measure import measure as measure_use_case
     from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
     from app.viewmodels.facts_vm import MachineFactsViewModel
     from app.viewmodels.helpdesk import HelpDesk
@@ -265,6 +269,7 @@ def build_gui(
     from app.viewmodels.profiles_vm import ProfilesViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
 
+    measure_function = measure_function or measure_use_case
     backend, paths = services.backend, services.paths
     vm = MainViewModel(
         services.transactions,
@@ -274,6 +279,8 @@ def build_gui(
         outside=services.outside_changes,
         countdown_s=countdown_s,
         countdown=countdown,
+        measure_function=measure_function,  # Measure now in the keep dialog
+        simulated=backend.is_simulated,
     )
     facts = MachineFactsViewModel(vm, services.machine_info, services.history)
     vm.changed.connect(facts.refresh_warnings)

@@ -26,7 +26,16 @@ from app.domain.runs import CommandResult
 from app.elevation import session
 from app.elevation.backend_args import HelperBackend
 from app.elevation.launchers import HelperLauncher, HelperProcess, HelperStartError
-from app.elevation.protocol import MAX_PAUSE_S, MAX_PAUSES, Active, Applied, Done, Switched, change_arguments
+from app.elevation.protocol import (
+    MAX_PAUSE_S,
+    MAX_PAUSES,
+    MAX_SWITCHES,
+    Active,
+    Applied,
+    Done,
+    Switched,
+    change_arguments,
+)
 from app.elevation.session import Decider, HelperError, TransactionBusyError
 from app.runners.base import NetshRunner
 from app.storage.files import InterProcessLock, LockBusyError
@@ -48,6 +57,7 @@ PROCESS_WAIT_S = 10.0  # after the last message, how long the helper may take to
 
 __all__ = [
     "DEFAULT_TRIAL_S",
+    "MAX_PAUSE_S",
     "Active",
     "ApplyFailedError",
     "HelperBackend",
@@ -136,6 +146,7 @@ class Trial:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _decision: Future[TransactionResult] | None = field(default=None, repr=False)
     _pauses: int = field(default=0, repr=False)
+    _switches: int = field(default=0, repr=False)
 
     def beat(self) -> None:
         """Tell the helper the app is alive (protocol.BEAT_WINDOW_S); sent by the loop driving the countdown or
@@ -158,12 +169,18 @@ class Trial:
             self._pauses += 1
             self._session.decider.pause(seconds)
 
+    @property
+    def switches_left(self) -> int:
+        """How many more switches the helper takes in this trial (protocol.MAX_SWITCHES)."""
+        return MAX_SWITCHES - self._switches
+
     def switch(self, to: Active) -> SwitchResult:
         """Put the values found before (``Active.BEFORE``) or the trial values in the active store, through the
         helper, then read the machine (unelevated) and compare it with them. Blocks for the helper's netsh runs.
 
         Raises TrialEndedError when the helper had ended the trial (keep or revert then reports how), HelperError
-        when the trial is being decided or the channel broke.
+        when the trial is being decided or the channel broke, ValueError when no switch is left (the helper would
+        revert: the app never sends one).
         """
         assert self._service is not None
         held = self._session
@@ -171,6 +188,9 @@ class Trial:
             raise HelperError("The trial is being kept or reverted; nothing was switched.")
         if held.ended is not None:
             raise TrialEndedError(f"The helper already ended the trial ({held.ended.reason}).")
+        if self.switches_left <= 0:
+            raise ValueError("no switch is left in this trial")
+        self._switches += 1
         answer = held.decider.switch(to, 2 * self._service.netsh_timeout_s + 10.0)  # a set per family
         if isinstance(answer, Done):
             held.ended = answer

@@ -7,7 +7,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -36,6 +36,9 @@ from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.outcome_messages import recovery_message, result_messages
 from app.viewmodels.tasks import report_failure
+
+if TYPE_CHECKING:
+    from app.viewmodels.measure_now_vm import MeasureFunction, MeasureNowViewModel
 
 DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
 # A refusal the user chose or can wait out is not an error: the cancelled prompt informs, a busy machine warns.
@@ -91,6 +94,8 @@ class MainViewModel(QObject):
         outside: Callable[[MachineState], tuple[OutsideChange, ...]] | None = None,
         countdown_s: int = DEFAULT_COUNTDOWN_S,
         countdown: Countdown | None = None,
+        measure_function: MeasureFunction | None = None,
+        simulated: bool = False,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -100,7 +105,7 @@ class MainViewModel(QObject):
         self.countdown = countdown or Countdown(parent=self)
         self.countdown.ticked.connect(self.trialTick)
         self.countdown.expired.connect(self._on_expired)
-        self.countdown.ticked.connect(self._beat)  # the event loop drives the beats: a hung window stops them
+        self.countdown.pulsed.connect(self._beat)  # the event loop drives the beats: a hung window stops them
         self._state: MachineState | None = None
         self._pending: dict[Family, LoopbackSettings] = {}
         self._originals: dict[Family, OriginalValues] = {}
@@ -111,6 +116,14 @@ class MainViewModel(QObject):
         self._outside_check = outside
         self._outside: tuple[OutsideChange, ...] = ()
         self.read_at: float | None = None
+        self.measure_now: MeasureNowViewModel | None = None  # Measure now in the keep dialog (issue 15)
+        if measure_function is not None:
+            from app.viewmodels.measure_now_vm import MeasureNowViewModel
+
+            self.measure_now = MeasureNowViewModel(
+                lambda: self._trial, self.countdown, simulated=simulated, measure_function=measure_function, parent=self
+            )
+            self.measure_now.trialLost.connect(self._on_expired)  # the helper ended it: close the trial now
 
     # --- state the window reads -------------------------------------------------------------------------------
     @property
@@ -409,7 +422,7 @@ class MainViewModel(QObject):
             self._report(result, "")
         return result
 
-    def _beat(self, _left: int) -> None:
+    def _beat(self) -> None:
         if self._trial is not None:
             self._trial.beat()
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.domain.model import Family, LoopbackSettings
 from app.domain.outcomes import Outcome
-from app.elevation.protocol import MAX_PAUSE_S, MAX_PAUSES
+from app.elevation.protocol import MAX_PAUSE_S, MAX_PAUSES, MAX_SWITCHES
 from app.paths import AppPaths
 from app.simulator.machine import SIMULATED_INITIAL
 from app.simulator.profile import Fault
@@ -143,3 +143,13 @@ def test_an_app_that_dies_while_switched_leaves_the_originals(rig: Rig, switches
     assert rig.unchanged()
     with contextlib.suppress(Exception):  # the dead app's half: release the trial's lock
         trial.revert()
+
+
+def test_switches_are_bounded_before_anything_is_sent(rig: Rig) -> None:
+    trial = rig.service().begin(CHANGE, seconds=30)
+    for n in range(MAX_SWITCHES):
+        trial.switch(Active.TRIAL if n % 2 else Active.BEFORE)
+    assert trial.switches_left == 0
+    with pytest.raises(ValueError):
+        trial.switch(Active.BEFORE)
+    assert trial.keep().outcome is Outcome.KEPT  # the helper never saw a ninth
