@@ -77,6 +77,7 @@ async def scenario(
     refused: bool = False,
     details: bool = False,
     measure: bool = False,
+    measure_now: bool = False,
 ) -> None:
     apply_theme(app, theme)
     paths = AppPaths.default()
@@ -147,8 +148,13 @@ async def scenario(
         vm.countdown.tick()
         vm.countdown.tick()
         assert window.keep_dialog is not None
-        await grab(app, window, name)  # the window while the trial runs: busy, the dialog beside it
-        await grab(app, window.keep_dialog, f"{name}-keep-dialog")
+        if measure_now and vm.measure_now is not None:  # Measure now: a real, short measurement, before and after
+            vm.measure_now.plan = dataclasses.replace(vm.measure_now.plan, seconds=0.2)
+            await vm.measure_now.run()
+            await grab(app, window.keep_dialog, name)
+        else:
+            await grab(app, window, name)  # the window while the trial runs: busy, the dialog beside it
+            await grab(app, window.keep_dialog, f"{name}-keep-dialog")
         await vm.revert()
     gui.lifecycle.stop()
     await gui.lifecycle.drained()
@@ -177,6 +183,8 @@ SCENARIOS = {
     "dialogs": dict(theme="light", profile=SimProfile(elevated=True), dialogs=True),
     "netsh-error": dict(theme="light", profile=SET_FAILS, details=True),
     "measure-dialog": dict(theme="light", profile=SimProfile(), measure=True),
+    "measure-now": dict(theme="light", profile=SimProfile(elevated=True), edit=True, trial=True, measure_now=True),
+    "measure-now-dark": dict(theme="dark", profile=SimProfile(elevated=True), edit=True, trial=True, measure_now=True),
     "bbr2-warning": dict(theme="light", profile=SimProfile(build=26100, congestion_provider="bbr2")),
 }
 

@@ -1,4 +1,4 @@
-"""The apply confirmation (with copyable commands) and the keep-or-revert countdown dialog."""
+"""The apply confirmation (with copyable commands) and the keep-or-revert countdown dialog (with Measure now)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -15,14 +16,26 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from qasync import asyncSlot
 
+from app.ui.inputs import WrappedLabel
+from app.ui.theme import polish
 from app.viewmodels.main_vm import TrialView
+from app.viewmodels.measure_now_vm import BeforeAfter, MeasureNowViewModel
 
 
 def _list(lines: list[str] | tuple[str, ...]) -> QLabel:
     label = QLabel("\n".join(f"\u2022 {line}" for line in lines) or "(nothing)")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
+    return label
+
+
+def _cell(text: str, column: int) -> QLabel:
+    """A cell of the before/after table: names on the left, figures right-aligned, all selectable."""
+    label = QLabel(text)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAlignment(Qt.AlignmentFlag.AlignRight if column else Qt.AlignmentFlag.AlignLeft)
     return label
 
 
@@ -108,13 +121,21 @@ class ApplyDialog(QDialog):
 
 
 class KeepDialog(QDialog):
-    """ "Keep these settings?" with a countdown. Revert, Esc, closing and the time running out all revert."""
+    """ "Keep these settings?" with a countdown. Revert, Esc, closing and the time running out all revert.
+
+    With a Measure now view-model: *Measure now* pauses the countdown and measures the changed families with the
+    values found before and with the trial values; the figures appear below. Keep and Revert stay available and
+    stop a measurement; *Cancel measurement* stops it and the countdown goes on.
+    """
 
     keepRequested = Signal()
     revertRequested = Signal()
 
-    def __init__(self, trial: TrialView, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, trial: TrialView, parent: QWidget | None = None, measure: MeasureNowViewModel | None = None
+    ) -> None:
         super().__init__(parent)
+        self.measure = measure
         self.setWindowTitle("Keep these settings?")
         self.setAccessibleName("Keep these settings?")
         heading = QLabel("<b>Keep these settings?</b>")
@@ -125,27 +146,122 @@ class KeepDialog(QDialog):
         warnings.setVisible(bool(trial.warnings))
         self.keep_button = QPushButton("&Keep changes")
         self.revert_button = QPushButton("&Revert")
-        self.keep_button.setAutoDefault(False)  # focus must never make Keep the Enter key's answer
+        self.measure_button = QPushButton("&Measure now")
+        self.measure_button.setToolTip(
+            "Pause the countdown and measure the loopback with the previous values and with the new ones"
+        )
+        self.cancel_measure_button = QPushButton("&Cancel measurement")
+        for button in (self.keep_button, self.measure_button, self.cancel_measure_button):
+            button.setAutoDefault(False)  # focus must never make them the Enter key's answer
         self.revert_button.setDefault(True)  # Enter, like Esc, is the safe answer
         self.keep_button.clicked.connect(self.keepRequested)
         self.revert_button.clicked.connect(self.revertRequested)
+        self.progress = QLabel()
+        self.progress.setAccessibleName("Measurement progress")
+        self.progress.setWordWrap(True)
+        self.figures = QWidget()
+        self.figures.setAccessibleName("Before and after")
+        self.figures_grid = QGridLayout(self.figures)
+        self.figures_grid.setContentsMargins(0, 0, 0, 0)
+        self.caveat = WrappedLabel()
+        self.caveat.setObjectName("simBanner")  # the simulated machine's colours, as in the Measure dialog
+        self.caveat.setAccessibleName("About these figures")
+        self.note = WrappedLabel()
+        self.note.setProperty("role", "note")
+        measure_row = QHBoxLayout()
+        measure_row.addWidget(self.progress, 1)
+        measure_row.addWidget(self.cancel_measure_button)
         row = QHBoxLayout()
+        row.addWidget(self.measure_button)
         row.addStretch(1)
         row.addWidget(self.keep_button)
         row.addWidget(self.revert_button)
         layout = QVBoxLayout(self)
         for widget in (heading, _list(trial.changes), warnings, self.countdown):
             layout.addWidget(widget)
+        layout.addLayout(measure_row)
+        for part in (self.figures, self.caveat, self.note):
+            layout.addWidget(part)
         layout.addLayout(row)
         self._finished = False
         self._working = False
+        self._measuring = False
+        self._seconds = trial.seconds
+        for hidden in (self.progress, self.cancel_measure_button, self.figures, self.caveat, self.note):
+            hidden.setVisible(False)
+        self.measure_button.setVisible(measure is not None)
+        if measure is not None:
+            self.measure_button.clicked.connect(self._measure_now)
+            self.cancel_measure_button.clicked.connect(measure.cancel)
+            measure.runningChanged.connect(self.show_measuring)
+            measure.progress.connect(self.show_progress)
+            measure.finished.connect(self.show_figures)
+            measure.failed.connect(self.show_progress)
+        polish(self)
         self.revert_button.setFocus()
         self.set_seconds(trial.seconds)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(480)
+
+    @asyncSlot()
+    async def _measure_now(self) -> None:
+        if self.measure is not None:
+            await self.measure.run()
 
     def set_seconds(self, seconds: int) -> None:
+        self._seconds = seconds
         unit = "second" if seconds == 1 else "seconds"
-        self.countdown.setText(f"The previous values come back in <b>{seconds}</b> {unit}.")
+        if self._working:
+            return
+        if self._measuring:
+            self.countdown.setText(f"Paused while measuring: <b>{seconds}</b> {unit} left after it.")
+        else:
+            self.countdown.setText(f"The previous values come back in <b>{seconds}</b> {unit}.")
+
+    def show_measuring(self, running: bool) -> None:
+        self._measuring = running
+        self.measure_button.setEnabled(not running and not self._working)
+        self.cancel_measure_button.setVisible(running)
+        self.cancel_measure_button.setEnabled(running and not self._working)
+        if running:
+            self.progress.setText("Starting\u2026")
+            self.progress.setVisible(True)
+        self.set_seconds(self._seconds)
+
+    def show_progress(self, text: str) -> None:
+        self.progress.setText(text)
+        self.progress.setVisible(True)
+
+    def show_figures(self, result: BeforeAfter) -> None:
+        """The before/after table, the simulated machine's caveat and how to read the figures."""
+        grid = self.figures_grid
+        while (item := grid.takeAt(0)) is not None:
+            old = item.widget()
+            if old is not None:
+                old.deleteLater()
+        for column, text in enumerate(("", "Before", "After (new values)")):
+            grid.addWidget(_cell(f"<b>{text}</b>", column), 0, column)
+        row = 1
+        for family in result.families:
+            for figure in family.rows:
+                name = figure.label
+                if len(result.families) > 1:
+                    name = f"{family.family.label} {name[:1].lower()}{name[1:]}"
+                for column, text in enumerate((name, figure.before, figure.after)):
+                    grid.addWidget(_cell(text, column), row, column)
+                row += 1
+        grid.setColumnStretch(0, 1)
+        self.figures.setVisible(True)
+        family_names = " and ".join(f.family.label for f in result.families)
+        done = "Measured" if not result.problem else f"Stopped ({result.problem})"
+        self.progress.setText(f"{done}: {family_names}, the previous values and the new ones.")
+        self.progress.setVisible(True)
+        caveat = result.caveat
+        self.caveat.setText(caveat[:1].upper() + caveat[1:] + "." if caveat else "")
+        self.caveat.setVisible(caveat is not None)
+        self.note.setText(result.note)
+        self.note.setVisible(True)
+        polish(self)
+        self.adjustSize()
 
     def show_warnings(self, warnings: tuple[str, ...]) -> None:
         self.warnings.setText("\n".join(f"\u2022 {line}" for line in warnings))
@@ -155,8 +271,8 @@ class KeepDialog(QDialog):
     def set_working(self, text: str) -> None:
         self._working = True  # the decision is on its way: Esc and closing change nothing now
         self.countdown.setText(text)
-        self.keep_button.setEnabled(False)
-        self.revert_button.setEnabled(False)
+        for button in (self.keep_button, self.revert_button, self.measure_button, self.cancel_measure_button):
+            button.setEnabled(False)
 
     def finish(self) -> None:
         """Close for good: the trial has ended (no further revert request)."""

@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
             self.show_message(Message(Level.INFO, f"The log folder is {self.log_folder}"))
 
     def _open_keep_dialog(self, trial: TrialView) -> None:
-        dialog = KeepDialog(trial, self)
+        dialog = KeepDialog(trial, self, self.vm.measure_now)
         dialog.keepRequested.connect(self._keep)
         dialog.revertRequested.connect(self._revert)
         self.keep_dialog = dialog
