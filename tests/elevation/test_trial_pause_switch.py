@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, Pipe
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain.commands import Argv
 from app.domain.model import Family, SettingsPatch, Store
@@ -24,6 +26,7 @@ from app.elevation.protocol import (
     MAX_PAUSES,
     MAX_SWITCHES,
     Active,
+    Beat,
     Done,
     Pause,
     ProtocolError,
@@ -93,6 +96,33 @@ def test_pause_and_switch_round_trip() -> None:
 def test_bad_pauses_and_switches_are_refused(message: dict[str, object]) -> None:
     with pytest.raises(ProtocolError):
         parse_trial_message(json.dumps(message).encode())
+
+
+pause_like = st.dictionaries(
+    st.sampled_from(["type", "seconds", "to", "decision", "argv"]),
+    st.sampled_from(["pause", "switch", "before", "trial", "keep", 0, 1, 120, 121, -1, True, 1.0, None, "30"])
+    | st.integers(-(2**40), 2**40),
+    max_size=3,
+)
+
+
+@given(st.binary(max_size=300) | pause_like.map(lambda v: json.dumps(v).encode()))
+@settings(max_examples=300)
+def test_the_trial_decoder_accepts_exactly_the_documented_shapes(data: bytes) -> None:
+    try:
+        parsed = parse_trial_message(data)
+    except ProtocolError:
+        return
+    message = json.loads(data)
+    if isinstance(parsed, Pause):
+        assert message == {"type": "pause", "seconds": parsed.seconds} and 1 <= parsed.seconds <= MAX_PAUSE_S
+        assert type(message["seconds"]) is int
+    elif isinstance(parsed, Switch):
+        assert message == {"type": "switch", "to": parsed.to.value} and parsed.to is not Active.UNKNOWN
+    elif parsed is Beat.BEAT:
+        assert message == {"type": "beat"}
+    else:
+        assert message == {"type": "decision", "decision": "keep" if parsed else "revert"}
 
 
 def test_the_old_decision_parser_still_takes_only_keep_revert_and_beat() -> None:
