@@ -5,6 +5,7 @@ core's rules, it can only build loopback ``set global`` commands, it runs netsh 
 reads no user-writable file (the simulated backend, which never runs elevated, is the one exception), speaks
 JSON (never pickle) on an authenticated channel that carries decisions only, and exits when done. If the app
 goes away, stops beating (protocol.BEAT_WINDOW_S) or says nothing by the deadline, it restores the values it found.
+Only a bounded pause from the app (protocol.MAX_PAUSE_S, MAX_PAUSES: Measure now) moves that deadline.
 """
 
 from __future__ import annotations
