@@ -219,7 +219,8 @@ class KeepDialog(QDialog):
 
     def show_measuring(self, running: bool) -> None:
         self._measuring = running
-        self.measure_button.setEnabled(not running and not self._working)
+        usable = self.measure is not None and (running or self.measure.available())
+        self.measure_button.setEnabled(not running and not self._working and usable)
         self.cancel_measure_button.setVisible(running)
         self.cancel_measure_button.setEnabled(running and not self._working)
         if running:

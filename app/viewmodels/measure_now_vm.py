@@ -160,7 +160,7 @@ class MeasureNowViewModel(QObject):
         """Measure the changed families before and after; emits progress, then finished or failed."""
         trial = self._trial()
         if trial is None or not self.available():
-            if trial is not None and not self._running:
+            if trial is not None and not self._running and not trial.deciding:
                 self.failed.emit("Measure now has been used as often as one trial allows.")
             return None
         families = tuple(fc.family for fc in trial.change.families)

@@ -53,6 +53,8 @@ def test_measure_now_pauses_the_countdown_and_shows_before_and_after(
     assert "come back in" in dialog.countdown.text() and rig.vm.countdown.running and not rig.vm.countdown.paused
     assert rig.state.load().active[Family.IPV4].execution_mode is ExecutionMode.INLINE  # the trial values are back
     assert dialog.measure_button.isEnabled() and not dialog.cancel_measure_button.isVisible()
+    wait(now.finished, lambda: qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton))
+    assert not dialog.measure_button.isEnabled()  # the trial's switches are used up: the helper would revert
     (ended,) = wait(rig.vm.trialEnded, dialog.keep_button.click)
     assert ended.outcome is Outcome.KEPT
     assert rig.state.load().persistent[Family.IPV4].execution_mode is ExecutionMode.INLINE
