@@ -189,6 +189,16 @@ def test_without_the_pause_the_same_trial_is_reverted_at_its_cap(pipe: tuple[Con
     assert outcome is Outcome.REVERTED and _done(app_end).reason == RevertReason.DEADLINE.value
 
 
+def test_a_pause_after_the_cap_is_too_late(pipe: tuple[Connection, Connection]) -> None:
+    app_end, helper_end = pipe
+    netsh = Netsh()
+    app_end.send_bytes(pause_message(MAX_PAUSE_S))
+    app_end.send_bytes(KEEP)
+    outcome, _ = _run(helper_end, netsh, _clock(100.0, 100.0, 131.0), deadline_s=30)  # read 1 s past the cap
+    assert outcome is Outcome.REVERTED and _done(app_end).reason == RevertReason.DEADLINE.value
+    assert netsh.machine.active == dict.fromkeys(Family, SIMULATED_INITIAL)
+
+
 def test_a_paused_trial_without_beats_is_still_reverted_within_the_beat_window(
     pipe: tuple[Connection, Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
