@@ -110,3 +110,15 @@ def test_a_transaction_error_gets_the_same_code_as_for_set(
     state = make_state(elevated=True)
     assert cli.main(["--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "best"]) == code
     assert capsys.readouterr().err.strip().splitlines()[-1] == "loopback-tuner-cli: error: it went wrong"
+
+
+def test_the_progress_lines_name_each_step_and_the_time_left(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    done = run_cli("--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "none")
+    assert done.returncode == 0, done.stderr
+    steps = [line for line in done.stderr.splitlines() if line.startswith("  round ")]
+    assert [line.split(",")[0] for line in steps] == [
+        "  round 1 of 1: configuration 1 (current)",
+        "  round 1 of 1: configuration 2 (latency)",
+    ]
+    assert all(line.endswith(" s left") for line in steps)  # one line per step, never one per stage
