@@ -21,6 +21,23 @@ class _UsageError(Exception):
     pass
 
 
+def _split_workload(parse: Any) -> Any:
+    """``--workload -- CMD ...``: argparse refuses a "--" right after an option that takes the rest of the line
+    (it matched nothing, so the README's form was an error), so everything after ``--workload`` is taken off
+    before parsing and becomes the workload as it stands (a leading "--" is dropped later)."""
+
+    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        if "--workload" not in given:
+            return parse(given, namespace)
+        at = given.index("--workload")
+        found, extras = parse(given[:at], namespace)
+        found.workload = given[at + 1 :]
+        return found, extras
+
+    return parse_known_args
+
+
 def add_compare_parser(sub: Any) -> None:
     """Add ``compare`` to the command line's sub-commands."""
     p = sub.add_parser(
@@ -54,6 +71,7 @@ def add_compare_parser(sub: Any) -> None:
     p.add_argument(
         "--workload", nargs=argparse.REMAINDER, default=[], metavar="-- CMD", help="also time this command per step"
     )
+    p.parse_known_args = _split_workload(p.parse_known_args)
 
 
 def _custom(spec: str) -> SettingsPatch:
