@@ -118,15 +118,14 @@ def _configurations(
 
 def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Run ``compare``; returns the exit code (see the sub-command's epilog)."""
-    from app.cli_parts.common import EXIT_BUSY, EXIT_FOR, EXIT_OK, EXIT_REVERTED, UsageError, read_exit
+    from app.cli_parts.common import EXIT_FOR, EXIT_OK, EXIT_REVERTED, UsageError, read_exit
     from app.cli_parts.reading import read_state
     from app.domain.comparisons import Goal
     from app.domain.errors import LoopbackTunerError
     from app.domain.measurements import MeasurePlan
     from app.domain.model import Family
     from app.domain.outcomes import Outcome
-    from app.storage.files import InterProcessLock, LockBusyError
-    from app.usecases.compare import ComparePlan, ComparisonCancelledError, compare, runs_elevated
+    from app.usecases.compare import ComparePlan, ComparisonCancelledError, compare_under_lock, runs_elevated
     from app.usecases.endings import Ending, error_ending
     from app.wiring import helper_backend
 
@@ -161,14 +160,9 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
         label = results[rec.best].configuration.label
         return rec.best if _ask(f"Keep configuration {rec.best + 1} ({label})?", stdin, out) else None
 
-    lock = InterProcessLock(services.paths.transaction_lock)
     try:
-        lock.acquire()
-    except LockBusyError:
-        print("loopback-tuner-cli: error: another Loopback Tuner is trying a change; finish it first", file=sys.stderr)
-        return EXIT_BUSY
-    try:
-        report = compare(
+        report = compare_under_lock(
+            services.paths.transaction_lock,
             configurations,
             plan,
             reader=services.reader,
@@ -188,8 +182,6 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
             raise
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_FOR[ending]
-    finally:
-        lock.release()
     if args.json:
         print(json.dumps(report.to_json()), file=out)
     else:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.domain.comparisons import (
     Configuration,
@@ -46,6 +46,7 @@ from app.usecases.reading import read_machine
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from pathlib import Path
 
     from app.domain.machine_facts import CongestionReading, MachineInfo
     from app.elevation.backend_args import HelperBackend
@@ -356,6 +357,25 @@ def compare(
     report = dataclasses.replace(report, seconds=clock() - started)
     record.finish_report(report)
     return report
+
+
+def compare_under_lock(lock_path: Path, *args: Any, **kwargs: Any) -> ComparisonReport:
+    """:func:`compare` holding the transaction lock, so no trial or other comparison (a window, the command line)
+    starts meanwhile and the next start's recovery leaves this entry alone; raises TransactionBusyError when another
+    holds it, and whatever compare raises."""
+    from app.storage.files import InterProcessLock, LockBusyError
+
+    lock = InterProcessLock(lock_path)
+    try:
+        lock.acquire()
+    except LockBusyError:
+        raise session.TransactionBusyError(
+            "Another Loopback Tuner (a window or the command line) is trying a change; finish it there first."
+        ) from None
+    try:
+        return compare(*args, **kwargs)
+    finally:
+        lock.release()
 
 
 def _is_prompt_refused(exc: LoopbackTunerError) -> bool:
