@@ -220,11 +220,12 @@ def parse_workload(text: str) -> tuple[str, ...]:
 
 
 def runs_elevated() -> bool:
-    """Whether this process runs as administrator (root elsewhere): the workload would run with those rights."""
+    """Whether this process runs as administrator (root elsewhere): the workload would run with those rights.
+    Windows' answer fails safe (cannot tell: True), as process_is_elevated's does."""
     if sys.platform == "win32":
-        from app.platform.windows import default_api, is_elevated
+        from app.runners.factory import process_is_elevated
 
-        return is_elevated(default_api())
+        return process_is_elevated()
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
