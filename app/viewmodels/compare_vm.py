@@ -36,7 +36,7 @@ __all__ = [
     "ComparisonReport",
     "Phase",
     "Stage",
-    "parse_workload",
+    "describe_progress",
 ]
 
 CompareFunction = Callable[..., ComparisonReport]  # compare_under_lock with the machine's objects bound (wiring)
@@ -130,6 +130,7 @@ class CompareViewModel(QObject):
         self.results: tuple[ConfigurationResult, ...] = ()
         self.recommendation: Recommendation | None = None
         self.report: ComparisonReport | None = None
+        self.plan: ComparePlan | None = None  # the last comparison's plan (its goal names the recommendation)
         self.ending = ""  # how it ended, in a sentence
         self.ended_well = False  # completed as answered (kept, or put back as asked)
 
@@ -147,6 +148,14 @@ class CompareViewModel(QObject):
         if not self.elevated:
             return ""
         return "This app runs as administrator, so your command runs with administrator rights too."
+
+    def split_workload(self, text: str) -> tuple[tuple[str, ...], str]:
+        """The user's command typed as one line, as the argv it runs as (never a shell), and why it cannot be
+        split ("" when it can)."""
+        try:
+            return parse_workload(text), ""
+        except LoopbackTunerError as exc:
+            return (), str(exc)
 
     def _set_phase(self, phase: Phase) -> None:
         if phase is not self._phase:
@@ -179,6 +188,7 @@ class CompareViewModel(QObject):
             return None
         measure = request.measure or MeasurePlan(seconds=request.seconds, runs=1)
         plan = ComparePlan(request.goal, measure, request.rounds, request.families, request.workload)
+        self.plan = plan
         self._stop, self._answer = threading.Event(), _Answer()
         self._set_phase(Phase.RUNNING)
         report = await self._run(configurations, plan)
