@@ -185,3 +185,20 @@ def test_a_workload_is_shown_as_the_argv_it_runs_and_a_bad_one_refused(
     view.workload.setText("bench")
     assert "runs as administrator, so your command runs with administrator rights" in view.workload_note.text()
     dialog.close()
+
+
+def test_quitting_the_window_while_the_answer_is_awaited_puts_the_originals_back(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    fake = FakeCompare(False)
+    compare = CompareViewModel(rig.vm, fake, simulated=False, elevated=False, parent=rig.vm)
+    rig.window.measure_vm = MeasureViewModel(rig.vm, simulated=False, compare=lambda: compare, parent=rig.vm)
+    _action(rig, "Measure &loopback\u2026").trigger()
+    dialog = _opens(rig, wait, MeasureDialog)
+    dialog.tabs.setCurrentIndex(1)
+    wait(compare.deciding, dialog.compare_view.start_button.click)
+    rig.window.close()  # quitting: the window's closeEvent cancels the Measure view's work (and stops the loop)
+    assert compare._answer.event.is_set() and compare._answer.index is None  # the worker's answer: put back
+    wait.until(lambda: compare.phase is Phase.DONE)
+    assert compare.report is not None and compare.report.kept is None and compare.ending.startswith("The original")
