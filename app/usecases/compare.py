@@ -326,7 +326,8 @@ def compare(
             process.wait(10.0)
             process.close()
         cancelled = isinstance(exc, LoopbackTunerError) and _is_prompt_refused(exc)
-        record.finish(HistoryOutcome.CANCELLED if cancelled else HistoryOutcome.FAILED, f"{exc}")
+        reason = str(exc) or type(exc).__name__  # KeyboardInterrupt says nothing of itself
+        record.finish(HistoryOutcome.CANCELLED if cancelled else HistoryOutcome.FAILED, reason)
         raise
     finally:
         listener.close()
@@ -414,7 +415,9 @@ class _Record:
     def finish_report(self, report: ComparisonReport) -> None:
         after: dict[str, object] = {f.value: s.to_json() for f, s in report.state_after.items()}
         if report.kept is None:
-            self.finish(HistoryOutcome(report.outcome.value), f"the original values are back ({report.reason})", after)
+            back = report.outcome is Outcome.REVERTED
+            reason = f"the original values are back ({report.reason})" if back else report.reason
+            self.finish(HistoryOutcome(report.outcome.value), reason, after)
             return
         kept = report.results[report.kept].configuration
         change = Change(

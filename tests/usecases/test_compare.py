@@ -277,3 +277,22 @@ def test_configurations_fill_presets_as_the_window_does_and_drop_duplicates() ->
     assert found[1].settings[Family.IPV4] == LoopbackSettings(ExecutionMode.WORKER, 6, True)  # the machine's CPUs
     with pytest.raises(ValidationError, match="nothing to compare"):
         comparison_configurations(current, ["current"], [SettingsPatch()], info=info, congestion=None)
+
+
+def test_an_ending_other_than_kept_or_reverted_is_recorded_with_the_helpers_reason(tmp_path: Path) -> None:
+    from app.domain.comparisons import recommend
+    from app.storage.history import History
+    from app.usecases.compare import _Record
+
+    history = History(tmp_path / "history.jsonl")
+    record = _Record(history, "simulated", CONFIGS)
+    results = tuple(ConfigurationResult(c, ()) for c in CONFIGS)
+    reason = "saving failed (IPv4: netsh exited 1); it lasts until reboot"
+    report = ComparisonReport(
+        PLAN, results, recommend(results, Goal.LATENCY, simulated=False), None, Outcome.KEEP_FAILED, reason, False,
+        1.0, {Family.IPV4: INLINE},
+    )  # fmt: skip
+    record.finish_report(report)
+    entries, _ = history.load()
+    assert [(e.outcome, e.reason) for e in entries] == [("keep-failed", reason)]  # never "the originals are back"
+    assert entries[0].after == {"ipv4": INLINE.to_json()}
