@@ -28,6 +28,7 @@ from app.usecases.compare import (
     parse_workload,
 )
 from app.viewmodels.editing import PendingEditor
+from app.viewmodels.messages import Level, Message
 
 __all__ = [
     "CompareProgress",
@@ -162,8 +163,11 @@ class CompareViewModel(QObject):
             self._phase = phase
             self.phaseChanged.emit(phase)
 
-    def _end(self, text: str, *, well: bool) -> None:
+    def _end(self, text: str, *, well: bool, kept: bool = False) -> None:
+        """Say how it ended, in the dialog and in the window's one message channel (the dialog may be closed)."""
         self.ending, self.ended_well = text, well
+        level = Level.SUCCESS if kept else Level.INFO if well else Level.WARNING
+        self.editor.post(Message(level, f"Comparison: {text}"))
         self._set_phase(Phase.DONE)
         self.ended.emit()
 
@@ -222,8 +226,8 @@ class CompareViewModel(QObject):
                 progress=lambda p: on_gui(self.progress.emit, p),
                 cancel=stop,
             )
-        except ComparisonCancelledError as exc:
-            self._end(str(exc), well=False)
+        except ComparisonCancelledError as exc:  # asked for (Cancel) and put back: as the user wanted
+            self._end(str(exc), well=stop.is_set() and exc.outcome is Outcome.REVERTED)
             return None
         except LoopbackTunerError as exc:
             self._end(str(exc), well=False)
@@ -233,7 +237,7 @@ class CompareViewModel(QObject):
             return None
         self.report, self.results, self.recommendation = report, report.results, report.recommendation
         text, well = _ending(report)
-        self._end(text, well=well)
+        self._end(text, well=well, kept=report.kept is not None)
         return report
 
     def _ask(self, recommendation: Recommendation, results: tuple[ConfigurationResult, ...]) -> None:

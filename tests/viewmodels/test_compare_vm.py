@@ -15,6 +15,7 @@ from app.domain.model import ExecutionMode, Family, LoopbackSettings, SettingsPa
 from app.simulator.machine import SIMULATED_INITIAL
 from app.usecases.compare import compare_under_lock
 from app.viewmodels.compare_vm import CompareProgress, CompareRequest, CompareViewModel, Phase, Stage
+from app.viewmodels.messages import Level
 from app.wiring import helper_backend
 from tests.conftest import machine_values
 from tests.usecases.test_compare import INLINE, FakeMeasure
@@ -70,6 +71,9 @@ def test_keep_resolves_the_waiting_worker_and_the_window_reads_the_kept_values(
     assert seen["ended"] == ["Kept configuration 2 (latency): saved, as after a trial's Keep."]
     assert machine_values(m.state) == ({**dict.fromkeys(Family, SIMULATED_INITIAL), Family.IPV4: INLINE},) * 2
     assert m.main.family_view(Family.IPV4).machine == INLINE  # the window read the machine again
+    assert [(x.level, x.text) for x in m.messages if x.text.startswith("Comparison:")] == [
+        (Level.SUCCESS, "Comparison: Kept configuration 2 (latency): saved, as after a trial's Keep.")
+    ]  # the window's status bar says it too: the dialog may have been closed
     assert vm.recommendation.best is None  # the simulated machine: nothing is recommended, the caveat says why
 
 
@@ -127,7 +131,8 @@ def test_cancel_while_measuring_stops_between_steps_and_puts_the_originals_back(
     seen = _recording(vm)
     assert run(vm.start(REQUEST)) is None
     assert seen["deciding"] == [] and seen["ended"] == ["Cancelled: the original values are back."]
-    assert not vm.ended_well and vm.report is None and fake.calls == 2
+    assert vm.ended_well and vm.report is None and fake.calls == 2  # put back, as asked
+    assert [x.level for x in m.messages if x.text.startswith("Comparison: Cancelled")] == [Level.INFO]
     assert machine_values(m.state) == (dict.fromkeys(Family, SIMULATED_INITIAL),) * 2
     entries, _ = m.services.history.load()
     assert [(e.outcome, e.reason) for e in entries] == [("reverted", "cancelled: asked")]
