@@ -220,6 +220,7 @@ class CompareView(QWidget):
         controls = QHBoxLayout()
         self.progress = QLabel("Not compared yet.")
         self.progress.setAccessibleName("Comparison progress")
+        self.progress.setWordWrap(True)
         controls.addWidget(self.progress, 1)
         controls.addWidget(self.start_button)
         controls.addWidget(self.cancel_button)
@@ -393,7 +394,11 @@ class CompareView(QWidget):
         self.keep_choice.blockSignals(False)
         self._keep_choice_changed(self.keep_choice.currentIndex())
         if self.vm.phase is Phase.DECIDING:
-            self.progress.setText("Done measuring: keep one configuration, or put the original values back.")
+            minutes = max(1, int(self.vm.answer_within_s // 60))
+            self.progress.setText(
+                f"Done measuring: keep one configuration, or put the original values back (answer within about "
+                f"{minutes} min: after that the helper puts them back on its own)."
+            )
             self.answer.setVisible(True)
             button = self.keep_button if rec.best is not None else self.put_back_button
             button.setDefault(True)

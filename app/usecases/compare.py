@@ -264,7 +264,9 @@ def comparison_configurations(
     return unique
 
 
-def _session_limit(plan: ComparePlan, count: int) -> int:
+def session_limit(plan: ComparePlan, count: int) -> int:
+    """The helper's cap on the whole session, in seconds (from its start): the steps with room to spare, plus
+    time to answer; past it the helper puts the original values back on its own."""
     per_step = 3 * (plan.measure.warmup_s + plan.measure.seconds) * len(plan.families) + 30
     return min(MAX_SESSION_S, round(per_step * count * plan.rounds + 120))
 
@@ -313,7 +315,7 @@ def compare(
         raise
     args = [
         COMPARE_FLAG, *backend.args, "--address", listener.address, "--app-pid", str(os.getpid()),
-        "--deadline-seconds", str(_session_limit(plan, len(configurations))), "--keep-store", "persistent",
+        "--deadline-seconds", str(session_limit(plan, len(configurations))), "--keep-store", "persistent",
     ]  # fmt: skip
     for configuration in configurations:
         args += ["--config", configuration.helper_argument()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from app.usecases.compare import (
     Stage,
     comparison_configurations,
     parse_workload,
+    session_limit,
 )
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.messages import Level, Message
@@ -120,11 +122,14 @@ class CompareViewModel(QObject):
         elevated: bool,
         facts: Facts = lambda: (None, None),
         reread: Callable[[], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.editor, self._compare, self.simulated, self.elevated = editor, compare_function, simulated, elevated
-        self._facts, self._reread = facts, reread
+        self._facts, self._reread, self._clock = facts, reread, clock
+        self._answer_by = 0.0  # the helper's cap, by this clock (a little early: it starts after the prompt)
+        self.answer_within_s = 0.0  # when the answer is asked: the time left to give it
         self._phase = Phase.IDLE
         self._stop = threading.Event()
         self._answer = _Answer()
@@ -193,6 +198,7 @@ class CompareViewModel(QObject):
         measure = request.measure or MeasurePlan(seconds=request.seconds, runs=1)
         plan = ComparePlan(request.goal, measure, request.rounds, request.families, request.workload)
         self.plan = plan
+        self._answer_by = self._clock() + session_limit(plan, len(configurations))
         self._stop, self._answer = threading.Event(), _Answer()
         self._set_phase(Phase.RUNNING)
         report = await self._run(configurations, plan)
@@ -242,6 +248,7 @@ class CompareViewModel(QObject):
 
     def _ask(self, recommendation: Recommendation, results: tuple[ConfigurationResult, ...]) -> None:
         self.results, self.recommendation = results, recommendation
+        self.answer_within_s = max(0.0, self._answer_by - self._clock())
         if self._answer.event.is_set():  # cancelled while the last step ran: the answer is already "put back"
             self._set_phase(Phase.FINISHING)
             return

@@ -131,6 +131,8 @@ def test_a_finished_comparison_on_a_real_machine_shows_the_table_the_recommendat
     text = view.recommendation.text()
     assert text.startswith("Recommendation for latency: latency wins for latency: latency better by 50% (95%")
     assert view.chart_area.isVisible() and view.chart_layout.count() == 0  # the chart's slot, empty here
+    assert view.progress.text().startswith("Done measuring: keep one configuration, or put the original values back")
+    assert "answer within about " in view.progress.text()
     assert view.answer.isVisible() and view.keep_button.text() == "&Keep configuration 2"
     assert view.keep_button.isDefault() and view.put_back_button.isVisible()
     assert not view.cancel_button.isEnabled() and not view.start_button.isEnabled()

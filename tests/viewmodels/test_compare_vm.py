@@ -53,14 +53,18 @@ def _recording(vm: CompareViewModel) -> dict[str, list[Any]]:
 def test_keep_resolves_the_waiting_worker_and_the_window_reads_the_kept_values(
     models: Callable[..., Models], run: Callable[[Any], Any]
 ) -> None:
+    from app.usecases.compare import session_limit
+
     m = models()
-    vm = _vm(m)
+    ticks = iter([100.0, 130.0])  # the start, then the question 30 s later
+    vm = _vm(m, clock=lambda: next(ticks))
     seen = _recording(vm)
     waiting: list[bool] = []
 
     def answer() -> None:  # on the GUI thread, while the worker thread waits in decide
         assert vm.recommendation is not None and [r.configuration.label for r in vm.results] == ["current", "latency"]
         waiting.append(vm.running)
+        assert vm.plan is not None and vm.answer_within_s == session_limit(vm.plan, 2) - 30.0  # the helper's cap
         vm.keep(1)
 
     vm.deciding.connect(answer)
