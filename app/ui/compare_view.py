@@ -216,7 +216,7 @@ class CompareView(QWidget):
         self.cancel_button = QPushButton("Cancel compar&ison")
         self.cancel_button.setEnabled(False)
         self.start_button.clicked.connect(self._start)
-        self.cancel_button.clicked.connect(vm.cancel)
+        self.cancel_button.clicked.connect(self._cancel)
         controls = QHBoxLayout()
         self.progress = QLabel("Not compared yet.")
         self.progress.setAccessibleName("Comparison progress")
@@ -345,6 +345,11 @@ class CompareView(QWidget):
     async def _start(self) -> None:
         await self.vm.start(self.request())
 
+    def _cancel(self) -> None:
+        self.vm.cancel()
+        self.cancel_button.setEnabled(False)
+        self.progress.setText("Cancelling: the original values come back after the step under way\u2026")
+
     def _keep_choice_changed(self, _index: int) -> None:
         index = self.keep_choice.currentData()
         if index is not None:
@@ -372,7 +377,7 @@ class CompareView(QWidget):
             self.start_button.setFocus()
 
     def show_progress(self, progress: CompareProgress) -> None:
-        if self.vm.phase is Phase.RUNNING:
+        if self.vm.phase is Phase.RUNNING and self.cancel_button.isEnabled():  # not once Cancel was pressed
             self.progress.setText(describe_progress(progress))
 
     def show_results(self) -> None:

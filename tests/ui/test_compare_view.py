@@ -204,3 +204,21 @@ def test_quitting_the_window_while_the_answer_is_awaited_puts_the_originals_back
     assert compare._answer.event.is_set() and compare._answer.index is None  # the worker's answer: put back
     wait.until(lambda: compare.phase is Phase.DONE)
     assert compare.report is not None and compare.report.kept is None and compare.ending.startswith("The original")
+
+
+def test_cancel_says_it_is_cancelling_then_how_it_ended(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    dialog, view, _fake = _dialog(rig, qtbot, simulated=False)
+    seen: list[str] = []
+
+    def cancel_at_first_progress(_p: object) -> None:
+        view.cancel_button.click()
+        seen.append(view.progress.text())
+
+    view.vm.progress.connect(cancel_at_first_progress)
+    wait(view.vm.ended, view.start_button.click)
+    assert seen == ["Cancelling: the original values come back after the step under way\u2026"]
+    assert not view.cancel_button.isEnabled() and view.vm.report is not None and view.vm.report.kept is None
+    dialog.close()
