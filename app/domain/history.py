@@ -75,6 +75,12 @@ class HistoryEntry:
     store: Store | None = None  # the trial's target store; None in records written before it was kept
     comparison: ComparisonStart | None = None  # a comparison of configurations (None: a trial)
 
+    def describe(self) -> list[str]:
+        """What was asked, one line per setting changed; a comparison's first line says it was one (its change is
+        empty unless it kept a configuration)."""
+        lines = self.requested.describe()
+        return [self.comparison.describe(), *lines] if self.comparison is not None else lines
+
     def summary(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
         what = "; ".join(self.requested.describe())

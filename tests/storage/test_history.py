@@ -183,6 +183,7 @@ def test_a_comparison_keeps_its_start_and_its_kept_change(tmp_path: Path) -> Non
     (entry,), notices = history.load()
     assert notices == [] and entry.requested == CHANGE and entry.stayed  # History can revert it
     assert entry.summary().endswith("comparison of 2 configurations (current, latency): " + CHANGE.describe()[0])
+    assert entry.describe() == ["comparison of 2 configurations (current, latency)", *CHANGE.describe()]
 
 
 @pytest.mark.parametrize(
