@@ -170,6 +170,7 @@ class CompareViewModel(QObject):
 
     def _end(self, text: str, *, well: bool, kept: bool = False) -> None:
         """Say how it ended, in the dialog and in the window's one message channel (the dialog may be closed)."""
+        text = text[:1].upper() + text[1:]  # the use case's sentences start lower-case (the CLI prefixes them)
         self.ending, self.ended_well = text, well
         level = Level.SUCCESS if kept else Level.INFO if well else Level.WARNING
         self.editor.post(Message(level, f"Comparison: {text}"))

@@ -168,7 +168,7 @@ def test_nothing_to_compare_and_a_busy_machine_end_in_words(
     m = models()
     vm = _vm(m)
     assert run(vm.start(CompareRequest(presets=(), families=(Family.IPV4,)))) is None
-    assert vm.ending.startswith("nothing to compare") and vm.phase is Phase.DONE
+    assert vm.ending.startswith("Nothing to compare: ") and vm.phase is Phase.DONE
     with InterProcessLock(m.services.paths.transaction_lock).hold():
         assert run(vm.start(REQUEST)) is None
     assert "finish it there first" in vm.ending and not vm.running
