@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
     from app.usecases.recovery import Recovery
     from app.usecases.trials import TrialService
+    from app.viewmodels.compare_vm import CompareViewModel
     from app.viewmodels.countdown import Countdown
+    from app.viewmodels.facts_vm import MachineFactsViewModel
     from app.viewmodels.helpdesk import HelpDesk
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
@@ -239,6 +241,33 @@ class Gui:
     lifecycle: WindowLifecycle
 
 
+def compare_view_model(services: Services, vm: MainViewModel, facts: MachineFactsViewModel) -> CompareViewModel:
+    """The Measure view's comparison: the compare use case under the transaction lock, bound to this machine."""
+    from functools import partial
+
+    from app.usecases.compare import compare_under_lock, runs_elevated
+    from app.viewmodels.compare_vm import CompareViewModel
+
+    run = partial(
+        compare_under_lock,
+        services.paths.transaction_lock,
+        reader=services.reader,
+        launcher=services.launcher,
+        backend=helper_backend(services.backend),
+        simulated=services.backend.is_simulated,
+        history=services.history,
+    )
+    return CompareViewModel(
+        vm,
+        run,
+        simulated=services.backend.is_simulated,
+        elevated=runs_elevated(),
+        facts=lambda: (facts.info, facts.congestion),
+        reread=vm.refresh,
+        parent=vm,
+    )
+
+
 def build_gui(
     services: Services,
     *,
@@ -291,7 +320,9 @@ def build_gui(
         HistoryViewModel(vm, services.history),
     )
     sim_vm = SimulationViewModel(services.simulated) if services.simulated is not None else None
-    measure = MeasureViewModel(vm, simulated=backend.is_simulated, parent=vm)
+    measure = MeasureViewModel(
+        vm, simulated=backend.is_simulated, compare=lambda: compare_view_model(services, vm, facts), parent=vm
+    )
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs, measure)
     install_diagnostics(
         window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)

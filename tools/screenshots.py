@@ -1,6 +1,7 @@
 """Renders the window in each state to docs/screenshots/*.png (simulated machine, offscreen): at its default
 size and its minimum size, light and dark, during a trial, with an unreadable family, and the dialogs (the Measure
-dialog after a real, short measurement of this computer's loopback).
+dialog after a real, short measurement of this computer's loopback, and after a real, short comparison, light and
+dark, awaiting the answer).
 
 `.venv/bin/python tools/screenshots.py [folder [scenario]]`: each scenario runs in a process of its own, on an
 offscreen screen of 1920x1080 (the offscreen plugin's own is 800x800, smaller than most desktops)."""
@@ -38,6 +39,7 @@ from app.ui.measure_dialog import MeasureDialog  # noqa: E402
 from app.ui.restore_dialog import RestoreDialog  # noqa: E402
 from app.ui.status import DetailsDialog  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
+from app.viewmodels.compare_vm import Phase  # noqa: E402
 from app.wiring import build_gui, build_services  # noqa: E402
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
@@ -78,6 +80,7 @@ async def scenario(
     details: bool = False,
     measure: bool = False,
     measure_now: bool = False,
+    compare: bool = False,
 ) -> None:
     apply_theme(app, theme)
     paths = AppPaths.default()
@@ -110,7 +113,7 @@ async def scenario(
         window.panels[Family.IPV4].workers.refused.emit("17")
     if minimum:
         await shrink(window)
-    if not (trial or details or measure):
+    if not (trial or details or measure or compare):
         await grab(app, window, name)
     if details:  # a change netsh refuses: the message, then its details
         vm.set_workers(Family.IPV4, 2)
@@ -142,6 +145,21 @@ async def scenario(
         dialog.seconds.setValue(0.2)
         await dialog.vm.start(dialog.families(), dialog.plan())
         await grab(app, dialog, name)
+        dialog.reject()
+    if compare:  # Measure > Compare configurations: a real, short comparison, its results awaiting the answer
+        window._measure()
+        dialog = window.findChild(MeasureDialog)
+        assert dialog.tabs is not None and dialog.compare_view is not None
+        dialog.tabs.setCurrentIndex(1)
+        view = dialog.compare_view
+        view.seconds.setValue(0.1)
+        view.rounds.setValue(2)
+        started = asyncio.ensure_future(view.vm.start(view.request()))
+        while view.vm.phase is not Phase.DECIDING and not started.done():
+            await asyncio.sleep(0.05)
+        await grab(app, dialog, name)
+        view.vm.put_back()
+        await started
         dialog.reject()
     if trial:
         await vm.apply()
@@ -185,6 +203,8 @@ SCENARIOS = {
     "measure-dialog": dict(theme="light", profile=SimProfile(), measure=True),
     "measure-now": dict(theme="light", profile=SimProfile(elevated=True), edit=True, trial=True, measure_now=True),
     "measure-now-dark": dict(theme="dark", profile=SimProfile(elevated=True), edit=True, trial=True, measure_now=True),
+    "compare-light": dict(theme="light", profile=SimProfile(elevated=True), compare=True),
+    "compare-dark": dict(theme="dark", profile=SimProfile(elevated=True), compare=True),
     "bbr2-warning": dict(theme="light", profile=SimProfile(build=26100, congestion_provider="bbr2")),
 }
 

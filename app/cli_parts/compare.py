@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from app.domain.comparisons import Configuration, ConfigurationResult, Recommendation
-    from app.domain.model import Family, LoopbackSettings
-    from app.usecases.compare import ComparisonReport
+    from app.domain.model import Family, LoopbackSettings, SettingsPatch
+    from app.usecases.compare import CompareProgress, ComparisonReport
     from app.wiring import Services
 
 PRESET_NAMES = ("current", "latency", "throughput", "balanced")
@@ -20,6 +19,23 @@ PRESET_NAMES = ("current", "latency", "throughput", "balanced")
 
 class _UsageError(Exception):
     pass
+
+
+def _split_workload(parse: Any) -> Any:
+    """``--workload -- CMD ...``: argparse refuses a "--" right after an option that takes the rest of the line
+    (it matched nothing, so the README's form was an error), so everything after ``--workload`` is taken off
+    before parsing and becomes the workload as it stands (a leading "--" is dropped later)."""
+
+    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        if "--workload" not in given:
+            return parse(given, namespace)
+        at = given.index("--workload")
+        found, extras = parse(given[:at], namespace)
+        found.workload = given[at + 1 :]
+        return found, extras
+
+    return parse_known_args
 
 
 def add_compare_parser(sub: Any) -> None:
@@ -55,10 +71,11 @@ def add_compare_parser(sub: Any) -> None:
     p.add_argument(
         "--workload", nargs=argparse.REMAINDER, default=[], metavar="-- CMD", help="also time this command per step"
     )
+    p.parse_known_args = _split_workload(p.parse_known_args)
 
 
-def _custom(spec: str, current: LoopbackSettings) -> LoopbackSettings:
-    """``mode=worker,workers=4,mtu=off`` over ``current``; raises _UsageError naming what is wrong."""
+def _custom(spec: str) -> SettingsPatch:
+    """``mode=worker,workers=4,mtu=off`` as a patch over the current values; raises _UsageError naming what is wrong."""
     from app.domain.errors import ValidationError
     from app.domain.model import SettingsPatch, parse_execution_mode, validate_worker_count
 
@@ -76,45 +93,40 @@ def _custom(spec: str, current: LoopbackSettings) -> LoopbackSettings:
                 raise _UsageError(f"--config takes mode=..., workers=... and mtu=on|off, got {item!r}")
         except (ValidationError, ValueError) as exc:
             raise _UsageError(f"--config {spec!r}: {exc}") from None
-    return current.with_patch(SettingsPatch(mode, workers, mtu))
+    return SettingsPatch(mode, workers, mtu)
 
 
-def _configurations(args: argparse.Namespace, current: dict[Family, LoopbackSettings]) -> list[Configuration]:
-    from app.domain.comparisons import Configuration
-    from app.domain.presets import preset
+def _configurations(
+    services: Services, args: argparse.Namespace, current: dict[Family, LoopbackSettings]
+) -> list[Configuration]:
+    """The configurations asked for; the presets are filled in for the configured machine (its processors, the
+    BBR2 rule), as the window's preset buttons and ``set --preset`` fill them."""
+    from app.domain.errors import ValidationError
+    from app.usecases.compare import comparison_configurations
 
     names = [n.strip() for n in args.names.split(",") if n.strip()]
     unknown = [n for n in names if n not in PRESET_NAMES]
     if unknown:
         raise _UsageError(f"--with takes {', '.join(PRESET_NAMES)}, got {unknown[0]!r}")
-    found = [Configuration("current", dict(current))]  # the baseline, always first
-    for name in names:
-        if name != "current":
-            found.append(Configuration(name, {f: preset(name).settings(s, os.cpu_count()) for f, s in current.items()}))
-    for number, spec in enumerate(args.config, start=1):
-        found.append(Configuration(f"custom {number}", {f: _custom(spec, s) for f, s in current.items()}))
-    unique: list[Configuration] = []
-    for c in found:
-        if all(dict(c.settings) != dict(u.settings) for u in unique):
-            unique.append(c)
-    if len(unique) < 2:
-        raise _UsageError("nothing to compare: every configuration asked for equals the current values")
-    if len(unique) > 8:
-        raise _UsageError("a comparison takes at most 8 configurations")
-    return unique
+    custom = [_custom(spec) for spec in args.config]
+    facts = services.machine_info
+    try:
+        return comparison_configurations(current, names, custom, info=facts.info(), congestion=facts.congestion())
+    except ValidationError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Run ``compare``; returns the exit code (see the sub-command's epilog)."""
-    from app.cli_parts.common import EXIT_BUSY, EXIT_FOR, EXIT_OK, EXIT_REVERTED, UsageError, read_exit
+    from app.cli_parts.common import EXIT_FOR, EXIT_OK, EXIT_REVERTED, UsageError, read_exit
     from app.cli_parts.reading import read_state
     from app.domain.comparisons import Goal
     from app.domain.errors import LoopbackTunerError
     from app.domain.measurements import MeasurePlan
     from app.domain.model import Family
-    from app.storage.files import InterProcessLock, LockBusyError
-    from app.usecases.compare import ComparePlan, ComparisonCancelledError, compare
-    from app.usecases.endings import error_ending
+    from app.domain.outcomes import Outcome
+    from app.usecases.compare import ComparePlan, ComparisonCancelledError, compare_under_lock, runs_elevated
+    from app.usecases.endings import Ending, error_ending
     from app.wiring import helper_backend
 
     workload = list(args.workload[1:] if args.workload[:1] == ["--"] else args.workload)
@@ -129,11 +141,11 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
         print("loopback-tuner-cli: error: a family asked for cannot be read; nothing to compare", file=sys.stderr)
         return read_exit(state, families)
     try:
-        configurations = _configurations(args, current)
+        configurations = _configurations(services, args, current)
     except _UsageError as exc:
         raise UsageError(str(exc)) from None
     simulated = services.backend.is_simulated
-    if workload and _elevated():
+    if workload and runs_elevated():
         print("note: this process runs as administrator, so the workload runs with those rights", file=sys.stderr)
     plan = ComparePlan(
         Goal(args.goal), MeasurePlan(seconds=args.seconds, runs=1), args.rounds, families, tuple(workload)
@@ -148,14 +160,9 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
         label = results[rec.best].configuration.label
         return rec.best if _ask(f"Keep configuration {rec.best + 1} ({label})?", stdin, out) else None
 
-    lock = InterProcessLock(services.paths.transaction_lock)
     try:
-        lock.acquire()
-    except LockBusyError:
-        print("loopback-tuner-cli: error: another Loopback Tuner is trying a change; finish it first", file=sys.stderr)
-        return EXIT_BUSY
-    try:
-        report = compare(
+        report = compare_under_lock(
+            services.paths.transaction_lock,
             configurations,
             plan,
             reader=services.reader,
@@ -163,20 +170,18 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
             backend=helper_backend(services.backend),
             simulated=simulated,
             decide=decide,
-            progress=lambda text: None if args.json else print(f"  {text}", file=sys.stderr, flush=True),
+            progress=lambda p: None if args.json else _print_progress(p),
             history=services.history,
         )
     except ComparisonCancelledError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
-        return EXIT_REVERTED
+        return EXIT_FOR[Ending.REVERT_FAILED] if exc.outcome is Outcome.REVERT_FAILED else EXIT_REVERTED
     except LoopbackTunerError as exc:  # what a transaction's error means is decided once (usecases/endings)
         ending = error_ending(exc)
         if ending is None:  # not one of the transaction's own: main's handler reports it
             raise
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_FOR[ending]
-    finally:
-        lock.release()
     if args.json:
         print(json.dumps(report.to_json()), file=out)
     else:
@@ -195,12 +200,12 @@ def _ask(question: str, stdin: TextIO, out: TextIO) -> bool:
     return line.strip().lower() in ("y", "yes")
 
 
-def _elevated() -> bool:
-    if sys.platform == "win32":
-        from app.platform.windows import default_api, is_elevated
+def _print_progress(progress: CompareProgress) -> None:
+    """One line per step (stderr: stdout may be JSON), when its configuration is being applied."""
+    from app.usecases.compare import Stage
 
-        return is_elevated(default_api())
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+    if progress.stage is Stage.APPLYING:
+        print(f"  {progress.step()}, about {progress.seconds_left:.0f} s left", file=sys.stderr, flush=True)
 
 
 def _print_results(results: Sequence[ConfigurationResult], rec: Recommendation, simulated: bool, out: TextIO) -> None:

@@ -53,7 +53,9 @@ def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
         print(f"note: {notice.text}", file=err)
     for found in recovery.found:
         what = found.entry.summary()
-        if found.finding is Finding.STILL_APPLIED:
+        if found.comparison:
+            _print_comparison(found, prefix, err)
+        elif found.finding is Finding.STILL_APPLIED:
             where = "active and saved" if found.restore_store is Store.PERSISTENT else "active until reboot"
             print(
                 f"note: a trial started earlier did not finish and its values are still in effect ({where}): {what}",
@@ -89,3 +91,49 @@ def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
                 f"values could not be read); check the values: {what}",
                 file=err,
             )
+
+
+def _print_restore(found: Recovered, prefix: list[str], err: TextIO) -> None:
+    for line in restore_commands(found, prefix):
+        print(f"  {display(line, PROGRAM)}", file=err)
+    print("note: or, in an administrator prompt:", file=err)
+    for netsh in commands_for(found.restore, found.restore_store):
+        print(f"  {display(netsh)}", file=err)
+
+
+def _print_comparison(found: Recovered, prefix: list[str], err: TextIO) -> None:
+    """The notes about a comparison an earlier run left unfinished (its helper reverts on its own: checked)."""
+    what = found.entry.summary()
+    if found.finding is Finding.STILL_APPLIED:
+        where = "active and saved" if found.restore_store is Store.PERSISTENT else "active until reboot"
+        print(
+            f"note: a comparison started earlier did not finish and the original values are not back: one of its "
+            f"configurations is still in effect ({where}): {what}",
+            file=err,
+        )
+        print("note: to put the original values back, run:", file=err)
+        _print_restore(found, prefix, err)
+    elif found.finding is Finding.HELPER_RUNNING:
+        print(
+            f"note: a comparison started earlier is still being finished by its helper (it puts the original "
+            f"values back unless a configuration was kept); it is checked at the next start: {what}",
+            file=err,
+        )
+    elif found.finding is Finding.REVERTED:
+        print(
+            f"note: a comparison started earlier did not finish; its helper put the original values back (checked: "
+            f"they are in effect): {what}",
+            file=err,
+        )
+    elif found.finding is Finding.CHANGED_SINCE:
+        print(
+            f"note: a comparison started earlier did not finish, and the values now differ from the original values "
+            f"and from every configuration it tried (changed since); check them: {what}",
+            file=err,
+        )
+    else:
+        print(
+            f"note: a comparison started earlier did not finish and could not be checked (the values could not be "
+            f"read); check the values: {what}",
+            file=err,
+        )

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from app.domain.errors import ValidationError
-from app.domain.history import HistoryEntry
+from app.domain.history import ComparisonStart, HistoryEntry
 from app.domain.model import Change, Store
 from app.domain.outcomes import HistoryOutcome
 from app.storage.files import InterProcessLock, LockBusyError, set_aside, write_atomic
@@ -112,6 +112,7 @@ class History:
                 backend,
                 Change.from_json(record["requested"]),
                 store=None if store is None else Store(store),
+                comparison=None if "comparison" not in record else ComparisonStart.from_json(record["comparison"]),
             )
         elif event == "finished":
             entry = entries[ident]
@@ -127,6 +128,8 @@ class History:
                 raise ValueError("bad finished record")
             entry.outcome, entry.reason, entry.finished = HistoryOutcome(outcome), reason, float(finished)
             entry.after, entry.problems = after, [str(p) for p in problems]
+            if "requested" in record:  # a comparison that kept a configuration: the change it made, revertible
+                entry.requested = Change.from_json(record["requested"])
         else:
             raise ValueError("unknown event")
 
@@ -148,11 +151,14 @@ class History:
             return f"The history could not be written ({exc.strerror or exc}); the change itself is not affected."
         return None
 
-    def record_started(self, change: Change, backend: str, store: Store | None = None) -> tuple[str, str | None]:
+    def record_started(
+        self, change: Change, backend: str, store: Store | None = None, comparison: ComparisonStart | None = None
+    ) -> tuple[str, str | None]:
         """Append a "started" record; returns its id and a notice if writing failed.
 
         ``change`` holds each family's values before and after; with the trial's target ``store`` they let a
-        later start check an unfinished trial against the machine.
+        later start check an unfinished trial against the machine. A comparison gives an empty ``change`` and
+        ``comparison`` (the values found at the start and each configuration), for the same check.
         """
         ident = uuid.uuid4().hex
         notice = self._write(
@@ -165,6 +171,7 @@ class History:
                 "backend": backend,
                 "requested": change.to_json(),
                 **({} if store is None else {"store": store.value}),
+                **({} if comparison is None else {"comparison": comparison.to_json()}),
             }
         )
         return ident, notice
@@ -176,7 +183,10 @@ class History:
         reason: str = "",
         after: dict[str, object] | None = None,
         problems: list[str] | None = None,
+        requested: Change | None = None,
     ) -> str | None:
+        """Append a "finished" record; ``requested`` (a comparison's kept configuration) replaces the started
+        record's change, so History can revert it. Returns a notice if writing failed."""
         return self._write(
             {
                 "event": "finished",
@@ -186,5 +196,6 @@ class History:
                 "reason": reason,
                 "after": after or {},
                 "problems": problems or [],
+                **({} if requested is None else {"requested": requested.to_json()}),
             }
         )

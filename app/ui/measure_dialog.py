@@ -1,9 +1,11 @@
 """Measure loopback: choose the families and the seconds per test, start or cancel, follow the progress, and read
-the results per family in a table (median of the runs, with the lowest and highest)."""
+the results per family in a table (median of the runs, with the lowest and highest). A second tab compares
+configurations (app/ui/compare_view.py) when the view-model has a comparison."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +30,9 @@ from app.domain.model import Family
 from app.ui.inputs import WrappedLabel
 from app.ui.theme import polish
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
+
+if TYPE_CHECKING:
+    from app.ui.compare_view import CompareView
 
 FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
     ("IPv4 and IPv6", (Family.IPV4, Family.IPV6)),
@@ -114,32 +120,65 @@ class MeasureDialog(QDialog):
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
-        self.start_button = buttons.addButton("&Start", QDialogButtonBox.ButtonRole.ActionRole)
+        measure_buttons = QDialogButtonBox()
+        self.start_button = measure_buttons.addButton("&Start", QDialogButtonBox.ButtonRole.ActionRole)
         self.start_button.setDefault(True)
-        self.cancel_button = buttons.addButton("&Cancel measurement", QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button = measure_buttons.addButton("&Cancel measurement", QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button.setEnabled(False)
         buttons.rejected.connect(self.reject)
         self.start_button.clicked.connect(self._start)
         self.cancel_button.clicked.connect(vm.cancel)
 
+        self.measure_page = QWidget()
+        page = QVBoxLayout(self.measure_page)
+        page.addWidget(intro)
+        page.addLayout(form)
+        page.addWidget(self.progress)
+        page.addWidget(self.caveat)
+        page.addWidget(self.table, 1)
+        page.addWidget(self.note)
+        page.addWidget(measure_buttons)
+        page.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.caveat)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
+        self.compare_view: CompareView | None = None
+        self.tabs: QTabWidget | None = None
+        if vm.compare is not None:  # two tabs: measure the current settings, or compare configurations
+            from app.ui.compare_view import CompareView  # loaded when the dialog opens, never at start-up
+
+            self.compare_view = CompareView(vm.compare)
+            self.tabs = QTabWidget()
+            self.tabs.addTab(self.measure_page, "&Measure the current settings")
+            self.tabs.addTab(self.compare_view, "C&ompare configurations")
+            layout.addWidget(self.tabs, 1)
+            vm.runningChanged.connect(self._one_at_a_time)
+            vm.compare.phaseChanged.connect(self._one_at_a_time)
+        else:
+            layout.addWidget(self.measure_page, 1)
         layout.addWidget(buttons)
         vm.progress.connect(self.show_progress)
         vm.finished.connect(self.show_result)
         vm.failed.connect(self.show_failure)
         vm.runningChanged.connect(self.show_running)
         polish(self)
-        self.resize(720, 520)
+        if self.tabs is not None:
+            self.resize(960, 720)
+        else:
+            self.resize(720, 520)
         self.start_button.setFocus()
         if vm.result is not None:  # opened again: the last result is still worth reading
             self.show_result(vm.result)
         self.show_running(vm.running)
+        self._one_at_a_time()
+
+    def _one_at_a_time(self, *_: object) -> None:
+        """A measurement and a comparison never run together (each would skew the other): the other tab waits."""
+        if self.tabs is None or self.vm.compare is None:
+            return
+        comparing = self.vm.compare.running
+        self.tabs.setTabEnabled(0, not comparing)
+        self.tabs.setTabEnabled(1, not self.vm.running)
+        if comparing:
+            self.tabs.setCurrentIndex(1)
 
     def plan(self) -> MeasurePlan:
         return MeasurePlan(seconds=round(self.seconds.value(), 1))
@@ -193,5 +232,7 @@ class MeasureDialog(QDialog):
         self.note.setVisible(True)
 
     def done(self, result: int) -> None:
-        self.vm.cancel()  # Close, Esc and the title bar's X all end here: the worker processes are stopped
+        # Close, Esc and the title bar's X all end here: the worker processes are stopped, and a comparison is
+        # cancelled (an answer it waits for becomes "put the original values back": closing never keeps)
+        self.vm.cancel()
         super().done(result)

@@ -1,7 +1,10 @@
-"""Finds transactions that never finished (the app was closed or killed mid-trial), checks the machine, records them.
+"""Finds transactions that never finished (the app was closed or killed mid-trial or mid-comparison), checks the
+machine, records them.
 
 Nothing is assumed: the machine is read first and compared with the values the "started" record kept. A trial
-whose values are still in effect is reported as such, with the change that puts the recorded values back.
+whose values are still in effect is reported as such, with the change that puts the recorded values back; so is a
+comparison that left one of its configurations in effect (its helper puts the original values back on its own
+when the app dies, so usually they are back: that is checked too).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from app.domain.history import ComparisonStart
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
 from app.domain.notices import Notice, NoticeKind
 from app.elevation.machine_lock import MachineLock
@@ -22,10 +26,10 @@ from app.usecases.reading import read_machine
 
 
 class Finding(enum.Enum):
-    """What the machine shows compared with an unfinished trial's recorded values."""
+    """What the machine shows compared with an unfinished trial's (or comparison's) recorded values."""
 
-    STILL_APPLIED = "still-applied"  # the trial's values are still in effect
-    REVERTED = "reverted"  # the values from before the trial are back
+    STILL_APPLIED = "still-applied"  # the trial's values (one of the comparison's configurations) are still in effect
+    REVERTED = "reverted"  # the values from before the trial (the comparison's original values) are back
     CHANGED_SINCE = "changed-since"  # neither: something else changed them, or a revert stopped half-way
     UNCHECKED = "unchecked"  # an old record without the trial's store, or the machine could not be read
     HELPER_RUNNING = "helper-running"  # a helper still holds the machine (it reverts unless kept): not judged yet
@@ -38,6 +42,22 @@ REASONS = {
     Finding.CHANGED_SINCE: "the app ended during the trial; changed since (values differ from both)",
     Finding.UNCHECKED: "the app ended during the trial; the values could not be checked",
 }
+COMPARISON_REASONS = {
+    Finding.STILL_APPLIED: (
+        "the app ended during the comparison; the original values are not back: one of its configurations is "
+        "still in effect (checked)"
+    ),
+    Finding.REVERTED: "the app ended during the comparison; its helper put the original values back (checked)",
+    Finding.CHANGED_SINCE: (
+        "the app ended during the comparison; changed since (values differ from the originals and every configuration)"
+    ),
+    Finding.UNCHECKED: "the app ended during the comparison; the values could not be checked",
+}
+
+
+def reason_for(entry: HistoryEntry, finding: Finding) -> str:
+    """What the history says about an unfinished entry, once checked."""
+    return (COMPARISON_REASONS if entry.comparison is not None else REASONS)[finding]
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,14 @@ class Recovered:
 
     @property
     def families(self) -> tuple[Family, ...]:
+        if self.entry.comparison is not None:
+            return tuple(self.entry.comparison.originals)
         return tuple(fc.family for fc in self.entry.requested.families)
+
+    @property
+    def comparison(self) -> bool:
+        """An unfinished comparison (else a trial): the faces word their reports for it."""
+        return self.entry.comparison is not None
 
 
 @dataclass(frozen=True)
@@ -69,8 +96,31 @@ def _shows(reading: object, fc: FamilyChange, values: LoopbackSettings) -> bool:
     return all(reading.value(setting) == values.value(setting) for setting, _ in fc.patch.items())
 
 
+def judge_comparison(entry: HistoryEntry, start: ComparisonStart, state: MachineState | None) -> Recovered:
+    """Compare the machine with an unfinished comparison's original values and configurations (pure): the
+    originals back (REVERTED); one configuration in effect (STILL_APPLIED, with the change that puts the originals
+    back, in both stores when the configuration was also saved, as a keep saves it); or neither (CHANGED_SINCE)."""
+    if state is None:
+        return Recovered(entry, Finding.UNCHECKED, Change())
+    active: dict[Family, LoopbackSettings] = {}
+    for family in start.originals:
+        fs = state.families.get(family)
+        if fs is None or fs.settings is None:
+            return Recovered(entry, Finding.UNCHECKED, Change())
+        active[family] = fs.settings
+    if active == dict(start.originals):
+        return Recovered(entry, Finding.REVERTED, Change())
+    if not any(all(values.get(f) == s for f, s in active.items()) for _, values in start.configurations):
+        return Recovered(entry, Finding.CHANGED_SINCE, Change())
+    restore = Change(tuple(FamilyChange(f, s, start.originals[f]) for f, s in active.items()))
+    saved = all(state[f].persistent == s for f, s in active.items())
+    return Recovered(entry, Finding.STILL_APPLIED, restore, Store.PERSISTENT if saved else Store.ACTIVE)
+
+
 def judge(entry: HistoryEntry, state: MachineState | None) -> Recovered:
     """Compare the machine with an unfinished trial's recorded before- and after-values (pure)."""
+    if entry.comparison is not None:
+        return judge_comparison(entry, entry.comparison, state)
     families = entry.requested.families
     if entry.store is None or state is None or not families:
         return Recovered(entry, Finding.UNCHECKED, Change())
@@ -144,9 +194,10 @@ def recover_interrupted(
                 held.release()
         found = tuple(judge(entry, state) for entry in unfinished)
         for item in found:
-            text = history.record_finished(item.entry.id, INTERRUPTED, REASONS[item.finding])
+            reason = reason_for(item.entry, item.finding)
+            text = history.record_finished(item.entry.id, INTERRUPTED, reason)
             notice = Notice(NoticeKind.HISTORY, text) if text else None
-            item.entry.outcome, item.entry.reason = INTERRUPTED, REASONS[item.finding]
+            item.entry.outcome, item.entry.reason = INTERRUPTED, reason
             if notice and notice not in notices:
                 notices.append(notice)
     finally:

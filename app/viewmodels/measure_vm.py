@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -13,6 +14,9 @@ from app.domain.measurements import Measurement, MeasurePlan
 from app.domain.model import Family, LoopbackSettings
 from app.usecases.measure import Progress, measure
 from app.viewmodels.editing import PendingEditor
+
+if TYPE_CHECKING:
+    from app.viewmodels.compare_vm import CompareViewModel
 
 MeasureFunction = Callable[..., Measurement]  # the use case's signature: app.usecases.measure.measure
 
@@ -45,10 +49,13 @@ class MeasureViewModel(QObject):
         *,
         simulated: bool,
         measure_function: MeasureFunction = measure,
+        compare: Callable[[], CompareViewModel] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.editor, self.simulated, self._measure = editor, simulated, measure_function
+        self._make_compare = compare
+        self._compare_vm: CompareViewModel | None = None
         self._stop = threading.Event()
         self._running = False
         self._result: Measurement | None = None
@@ -56,6 +63,14 @@ class MeasureViewModel(QObject):
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def compare(self) -> CompareViewModel | None:
+        """The Measure view's comparison of configurations (None: measuring only); made when first asked for, so
+        the window's start never loads the comparison's modules."""
+        if self._compare_vm is None and self._make_compare is not None:
+            self._compare_vm = self._make_compare()
+        return self._compare_vm
 
     @property
     def cancelled(self) -> bool:
@@ -109,6 +124,9 @@ class MeasureViewModel(QObject):
         return result
 
     def cancel(self) -> None:
-        """Stop a running measurement: its worker processes are killed within a quarter of a second."""
+        """Stop a running measurement (its worker processes are killed within a quarter of a second) and a running
+        comparison (the original values come back): the window calls this when it closes."""
         if self._running:
             self._stop.set()
+        if self._compare_vm is not None:
+            self._compare_vm.cancel()

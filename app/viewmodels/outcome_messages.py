@@ -26,6 +26,23 @@ _TEXT = {
         "earlier ones (changed since): check the values shown.",
     ),
 }
+_COMPARISON_TEXT = {
+    Finding.HELPER_RUNNING: (
+        Level.WARNING,
+        "A comparison started earlier is still being finished by its helper (it puts the original values back "
+        "unless a configuration was kept): read the values again in a moment; it is checked at the next start.",
+    ),
+    Finding.REVERTED: (
+        Level.INFO,
+        "A comparison started earlier did not finish; its helper put the original values back (checked: they "
+        "are in effect).",
+    ),
+    Finding.CHANGED_SINCE: (
+        Level.WARNING,
+        "A comparison started earlier did not finish, and the values now differ from the original values and "
+        "from every configuration it tried (changed since): check the values shown.",
+    ),
+}
 _UNCHECKED = (
     Level.WARNING,
     "A change started earlier did not finish and could not be checked; the values shown are the "
@@ -36,6 +53,8 @@ _UNCHECKED = (
 def recovery_message(found: Recovered, *, staged: bool) -> Message:
     """The message for one finding; ``staged``: a trial still in effect had its earlier values staged as edits."""
     summary = found.entry.summary()
+    if found.comparison:
+        return _comparison_message(found, summary, staged=staged)
     if found.finding is Finding.STILL_APPLIED:
         then = (
             "The values from before it are ready as pending edits: choose Apply to put them back, or "
@@ -49,6 +68,24 @@ def recovery_message(found: Recovered, *, staged: bool) -> Message:
             summary,
         )
     level, text = _TEXT.get(found.finding, _UNCHECKED)
+    return Message(level, text, summary)
+
+
+def _comparison_message(found: Recovered, summary: str, *, staged: bool) -> Message:
+    if found.finding is Finding.STILL_APPLIED:
+        then = (
+            "The original values are ready as pending edits: choose Apply to put them back, or Discard to keep "
+            "the values in effect."
+            if staged
+            else "Set the original values (in the details) and choose Apply to put them back."
+        )
+        return Message(
+            Level.WARNING,
+            "A comparison started earlier did not finish, and the original values are not back: one of its "
+            "configurations is still in effect. " + then,
+            summary,
+        )
+    level, text = _COMPARISON_TEXT.get(found.finding, _UNCHECKED)
     return Message(level, text, summary)
 
 

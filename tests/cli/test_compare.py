@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.domain.model import Family
 from app.simulator.machine import SIMULATED_INITIAL
 from app.simulator.profile import UacAnswer
+from app.storage.history import History
 from tests.conftest import MakeState, RunCli, machine_values
 
 SHORT = ("--family", "ipv4", "--with", "current,latency", "--seconds", "0.1", "--rounds", "1")
@@ -110,3 +112,27 @@ def test_a_transaction_error_gets_the_same_code_as_for_set(
     state = make_state(elevated=True)
     assert cli.main(["--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "best"]) == code
     assert capsys.readouterr().err.strip().splitlines()[-1] == "loopback-tuner-cli: error: it went wrong"
+
+
+def test_the_progress_lines_name_each_step_and_the_time_left(run_cli: RunCli, make_state: MakeState) -> None:
+    state = make_state(elevated=True)
+    done = run_cli("--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "none")
+    assert done.returncode == 0, done.stderr
+    steps = [line for line in done.stderr.splitlines() if line.startswith("  round ")]
+    assert [line.split(",")[0] for line in steps] == [
+        "  round 1 of 1: configuration 1 (current)",
+        "  round 1 of 1: configuration 2 (latency)",
+    ]
+    assert all(line.endswith(" s left") for line in steps)  # one line per step, never one per stage
+
+
+def test_a_comparison_waits_for_no_one_while_another_change_is_tried_exit_6(
+    run_cli: RunCli, make_state: MakeState, paths: Any
+) -> None:
+    from app.storage.files import InterProcessLock
+
+    state = make_state(elevated=True)
+    with InterProcessLock(paths.transaction_lock).hold():  # a trial in another window holds the machine
+        done = run_cli("--backend", "simulated", "--state", str(state.path), "compare", *SHORT, "--keep", "none")
+    assert done.returncode == 6 and "finish it there first" in done.stderr
+    assert History(paths.history).load()[0] == []  # nothing started: nothing recorded

@@ -168,3 +168,34 @@ def test_a_started_record_with_an_unknown_store_is_unreadable(tmp_path: Path) ->
     history.path.write_text(json.dumps({**record, "requested": CHANGE.to_json(), "store": "cloud"}) + "\n")
     entries, notices = history.load()
     assert entries == [] and len(notices) == 1
+
+
+def test_a_comparison_keeps_its_start_and_its_kept_change(tmp_path: Path) -> None:
+    from app.domain.history import ComparisonStart
+
+    inline = LoopbackSettings(ExecutionMode.INLINE, 4, True)
+    start = ComparisonStart({Family.IPV4: BASE}, (("current", {Family.IPV4: BASE}), ("latency", {Family.IPV4: inline})))
+    history = History(tmp_path / "history.jsonl")
+    ident, _ = history.record_started(Change(), "simulated", Store.PERSISTENT, start)
+    (entry,), _ = history.load()
+    assert entry.comparison == start and entry.requested.is_empty and entry.outcome is None
+    history.record_finished(ident, HistoryOutcome.KEPT, "kept by a comparison (latency)", requested=CHANGE)
+    (entry,), notices = history.load()
+    assert notices == [] and entry.requested == CHANGE and entry.stayed  # History can revert it
+    assert entry.summary().endswith("comparison of 2 configurations (current, latency): " + CHANGE.describe()[0])
+    assert entry.describe() == ["comparison of 2 configurations (current, latency)", *CHANGE.describe()]
+
+
+@pytest.mark.parametrize(
+    "comparison",
+    [{"originals": {}, "configurations": []}, {"originals": {"ipv5": {}}, "configurations": []}, {"originals": 1}],
+)
+def test_a_malformed_comparison_record_is_an_unreadable_line(tmp_path: Path, comparison: object) -> None:
+    path = tmp_path / "history.jsonl"
+    history = History(path)
+    history.record_started(CHANGE, "simulated")
+    record = {"event": "started", "id": "x", "time": 1.0, "user": "u", "machine": "m", "backend": "simulated"}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({**record, "requested": {}, "comparison": comparison}) + "\n")
+    entries, notices = history.load()
+    assert len(entries) == 1 and "1 unreadable line" in notices[0]
