@@ -335,9 +335,14 @@ class Difference:
     def to_json(self) -> dict[str, object]:
         return {
             "ratio": round(self.ratio, 4),
-            "interval": [round(self.low, 4), round(self.high, 4)],
+            # An unbounded end (too few runs to tell) is null: strict JSON has no Infinity.
+            "interval": [_bound(self.low), _bound(self.high)],
             "verdict": self.verdict.value,
         }
+
+
+def _bound(value: float) -> float | None:
+    return round(value, 4) if math.isfinite(value) else None
 
 
 def compare_runs(

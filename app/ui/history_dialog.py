@@ -43,7 +43,7 @@ def _details(entry: HistoryEntry) -> str:
 
 def _full_text(entry: HistoryEntry) -> str:
     """Every column of ``entry`` on lines of its own, for the detail pane."""
-    lines = [f"{_when(entry)}: {_outcome(entry)}", *(f"\u2022 {line}" for line in entry.requested.describe())]
+    lines = [f"{_when(entry)}: {_outcome(entry)}", *(f"\u2022 {line}" for line in entry.describe())]
     details = _details(entry)
     return "\n".join([*lines, details] if details else lines)
 
@@ -71,7 +71,7 @@ class HistoryDialog(QDialog):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for row, entry in enumerate(entries):
             for column, text in enumerate(
-                (_when(entry), _outcome(entry), "; ".join(entry.requested.describe()), _details(entry))
+                (_when(entry), _outcome(entry), "; ".join(entry.describe()), _details(entry))
             ):
                 self.table.setItem(row, column, QTableWidgetItem(text))  # a cut cell is whole in the pane below
         self.table.resizeColumnToContents(0)

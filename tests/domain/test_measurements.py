@@ -142,6 +142,14 @@ def test_a_difference_describes_itself_and_serializes() -> None:
     assert diff.to_json() == {"ratio": 0.8, "interval": [0.75, 0.85], "verdict": "better"}
 
 
+def test_too_few_runs_serialize_as_strict_json() -> None:
+    """An unbounded interval end is null: json.dumps would write Infinity, which strict parsers refuse."""
+    diff = compare_runs([1.0], [2.0], higher_is_better=True)
+    assert diff.verdict is Verdict.TOO_FEW_RUNS
+    text = json.dumps(diff.to_json(), allow_nan=False)
+    assert json.loads(text)["interval"][1] is None
+
+
 # --- the JSON shape --------------------------------------------------------------------------------------------
 
 

@@ -265,3 +265,17 @@ def test_the_apply_dialog_grows_to_show_the_commands_whole_and_shrinks_back(
     qtbot.mouseClick(dialog.commands.toggle, Qt.MouseButton.LeftButton)
     wait.until(lambda: dialog.height() == closed_height)  # no empty space where the commands were
     dialog.reject()
+
+
+def test_the_history_names_a_comparison_for_what_it_was(qtbot: Any) -> None:
+    """A reverted comparison changed nothing: its row must still say it was a comparison, not an empty change."""
+    from app.domain.history import ComparisonStart, HistoryEntry, HistoryOutcome
+    from app.domain.model import Change, LoopbackSettings
+
+    found = {Family.IPV4: LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)}
+    start = ComparisonStart(found, (("current", found), ("latency", found)))
+    entry = HistoryEntry("1", 0.0, "u", "m", "sim", Change(()), HistoryOutcome.REVERTED, comparison=start)
+    dialog = HistoryDialog([entry], [])
+    qtbot.addWidget(dialog)
+    item = dialog.table.item(0, 2)
+    assert item is not None and item.text() == "comparison of 2 configurations (current, latency)"
