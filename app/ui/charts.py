@@ -209,7 +209,6 @@ class MeasurementChart(QWidget):
         self.views: dict[str, QChartView] = {}
         self.data: ChartData | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(560, 380)
 
     def show_data(self, data: ChartData) -> None:
         """Draw ``data``, replacing whatever was drawn before."""
@@ -225,17 +224,24 @@ class MeasurementChart(QWidget):
         self.views = {}
         colors = Colors.of(self.palette())
         panels = panels_for(data)
-        columns = len(panels) - 1
+        one_line = len(data.rows) <= 2  # a single measurement: every chart side by side, the round trip wider
+        self.setMinimumSize(560, 260 if one_line else 400)
+        for column in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(column, 0)
         for index, panel in enumerate(panels):
             view = _panel_view(panel, data.rows, colors, legend=panel is LATENCY)
             view.setAccessibleName(panel.title)
-            if index == 0:
-                self.grid.addWidget(view, 0, 0, 1, columns)
+            if one_line:
+                self.grid.addWidget(view, 0, index)
+                self.grid.setColumnStretch(index, 2 if index == 0 else 1)
+            elif index == 0:  # the round trip across the top, the others below it
+                self.grid.addWidget(view, 0, 0, 1, len(panels) - 1)
             else:
                 self.grid.addWidget(view, 1, index - 1)
+                self.grid.setColumnStretch(index - 1, 1)
             self.views[panel.key] = view
-        self.grid.setRowStretch(0, 3)
-        self.grid.setRowStretch(1, 2)
+        self.grid.setRowStretch(0, 1 if one_line else 3)
+        self.grid.setRowStretch(1, 0 if one_line else 2)
 
 
 def _panel_view(panel: Panel, rows: Sequence[ChartRow], colors: Colors, legend: bool) -> QChartView:
@@ -250,7 +256,7 @@ def _panel_view(panel: Panel, rows: Sequence[ChartRow], colors: Colors, legend: 
     chart.setTitleBrush(QBrush(colors.text))
 
     scale = 1000.0 if panel is CONNECTIONS and _highest(panel, rows) >= 10_000 else 1.0
-    unit = "thousand/s" if scale == 1000.0 else panel.unit
+    unit = "1000/s" if scale == 1000.0 else panel.unit
     categories = charts.QBarCategoryAxis()
     categories.append([category_label(row, short=not legend) for row in rows])
     values = charts.QValueAxis()

@@ -24,8 +24,10 @@ from qasync import asyncSlot
 
 from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
 from app.domain.model import Family
+from app.ui.charts import MeasurementChart, create_chart
 from app.ui.inputs import WrappedLabel
 from app.ui.theme import polish
+from app.viewmodels.chart_data import ChartData, chart_from_measurement
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
 
 FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
@@ -111,6 +113,7 @@ class MeasureDialog(QDialog):
         self.note = QLabel("Each figure is the median of the runs, the lowest and highest run in brackets.")
         self.note.setProperty("role", "note")
         self.note.setVisible(False)
+        self.chart: MeasurementChart | None = None  # made by the first result: Qt Charts loads then (_show_chart)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
@@ -191,6 +194,20 @@ class MeasureDialog(QDialog):
         self.table.setRowHidden(len(ROWS) + 1, not has_error)
         self.table.setVisible(True)
         self.note.setVisible(True)
+        self._show_chart(chart_from_measurement(result))
+
+    # --- the chart (issue 15), above the table --------------------------------------------------------------
+    def _show_chart(self, data: ChartData) -> None:
+        """Draw ``data`` above the table; the first call creates the chart (and loads Qt Charts) and makes room."""
+        if self.chart is None:
+            self.chart = create_chart(self)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.table), self.chart, 2)
+            polish(self.chart)
+            screen = self.screen().availableGeometry()
+            self.resize(min(max(self.width(), 820), screen.width()), min(max(self.height(), 860), screen.height()))
+        self.chart.show_data(data)
 
     def done(self, result: int) -> None:
         self.vm.cancel()  # Close, Esc and the title bar's X all end here: the worker processes are stopped

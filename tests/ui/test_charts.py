@@ -6,20 +6,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCharts import QAreaSeries, QBarCategoryAxis, QBarSeries, QChart, QLineSeries, QValueAxis
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.domain.measurements import SIMULATED_CAVEAT, Spread
 from app.domain.model import Family
 from app.ui.charts import STAR, MeasurementChart, create_chart, describe, nice_ceiling, nice_step
+from app.ui.measure_dialog import MeasureDialog
 from app.ui.theme import _dark_palette
 from app.viewmodels.chart_data import ChartData, ChartRow
+from app.viewmodels.measure_vm import MeasureViewModel
+from tests.ui.conftest import Rig, SignalWaiter
 from tests.ui.test_entry import _headless_env
+from tests.ui.test_measure_dialog import fake_measure
 
 
 def s(median: float, low: float, high: float, runs: int = 3) -> Spread:
@@ -97,7 +103,7 @@ def test_throughput_connections_and_the_workload_each_get_their_own_chart(chart:
     connections = _bars(chart, "connections").barSets()[0]
     assert [connections.at(i) for i in range(3)] == [31.5, 30.9, 29.8]  # shown in thousands per second
     axis = next(a for a in _chart(chart, "connections").axes() if isinstance(a, QValueAxis))
-    assert axis.titleText() == "thousand/s"
+    assert axis.titleText() == "1000/s"
     workload = _bars(chart, "workload").barSets()[0]
     assert [workload.at(i) for i in range(4)] == [2.41, 0.0, 2.2, 0.0]
     chart.show_data(SINGLE)  # no workload measured: no workload chart
@@ -192,3 +198,24 @@ def test_starting_the_window_does_not_load_the_chart_library(tmp_path: Path) -> 
     exit_code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert exit_code == 0 and (tmp_path / "w.png").is_file()
     assert [name for name in loaded if name != "app.ui.charts"] == []
+
+
+def test_the_measure_dialog_draws_a_finished_measurement_above_its_table(
+    rig_factory: Callable[..., Rig], qtbot: Any, wait: SignalWaiter
+) -> None:
+    rig = rig_factory()
+    vm = MeasureViewModel(rig.vm, simulated=True, measure_function=fake_measure, parent=rig.vm)
+    dialog = MeasureDialog(vm, rig.window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.chart is None  # nothing measured yet: no chart, Qt Charts not needed
+    wait(vm.finished, lambda: qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton))
+    chart = dialog.chart
+    assert chart is not None and chart.data is not None
+    assert [row.label for row in chart.data.rows] == ["IPv4", "IPv6"]
+    assert [_bars(chart, "latency").barSets()[0].at(i) for i in range(2)] == [11.0, 0.0]  # IPv6 was not measured
+    qtbot.waitUntil(chart.isVisible)
+    assert chart.geometry().bottom() < dialog.table.geometry().top()
+    for widget in (chart, dialog.table, dialog.start_button):  # nothing clipped at the size the dialog takes
+        assert dialog.rect().contains(widget.geometry())
+    assert chart.height() >= chart.minimumHeight() and dialog.table.height() > 80
