@@ -15,8 +15,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMargins, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from app.domain.measurements import Spread
 from app.viewmodels.chart_data import ChartData, ChartRow
@@ -99,6 +99,16 @@ def _number(value: float) -> str:
     if value >= 10_000:
         return f"{value:,.0f}"
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def figure_text(panel: Panel, name: str, row: ChartRow, spread: Spread | None) -> str:
+    """One bar in words: ``1 current, p50: 11.8 µs (11 to 12.5 over 3 runs, with an en dash)``; its tooltip."""
+    what = f"{row.label}, {name if panel is LATENCY else panel.title.lower()}"
+    if spread is None:
+        return f"{what}: not measured"
+    runs = f"over {spread.runs} runs" if spread.runs != 1 else "one run"
+    low, high = _number(spread.min), _number(spread.max)
+    return f"{what}: {_number(spread.median)} {panel.unit} ({low}{EN_DASH}{high} {runs})"
 
 
 def describe(data: ChartData) -> str:
@@ -292,6 +302,8 @@ def _panel_view(panel: Panel, rows: Sequence[ChartRow], colors: Colors, legend: 
         bar_set.setColor(color)
         bar_set.setBorderColor(color.darker(115) if not colors.dark else color.lighter(115))
         bar_set.append([_median(figure(row)) / scale for row in rows])
+        texts = [figure_text(panel, name, row, figure(row)) for row in rows]
+        bar_set.hovered.connect(lambda over, i, texts=texts: _tooltip(texts[i] if over else ""))
         bars.append(bar_set)
     if count == 1:
         bars.setLabelsVisible(True)
@@ -334,6 +346,13 @@ def _panel_view(panel: Panel, rows: Sequence[ChartRow], colors: Colors, legend: 
     view.setMinimumSize(170, 150)
     view.setBackgroundBrush(QBrush(colors.background))
     return view
+
+
+def _tooltip(text: str) -> None:
+    if text:
+        QToolTip.showText(QCursor.pos(), text)
+    else:
+        QToolTip.hideText()
 
 
 def _style_axis(axis: QAbstractAxis, colors: Colors) -> None:

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain.measurements import SIMULATED_CAVEAT, Spread
 from app.domain.model import Family
-from app.ui.charts import STAR, MeasurementChart, create_chart, describe, nice_ceiling, nice_step
+from app.ui import charts as charts_module
+from app.ui.charts import LATENCY, STAR, MeasurementChart, create_chart, describe, figure_text, nice_ceiling, nice_step
 from app.ui.measure_dialog import MeasureDialog
 from app.ui.theme import _dark_palette
 from app.viewmodels.chart_data import ChartData, ChartRow
@@ -219,3 +220,19 @@ def test_the_measure_dialog_draws_a_finished_measurement_above_its_table(
     for widget in (chart, dialog.table, dialog.start_button):  # nothing clipped at the size the dialog takes
         assert dialog.rect().contains(widget.geometry())
     assert chart.height() >= chart.minimumHeight() and dialog.table.height() > 80
+
+
+def test_hovering_a_bar_tells_its_figure_and_the_runs_range(
+    chart: MeasurementChart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chart.show_data(COMPARISON)
+    assert figure_text(LATENCY, "p99", ROWS[2], ROWS[2].rtt_p99_us) == (
+        "3 throughput, p99: 34.2 \u00b5s (30.1\u201339 over 3 runs)"
+    )
+    assert figure_text(LATENCY, "p50", ROWS[3], None) == "4 balanced, p50: not measured"
+    shown: list[str] = []
+    monkeypatch.setattr(charts_module, "_tooltip", shown.append)  # the offscreen platform cannot raise a tooltip
+    throughput = _bars(chart, "throughput").barSets()[0]
+    throughput.hovered.emit(True, 1)
+    throughput.hovered.emit(False, 1)
+    assert shown == ["2 latency, throughput, one stream: 3.52 GB/s (3.3\u20133.7 over 3 runs)", ""]
