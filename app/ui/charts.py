@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 STAR = "\u2605"
 EN_DASH = "\u2013"
 BAR_WIDTH = 0.75  # of a category's width, shared by its bars (Qt Charts' own layout: BarChartItem)
+BAND_AMBER = "#f5b700"  # the recommended row's band, translucent over the background
 NARROW_BAR_WIDTH = 0.55  # for one or two rows (a single measurement), where 0.75 makes slabs
 
 
@@ -178,10 +179,10 @@ class Colors:
         dark = background.lightness() < 128
         grid = _mix(background, text, 0.16)
         whisker = _mix(background, text, 0.85)
-        highlight = palette.color(QPalette.ColorRole.Highlight)
-        band = QColor(highlight)
-        band.setAlpha(70 if dark else 45)
-        return cls(dark, background, text, grid, whisker, band, _mix(background, highlight, 0.45))
+        amber = QColor(BAND_AMBER)  # not the palette's highlight: that is blue, like the round-trip bars
+        band = QColor(amber)
+        band.setAlpha(55 if dark else 60)
+        return cls(dark, background, text, grid, whisker, band, _mix(background, amber, 0.6))
 
     def series(self, panel: Panel, index: int) -> QColor:
         return QColor(panel.colors[index][self.dark])
