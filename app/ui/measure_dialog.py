@@ -4,6 +4,7 @@ the results per family in a table (median of the runs, with the lowest and highe
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,11 +25,13 @@ from qasync import asyncSlot
 
 from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
 from app.domain.model import Family
-from app.ui.charts import MeasurementChart, create_chart
 from app.ui.inputs import WrappedLabel
 from app.ui.theme import polish
-from app.viewmodels.chart_data import ChartData, chart_from_measurement
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
+
+if TYPE_CHECKING:  # the chart's modules load with the first result (_show_chart), not when the window starts
+    from app.ui.charts import MeasurementChart
+    from app.viewmodels.chart_data import ChartData
 
 FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
     ("IPv4 and IPv6", (Family.IPV4, Family.IPV6)),
@@ -194,11 +197,15 @@ class MeasureDialog(QDialog):
         self.table.setRowHidden(len(ROWS) + 1, not has_error)
         self.table.setVisible(True)
         self.note.setVisible(True)
+        from app.viewmodels.chart_data import chart_from_measurement
+
         self._show_chart(chart_from_measurement(result))
 
     # --- the chart (issue 15), above the table --------------------------------------------------------------
     def _show_chart(self, data: ChartData) -> None:
         """Draw ``data`` above the table; the first call creates the chart (and loads Qt Charts) and makes room."""
+        from app.ui.charts import create_chart
+
         if self.chart is None:
             self.chart = create_chart(self)
             layout = self.layout()

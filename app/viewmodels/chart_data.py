@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from app.domain.comparisons import ConfigurationResult, Recommendation
 from app.domain.measurements import SIMULATED_CAVEAT, FamilyMeasurement, Measurement, RunResult, Spread
 from app.domain.model import Family
+
+if TYPE_CHECKING:  # annotations only: whoever imports this at the window's start does not pay for comparisons
+    from app.domain.comparisons import ConfigurationResult, Recommendation
 
 
 @dataclass(frozen=True, slots=True)
