@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMargins, QPointF, Qt
+from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
@@ -220,6 +220,12 @@ class MeasurementChart(QWidget):
         self.views: dict[str, QChartView] = {}
         self.data: ChartData | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new palette (light to dark): draw the same data again in its colours."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.data is not None:
+            self.show_data(self.data)
 
     def show_data(self, data: ChartData) -> None:
         """Draw ``data``, replacing whatever was drawn before."""

@@ -175,6 +175,8 @@ def test_dark_theme_draws_light_text_on_a_dark_background(qtbot: Any) -> None:
     light.setPalette(QApplication.style().standardPalette())
     light.show_data(COMPARISON)
     assert _chart(light, "latency").backgroundBrush().color() == light.palette().color(QPalette.ColorRole.Base)
+    light.setPalette(_dark_palette())  # the theme changes while the chart is shown: drawn again in its colours
+    assert _chart(light, "latency").backgroundBrush().color().lightness() < 60
 
 
 def test_tick_steps_are_round_numbers() -> None:
