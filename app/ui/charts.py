@@ -54,7 +54,7 @@ LATENCY = Panel(
     (("#1f5f9e", "#6cb2f0"), ("#4f8fcf", "#3a7fc2"), ("#9cc3e8", "#22507f")),
 )
 THROUGHPUT = Panel(
-    "throughput", "Throughput, one stream", "higher is better", "GB/s", ("GB/s",),
+    "throughput", "Throughput", "higher is better", "GB/s", ("GB/s",),
     (lambda r: r.throughput_gb_per_s,), (("#2a7d4f", "#5cc98d"),),
 )  # fmt: skip
 CONNECTIONS = Panel(

@@ -137,7 +137,7 @@ def test_the_caveat_is_on_the_chart_and_everything_is_said_in_words(chart: Measu
     assert text == describe(COMPARISON)
     assert [chart.views[k].accessibleName() for k in chart.views][:2] == [
         "Round trip, 64 bytes",
-        "Throughput, one stream",
+        "Throughput",
     ]
     chart.show_data(SINGLE)
     assert not chart.caveat.isVisible()
@@ -237,4 +237,4 @@ def test_hovering_a_bar_tells_its_figure_and_the_runs_range(
     throughput = _bars(chart, "throughput").barSets()[0]
     throughput.hovered.emit(True, 1)
     throughput.hovered.emit(False, 1)
-    assert shown == ["2 latency, throughput, one stream: 3.52 GB/s (3.3\u20133.7 over 3 runs)", ""]
+    assert shown == ["2 latency, throughput: 3.52 GB/s (3.3\u20133.7 over 3 runs)", ""]
