@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from app.domain.measurements import Spread
@@ -29,6 +29,7 @@ EN_DASH = "\u2013"
 BAR_WIDTH = 0.75  # of a category's width, shared by its bars (Qt Charts' own layout: BarChartItem)
 BAND_AMBER = "#f5b700"  # the recommended row's band, translucent over the background
 NARROW_BAR_WIDTH = 0.55  # for one or two rows (a single measurement), where 0.75 makes slabs
+TWO_LINES_HEIGHT = 400  # for the charts; with less, a comparison's go side by side: two lines would squash them
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +213,16 @@ class MeasurementChart(QWidget):
         self.caveat.setVisible(False)
         self.grid = QGridLayout()
         self.grid.setSpacing(6)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.caveat)
-        layout.addLayout(self.grid, 1)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.addWidget(self.title)
+        self.column.addWidget(self.caveat)
+        self.column.addLayout(self.grid, 1)
         self.views: dict[str, QChartView] = {}
         self.data: ChartData | None = None
+        self.one_line = True
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(560, 260)
 
     def changeEvent(self, event: QEvent) -> None:
         """A new palette (light to dark): draw the same data again in its colours."""
@@ -234,31 +237,73 @@ class MeasurementChart(QWidget):
         self.caveat.setText(data.caveat[:1].upper() + data.caveat[1:] + "." if data.caveat else "")
         self.caveat.setVisible(data.caveat is not None)
         self.setAccessibleDescription(describe(data))
-        self.setToolTip("")
         for view in self.views.values():
             self.grid.removeWidget(view)
+            view.hide()  # now: deleteLater waits for the event loop, and a grab before then would show it
             view.deleteLater()
-        self.views = {}
         colors = Colors.of(self.palette())
-        panels = panels_for(data)
-        one_line = len(data.rows) <= 2  # a single measurement: every chart side by side, the round trip wider
-        self.setMinimumSize(560, 260 if one_line else 400)
-        for column in range(self.grid.columnCount()):
-            self.grid.setColumnStretch(column, 0)
-        for index, panel in enumerate(panels):
+        charts_height = 260 if len(data.rows) <= 2 else TWO_LINES_HEIGHT  # a comparison asks for two lines
+        self.setMinimumSize(560, self._above_charts() + charts_height)
+        self.views = {}
+        for panel in panels_for(data):
             view = _panel_view(panel, data.rows, colors, legend=panel is LATENCY)
             view.setAccessibleName(panel.title)
+            self.views[panel.key] = view
+        self._arrange(self._wants_one_line())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.data is not None and self._wants_one_line() != self.one_line:
+            self._arrange(not self.one_line)
+
+    def _wants_one_line(self) -> bool:
+        """A single measurement (two rows), or too little height for two lines of charts: all side by side."""
+        return self.data is None or len(self.data.rows) <= 2 or self.height() - self._above_charts() < TWO_LINES_HEIGHT
+
+    def _above_charts(self) -> int:
+        """The height of the title and the caveat (at the widget's width), and the spacing below each."""
+        spacing = self.column.spacing()
+        height = self.title.sizeHint().height() + spacing
+        if not self.caveat.isHidden():
+            height += self.caveat.heightForWidth(max(self.width(), self.minimumWidth())) + spacing
+        return height
+
+    def _arrange(self, one_line: bool) -> None:
+        """Side by side with the round trip wider, or the round trip across the top and the others below it."""
+        assert self.data is not None
+        self.one_line = one_line
+        for view in self.views.values():
+            self.grid.removeWidget(view)
+        for column in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(column, 0)
+        others = len(self.views) - 1
+        for index, view in enumerate(self.views.values()):
             if one_line:
                 self.grid.addWidget(view, 0, index)
                 self.grid.setColumnStretch(index, 2 if index == 0 else 1)
-            elif index == 0:  # the round trip across the top, the others below it
-                self.grid.addWidget(view, 0, 0, 1, len(panels) - 1)
+            elif index == 0:
+                self.grid.addWidget(view, 0, 0, 1, others)
             else:
                 self.grid.addWidget(view, 1, index - 1)
                 self.grid.setColumnStretch(index - 1, 1)
-            self.views[panel.key] = view
         self.grid.setRowStretch(0, 1 if one_line else 3)
         self.grid.setRowStretch(1, 0 if one_line else 2)
+        # Squeezed side by side (a comparison given less height than it asked for), the round trip's chart numbers
+        # the rows instead of naming them, its legend keeps the percentiles, and the bars lose their value labels.
+        cramped = one_line and len(self.data.rows) > 2
+        charts = qtcharts()
+        latency = self.views[LATENCY.key].chart()
+        for axis in latency.axes(Qt.Orientation.Horizontal):
+            if isinstance(axis, charts.QBarCategoryAxis):
+                axis.setCategories([category_label(row, short=cramped) for row in self.data.rows])
+        for series in latency.series():
+            if not isinstance(series, charts.QBarSeries):
+                for marker in latency.legend().markers(series):
+                    marker.setVisible(bool(series.name()) and not cramped)
+        for key, view in self.views.items():
+            for series in view.chart().series():
+                if key != LATENCY.key and isinstance(series, charts.QBarSeries):
+                    series.setLabelsVisible(not cramped)
 
 
 def _panel_view(panel: Panel, rows: Sequence[ChartRow], colors: Colors, legend: bool) -> QChartView:

@@ -238,3 +238,23 @@ def test_hovering_a_bar_tells_its_figure_and_the_runs_range(
     throughput.hovered.emit(True, 1)
     throughput.hovered.emit(False, 1)
     assert shown == ["2 latency, throughput: 3.52 GB/s (3.3\u20133.7 over 3 runs)", ""]
+
+
+def _categories(widget: MeasurementChart, key: str) -> list[str]:
+    axis = next(a for a in _chart(widget, key).axes() if isinstance(a, QBarCategoryAxis))
+    return list(axis.categories())
+
+
+def test_a_comparison_with_too_little_height_puts_its_charts_side_by_side(chart: MeasurementChart, qtbot: Any) -> None:
+    chart.show_data(COMPARISON)  # 760 x 520: the round trip across the top, the others below
+    assert not chart.one_line and chart.grid.getItemPosition(chart.grid.indexOf(chart.views["throughput"]))[0] == 1
+    assert chart.minimumHeight() > 400  # what it asks for; a full dialog on a small screen can give it less:
+    chart.setMinimumSize(0, 0)
+    chart.resize(760, 300)
+    qtbot.waitUntil(lambda: chart.one_line)
+    rows = {chart.grid.getItemPosition(chart.grid.indexOf(view))[0] for view in chart.views.values()}
+    assert rows == {0}
+    assert _categories(chart, "latency") == ["1", "2", f"{STAR} 3", "4"]  # numbers: names would not fit
+    chart.resize(760, 520)
+    qtbot.waitUntil(lambda: not chart.one_line)
+    assert _categories(chart, "latency")[2] == f"{STAR} 3 throughput"
