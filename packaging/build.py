@@ -170,11 +170,17 @@ def check_bundle_contents(bundle: Path) -> None:
     qt_in_cli = sorted(name for name in cli if name.split(".")[0] in ("PySide6", "shiboken6", "qasync"))
     if qt_in_cli:
         raise StepError(f"the CLI executable carries Qt modules: {', '.join(qt_in_cli[:5])}")
+    charts = sorted((bundle / "_internal" / "PySide6").glob("QtCharts.*"))
+    if not any(path.suffix in (".so", ".pyd") for path in charts):
+        raise StepError("the Measure view's chart library is not bundled (_internal/PySide6/QtCharts missing)")
     if not (bundle / "_internal" / "resources" / "icon.svg").is_file():
         raise StepError("resources/ is not bundled (_internal/resources/icon.svg missing)")
     if not (bundle / "_internal" / "resources" / "deploy" / "ps-common.ps1").is_file():
         raise StepError("the deploy templates are not bundled (_internal/resources/deploy/ missing)")
-    print(f"ok: GUI and CLI have {', '.join(HELPER_MODULES + WORKER_MODULES)}; CLI has no Qt; resources bundled")
+    print(
+        f"ok: GUI and CLI have {', '.join(HELPER_MODULES + WORKER_MODULES)}; CLI has no Qt; Qt Charts and resources "
+        "bundled"
+    )
 
 
 def smoke_cli(bundle: Path, state: Path) -> None:

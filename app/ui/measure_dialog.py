@@ -31,8 +31,10 @@ from app.ui.inputs import WrappedLabel
 from app.ui.theme import polish
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the chart's modules load with the first result (_show_chart), not when the window starts
+    from app.ui.charts import MeasurementChart
     from app.ui.compare_view import CompareView
+    from app.viewmodels.chart_data import ChartData
 
 FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
     ("IPv4 and IPv6", (Family.IPV4, Family.IPV6)),
@@ -117,6 +119,7 @@ class MeasureDialog(QDialog):
         self.note = QLabel("Each figure is the median of the runs, the lowest and highest run in brackets.")
         self.note.setProperty("role", "note")
         self.note.setVisible(False)
+        self.chart: MeasurementChart | None = None  # made by the first result: Qt Charts loads then (_show_chart)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
@@ -230,6 +233,24 @@ class MeasureDialog(QDialog):
         self.table.setRowHidden(len(ROWS) + 1, not has_error)
         self.table.setVisible(True)
         self.note.setVisible(True)
+        from app.viewmodels.chart_data import chart_from_measurement
+
+        self._show_chart(chart_from_measurement(result))
+
+    # --- the chart (issue 15), above the table --------------------------------------------------------------
+    def _show_chart(self, data: ChartData) -> None:
+        """Draw ``data`` above the table; the first call creates the chart (and loads Qt Charts) and makes room."""
+        from app.ui.charts import create_chart
+
+        if self.chart is None:
+            self.chart = create_chart(self)
+            layout = self.measure_page.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.table), self.chart, 2)
+            polish(self.chart)
+            screen = self.screen().availableGeometry()
+            self.resize(min(max(self.width(), 820), screen.width()), min(max(self.height(), 860), screen.height()))
+        self.chart.show_data(data)
 
     def done(self, result: int) -> None:
         # Close, Esc and the title bar's X all end here: the worker processes are stopped, and a comparison is
