@@ -242,13 +242,14 @@ class MeasurementChart(QWidget):
             view.hide()  # now: deleteLater waits for the event loop, and a grab before then would show it
             view.deleteLater()
         colors = Colors.of(self.palette())
-        charts_height = 260 if len(data.rows) <= 2 else TWO_LINES_HEIGHT  # a comparison asks for two lines
-        self.setMinimumSize(560, self._above_charts() + charts_height)
         self.views = {}
         for panel in panels_for(data):
             view = _panel_view(panel, data.rows, colors, legend=panel is LATENCY)
             view.setAccessibleName(panel.title)
             self.views[panel.key] = view
+        # After the views exist: a shown widget resizes (resizeEvent, which arranges them) within this call
+        charts_height = 260 if len(data.rows) <= 2 else TWO_LINES_HEIGHT  # a comparison asks for two lines
+        self.setMinimumSize(560, self._above_charts() + charts_height)
         self._arrange(self._wants_one_line())
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -4,8 +4,10 @@ seconds and goal, and optionally your own command; follow the progress; read the
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -33,7 +35,11 @@ from app.domain.measurements import SIMULATED_CAVEAT, Difference, Spread
 from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode, Family, SettingsPatch
 from app.domain.presets import PRESETS
 from app.ui.inputs import FocusWheelComboBox, WrappedLabel
+from app.ui.theme import polish
 from app.viewmodels.compare_vm import CompareProgress, CompareRequest, CompareViewModel, Phase, describe_progress
+
+if TYPE_CHECKING:  # the chart loads with the first results (_show_chart), not when the dialog opens
+    from app.ui.charts import MeasurementChart
 
 _EN_DASH = "\u2013"
 FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
@@ -256,6 +262,7 @@ class CompareView(QWidget):
         self.chart_layout = QVBoxLayout(self.chart_area)
         self.chart_layout.setContentsMargins(0, 0, 0, 0)
         self.chart_area.setVisible(False)
+        self.chart: MeasurementChart | None = None  # made with the first results: Qt Charts loads then
 
         self.keep_choice = FocusWheelComboBox()
         self.keep_choice.setAccessibleName("Configuration to keep")
@@ -388,9 +395,10 @@ class CompareView(QWidget):
         self.caveat.setText(SIMULATED_CAVEAT[:1].upper() + SIMULATED_CAVEAT[1:] + "." if self.vm.simulated else "")
         self.caveat.setVisible(self.vm.simulated)
         goal = f" for {self.vm.plan.goal.value}" if self.vm.plan else ""
-        self.recommendation.setText(f"Recommendation{goal}: {rec.reason}.")
+        reason = "none on the simulated machine (see above)" if self.vm.simulated else rec.reason
+        self.recommendation.setText(f"Recommendation{goal}: {reason}.")
         self.recommendation.setVisible(True)
-        self.chart_area.setVisible(True)
+        self._show_chart()
         self.keep_choice.blockSignals(True)
         self.keep_choice.clear()
         for index, result in enumerate(results[1:], start=1):
@@ -408,6 +416,26 @@ class CompareView(QWidget):
             button = self.keep_button if rec.best is not None else self.put_back_button
             button.setDefault(True)
             button.setFocus()
+
+    def _show_chart(self) -> None:
+        """Draw the view-model's chart data under the table; the first call creates the chart (Qt Charts loads
+        then, never at start-up) and gives it the spare height, the table keeping just what its rows need."""
+        data = self.vm.chart()
+        if data is None:
+            return
+        if self.chart is None:
+            from app.ui.charts import create_chart
+
+            self.chart = create_chart(self.chart_area)
+            self.chart_layout.addWidget(self.chart)
+            polish(self.chart)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.setStretchFactor(self.table, 0)
+            layout.setStretchFactor(self.chart_area, 2)
+        self.chart_area.setVisible(True)
+        # The view shows the caveat above the table already: once is enough (a chart on its own draws it)
+        self.chart.show_data(dataclasses.replace(data, caveat=None))
 
     def _fill_table(self, results: Sequence[ConfigurationResult], rec: Recommendation) -> None:
         standings = {s.index: s for s in rec.standings}
@@ -428,6 +456,11 @@ class CompareView(QWidget):
             self.table.setColumnHidden(column, self.vm.simulated)
         self.table.setColumnHidden(4, not any(r.workload for r in results))
         self.table.resizeRowsToContents()
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        # Just the rows' height (a few configurations): the chart below takes the rest
+        self.table.setFixedHeight(
+            rows + self.table.horizontalHeader().sizeHint().height() + 4 * self.table.frameWidth()
+        )
         self.table.setVisible(True)
         problems = [f"\u26a0 {i + 1} {r.configuration.label}: {p}" for i, r in enumerate(results) for p in r.problems]
         self.problems.setText("\n".join(problems))

@@ -4,6 +4,7 @@ configurations (app/ui/compare_view.py) when the view-model has a comparison."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -250,7 +251,8 @@ class MeasureDialog(QDialog):
             polish(self.chart)
             screen = self.screen().availableGeometry()
             self.resize(min(max(self.width(), 820), screen.width()), min(max(self.height(), 860), screen.height()))
-        self.chart.show_data(data)
+        # The dialog shows the caveat above already: once is enough (a chart on its own draws it)
+        self.chart.show_data(dataclasses.replace(data, caveat=None))
 
     def done(self, result: int) -> None:
         # Close, Esc and the title bar's X all end here: the worker processes are stopped, and a comparison is

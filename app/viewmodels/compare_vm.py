@@ -29,6 +29,7 @@ from app.usecases.compare import (
     parse_workload,
     session_limit,
 )
+from app.viewmodels.chart_data import ChartData, chart_from_comparison
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.messages import Level, Message
 
@@ -143,6 +144,12 @@ class CompareViewModel(QObject):
     @property
     def phase(self) -> Phase:
         return self._phase
+
+    def chart(self) -> ChartData | None:
+        """What the chart shows for the comparison's figures (None before any are in)."""
+        if not self.results or self.recommendation is None:
+            return None
+        return chart_from_comparison(self.results, self.recommendation, self.simulated)
 
     @property
     def running(self) -> bool:
