@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from app.viewmodels.helpdesk import HelpDesk
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
+    from app.viewmodels.measure_vm import MeasureViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
 
 
@@ -252,7 +253,6 @@ def build_gui(
     from app.storage.originals import OriginalsStore
     from app.ui.diagnostics_dialog import install_diagnostics
     from app.ui.main_window import MainWindow
-    from app.usecases.diagnose_sources import diagnostics_text
     from app.usecases.helpdesk import DefaultsTable
     from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
     from app.viewmodels.facts_vm import MachineFactsViewModel
@@ -260,7 +260,6 @@ def build_gui(
     from app.viewmodels.history_vm import HistoryViewModel
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
-    from app.viewmodels.measure_vm import MeasureViewModel
     from app.viewmodels.presets_vm import PresetsViewModel
     from app.viewmodels.profiles_vm import ProfilesViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
@@ -284,11 +283,19 @@ def build_gui(
         HistoryViewModel(vm, services.history),
     )
     sim_vm = SimulationViewModel(services.simulated) if services.simulated is not None else None
-    measure = MeasureViewModel(vm, simulated=backend.is_simulated, parent=vm)
+
+    def measure() -> MeasureViewModel:  # built (and imported) when Tools > Measure loopback is first opened
+        from app.viewmodels.measure_vm import MeasureViewModel
+
+        return MeasureViewModel(vm, simulated=backend.is_simulated, parent=vm)
+
+    def diagnostics() -> str:  # imported when diagnostics are first collected
+        from app.usecases.diagnose_sources import diagnostics_text
+
+        return diagnostics_text(backend, services.machine_info)
+
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs, measure)
-    install_diagnostics(
-        window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
-    )
+    install_diagnostics(window, DiagnosticsViewModel(diagnostics, parent=window))
     if backend.capture is not None:  # a replay says so: what it shows is another machine's recorded output
         window.setWindowTitle(f"{window.windowTitle()} \u2014 replay of {backend.capture.name} (read-only)")
     lifecycle = WindowLifecycle(vm, facts, sim_vm)
