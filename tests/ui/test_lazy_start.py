@@ -68,3 +68,25 @@ def test_the_measure_view_model_is_built_on_first_use_and_works(
     # the second time it is the same view-model (its state, e.g. the last results, survives the dialog)
     _action(rig, "Measure &loopback\u2026").trigger()
     assert _opens(rig, wait, MeasureDialog).vm is dialog.vm
+
+
+def test_the_window_loads_no_tls(tmp_path: Path) -> None:
+    """asyncio's optional ssl support (OpenSSL, about 5 MB) stays out of the window's process, as out of the
+    frozen build; the window still starts, reads and renders on the qasync loop."""
+    code = (
+        "import sys, app.main\n"
+        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r},"
+        f" '--screenshot', {str(tmp_path / 'w.png')!r}])\n"
+        "print(code, sys.modules.get('ssl'), 'asyncio' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "LOOPBACK_TUNER_HOME": str(tmp_path / "home")},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "0 None True"
+    assert (tmp_path / "w.png").stat().st_size > 0
