@@ -74,10 +74,21 @@ BARE_SCRIPT = REPO / "benchmarks" / "bare_window.py"
 CACHE = Path(os.environ.get("LOOPBACK_TUNER_BENCH_CACHE", Path.home() / ".cache" / "loopback-tuner-bench"))
 
 
+def _pyside_version() -> str:
+    """PySide6's version from its distribution's metadata: not imported, this process must not load Qt yet (see
+    frozen_start). The wheel is PySide6 or, as here, PySide6-Essentials."""
+    for name in ("PySide6-Essentials", "PySide6"):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
 def frozen_bare_window() -> Path:
     """The bare window frozen with the app's own spec (same excludes, same Qt trimming), built once per version of
     the spec, the script and the Python and PySide6 it freezes, into CACHE (a build takes minutes: not every run)."""
-    pyside = importlib.metadata.version("PySide6")  # not imported: this process must not load Qt (see frozen_start)
+    pyside = _pyside_version()
     key = hashlib.sha256()
     for part in (SPEC.read_bytes(), BARE_SCRIPT.read_bytes(), sys.version.encode(), pyside.encode()):
         key.update(part)
