@@ -81,6 +81,34 @@ sys.exit(code)
 """
 
 
+CLI_CHILD = r"""
+import sys, time
+def mark(name): print(f"MARK {time.time():.6f} {name}", file=sys.stderr, flush=True)
+mark("interpreter ready (python's own start-up)")
+import argparse, json
+mark("argparse, json")
+import app.domain.model
+mark("the domain's values (app.domain.model: dataclasses, enums)")
+import app.wiring
+mark("wiring: runners, the simulator, storage, logging, paths")
+import app.usecases.reading, app.cli_parts.common
+mark("the read use case, exit codes")
+import app.cli
+mark("the rest of the command line (parser, recovery, outside changes)")
+import app.cli_parts.reading as reading
+read_state = reading.read_state
+def timed_read(services):
+    mark("parsed, services built, recovery checked")
+    state = read_state(services)
+    mark("the read: 4 netsh runs at once, each taking L")
+    return state
+app.cli.read_state = timed_read
+code = app.cli.main(sys.argv[1:])
+mark("changed-outside check, JSON printed")
+sys.exit(code)
+"""
+
+
 def run_once(argv: list[str], env: dict[str, str]) -> list[tuple[str, float]]:
     """[(phase, ms it took)] for one fresh process, the last phase being interpreter exit."""
     started = time.time()
@@ -88,8 +116,8 @@ def run_once(argv: list[str], env: dict[str, str]) -> list[tuple[str, float]]:
     ended = time.time()
     if done.returncode != 0:
         raise RuntimeError(f"{argv[:3]} exited {done.returncode}: {done.stderr[-400:]}")
-    marks = [(float(t), name) for _m, t, name in (line.split(" ", 2) for line in done.stdout.splitlines() if
-             line.startswith("MARK "))]  # fmt: skip
+    lines = (done.stdout + done.stderr).splitlines()
+    marks = [(float(t), name) for _m, t, name in (line.split(" ", 2) for line in lines if line.startswith("MARK "))]
     phases, previous = [], started
     for at, name in marks:
         phases.append((name, (at - previous) * 1000))
@@ -112,11 +140,15 @@ def table(title: str, runs: list[list[tuple[str, float]]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cli", action="store_true", help="profile `show --json` against `python -c pass` instead")
+    parser.add_argument("--latency-ms", type=int, default=300, help="with --cli: the simulated netsh latency L")
     options = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="loopback-start-"))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME")}
     env.update(QT_QPA_PLATFORM="offscreen", LOOPBACK_TUNER_HOME=str(work / "home"), PYTHONPYCACHEPREFIX=str(work))
     state = ["--backend", "simulated", "--state", str(work / "machine.json")]
+    if options.cli:
+        return _cli(work, env, state, options.runs, options.latency_ms)
     app = [sys.executable, "-c", APP_CHILD, *state, "--screenshot", str(work / "app.png")]
     bare = [sys.executable, "-c", BARE_CHILD, str(HERE), "--screenshot", str(work / "bare.png")]
     run_once(app, env), run_once(bare, env)  # compile and write the first-run files: every measured run returns
@@ -127,6 +159,25 @@ def main(argv: list[str] | None = None) -> int:
     print(table(f"The app, median of {options.runs} runs (ms)", app_runs))
     print()
     print(table(f"The bare window, median of {options.runs} runs (ms)", bare_runs))
+    return 0
+
+
+def _cli(work: Path, env: dict[str, str], state: list[str], runs: int, latency_ms: int) -> int:
+    sys.path.insert(0, str(REPO))
+    from app.simulator.profile import SimProfile
+    from app.simulator.store import SimStateFile
+
+    SimStateFile(work / "machine.json").set_profile(SimProfile(latency_ms=latency_ms))
+    cli = [sys.executable, "-c", CLI_CHILD, *state, "show", "--json"]
+    python = [sys.executable, "-c", "import sys, time; print(f'MARK {time.time():.6f} interpreter ready')"]
+    run_once(cli, env), run_once(python, env)
+    cli_runs, python_runs = [], []
+    for _ in range(runs):
+        cli_runs.append(run_once(cli, env))
+        python_runs.append(run_once(python, env))
+    print(table(f"show --json with L = {latency_ms} ms, median of {runs} runs (ms)", cli_runs))
+    print()
+    print(table(f"python -c pass (with a mark), median of {runs} runs (ms)", python_runs))
     return 0
 
 
