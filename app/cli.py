@@ -12,7 +12,6 @@ from typing import TextIO
 
 from app.benchmark.entry import run_worker_if_asked
 from app.cli_parts import diagnose as diagnose_part
-from app.cli_parts import fleet
 from app.cli_parts.common import (
     EXIT_CODES,
     EXIT_NETSH,
@@ -24,8 +23,6 @@ from app.cli_parts.common import (
     read_exit,
     report_corrupt_state,
 )
-from app.cli_parts.compare import cmd_compare
-from app.cli_parts.measure import cmd_measure
 from app.cli_parts.parser import build_parser
 from app.cli_parts.reading import read_state
 from app.cli_parts.recovery import global_arguments, print_recovery
@@ -130,7 +127,9 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
 
 def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.command == "deploy":  # writes files only: no backend, no read
-        return fleet.cmd_deploy(args, out)
+        from app.cli_parts.fleet import cmd_deploy
+
+        return cmd_deploy(args, out)
     diagnose_part.check_capture(args)
     backend = backend_from(args)
     if args.command == "diagnose":
@@ -160,12 +159,18 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         return cmd_history(services, out)
     recovery = services.recover()
     print_recovery(recovery, global_arguments(args), sys.stderr)
-    if args.command == "measure":
+    if args.command == "measure":  # each command's module is imported when it runs
+        from app.cli_parts.measure import cmd_measure
+
         return cmd_measure(services, args, out)
     if args.command == "compare":
+        from app.cli_parts.compare import cmd_compare
+
         return cmd_compare(services, args, out, stdin)
     if args.command == "check":
-        return fleet.cmd_check(services, args, out)
+        from app.cli_parts.fleet import cmd_check
+
+        return cmd_check(services, args, out)
     if args.command == "show":
         report_corrupt_state(services.simulated)
         state = read_state(services)
@@ -217,7 +222,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
         return helper_code
     out = out or sys.stdout
     try:
-        args = build_parser().parse_args(args_list)
+        args = build_parser(args_list).parse_args(args_list)  # only the parser of the command run
         return run(args, out, stdin or sys.stdin)
     except (UsageError, ValidationError) as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
@@ -113,8 +112,19 @@ def _quiet_offscreen_warning() -> None:
     qInstallMessageHandler(handler)
 
 
+def _without_tls() -> None:
+    """Keep asyncio from loading its optional TLS support: the window opens no network connection, and ``ssl``
+    (OpenSSL's libraries) costs about 5 MB of peak memory and milliseconds at start (make bench, figures 1 and 2).
+    The frozen build leaves ssl out for the same reason (packaging/loopback-tuner.spec); asyncio works without it.
+    Only before anything imported ssl (setdefault: never in a process that already uses it)."""
+    sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]  # None: "import ssl" raises ImportError
+
+
 def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
     """Build everything, show the window, run the qasync loop until the app quits; returns the exit code."""
+    _without_tls()
+    import asyncio
+
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.domain.machine_facts import CongestionReading, MachineFactsSource, MachineInfo
 from app.paths import AppPaths
@@ -36,6 +36,7 @@ from app.storage.history import History
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
 
+    from app.domain.measurements import Measurement
     from app.domain.model import MachineState
     from app.domain.outside import OutsideChange
     from app.elevation.backend_args import HelperBackend
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
     from app.viewmodels.measure_now_vm import MeasureFunction
+    from app.viewmodels.measure_vm import MeasureViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
 
 
@@ -268,6 +270,13 @@ def compare_view_model(services: Services, vm: MainViewModel, facts: MachineFact
     )
 
 
+def _measure_lazily(*args: Any, **kwargs: Any) -> Measurement:
+    """The measure use case, imported when Measure now first measures (never at start-up: issue 16)."""
+    from app.usecases.measure import measure
+
+    return measure(*args, **kwargs)
+
+
 def build_gui(
     services: Services,
     *,
@@ -284,21 +293,18 @@ def build_gui(
     from app.storage.originals import OriginalsStore
     from app.ui.diagnostics_dialog import install_diagnostics
     from app.ui.main_window import MainWindow
-    from app.usecases.diagnose_sources import diagnostics_text
     from app.usecases.helpdesk import DefaultsTable
-    from app.usecases.measure import measure as measure_use_case
     from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
     from app.viewmodels.facts_vm import MachineFactsViewModel
     from app.viewmodels.helpdesk import HelpDesk
     from app.viewmodels.history_vm import HistoryViewModel
     from app.viewmodels.lifecycle import WindowLifecycle
     from app.viewmodels.main_vm import MainViewModel
-    from app.viewmodels.measure_vm import MeasureViewModel
     from app.viewmodels.presets_vm import PresetsViewModel
     from app.viewmodels.profiles_vm import ProfilesViewModel
     from app.viewmodels.simulation_vm import SimulationViewModel
 
-    measure_function = measure_function or measure_use_case
+    measure_function = measure_function or _measure_lazily
     backend, paths = services.backend, services.paths
     vm = MainViewModel(
         services.transactions,
@@ -320,13 +326,21 @@ def build_gui(
         HistoryViewModel(vm, services.history),
     )
     sim_vm = SimulationViewModel(services.simulated) if services.simulated is not None else None
-    measure = MeasureViewModel(
-        vm, simulated=backend.is_simulated, compare=lambda: compare_view_model(services, vm, facts), parent=vm
-    )
+
+    def measure() -> MeasureViewModel:  # built (and imported) when Tools > Measure loopback is first opened
+        from app.viewmodels.measure_vm import MeasureViewModel
+
+        return MeasureViewModel(
+            vm, simulated=backend.is_simulated, compare=lambda: compare_view_model(services, vm, facts), parent=vm
+        )
+
+    def diagnostics() -> str:  # imported when diagnostics are first collected
+        from app.usecases.diagnose_sources import diagnostics_text
+
+        return diagnostics_text(backend, services.machine_info)
+
     window = MainWindow(vm, helpdesk, sim_vm, services.reader.description, settings, paths.logs, measure)
-    install_diagnostics(
-        window, DiagnosticsViewModel(lambda: diagnostics_text(backend, services.machine_info), parent=window)
-    )
+    install_diagnostics(window, DiagnosticsViewModel(diagnostics, parent=window))
     if backend.capture is not None:  # a replay says so: what it shows is another machine's recorded output
         window.setWindowTitle(f"{window.windowTitle()} \u2014 replay of {backend.capture.name} (read-only)")
     lifecycle = WindowLifecycle(vm, facts, sim_vm)

@@ -182,16 +182,14 @@ class ImportRow:
         }
 
 
-def gui_imports(work: Path, env: dict[str, str], runs: int) -> tuple[list[ImportRow], list[Figure]]:
-    """The ten imports with the largest median cumulative time, and the sum of all imports' own times."""
-    folder = work / "imports"
-    folder.mkdir()
+def _import_rows(
+    command: list[str], env: dict[str, str], runs: int, ready: str | None, what: str
+) -> tuple[list[ImportRow], Stats]:
+    """The ten imports of ``command`` with the largest median cumulative time, and the sum of all own times (ms)."""
     per_run: list[list[ImportTime]] = []
     for i in range(runs):
-        progress(f"GUI import time, run {i + 1}/{runs}")
-        per_run.append(
-            parse_importtime(run_measured(_gui_command(folder, importtime=True), env, REPO, ready=READY).stderr)
-        )
+        progress(f"{what} import time, run {i + 1}/{runs}")
+        per_run.append(parse_importtime(run_measured(command, env, REPO, ready=ready).stderr))
     cumulative: dict[str, list[int]] = {}
     own: dict[str, list[int]] = {}
     depth: dict[str, int] = {}
@@ -202,7 +200,14 @@ def gui_imports(work: Path, env: dict[str, str], runs: int) -> tuple[list[Import
             depth[item.module] = item.depth
     top = sorted(cumulative, key=lambda m: -statistics.median(cumulative[m]))[:10]
     rows = [ImportRow(m, depth[m], Stats.of(cumulative[m]), statistics.median(own[m])) for m in top]
-    total = Stats.of(sum(i.self_us for i in run) / 1000 for run in per_run)
+    return rows, Stats.of(sum(i.self_us for i in run) / 1000 for run in per_run)
+
+
+def gui_imports(work: Path, env: dict[str, str], runs: int) -> tuple[list[ImportRow], list[Figure]]:
+    """The ten imports with the largest median cumulative time, and the sum of all imports' own times."""
+    folder = work / "imports"
+    folder.mkdir()
+    rows, total = _import_rows(_gui_command(folder, importtime=True), env, runs, READY, "GUI")
     return rows, [
         Figure(
             "gui_import_total_ms",
@@ -210,5 +215,24 @@ def gui_imports(work: Path, env: dict[str, str], runs: int) -> tuple[list[Import
             "ms",
             total,
             note="importtime's own overhead inflates this: compare runs, not with the wall times",
+        )
+    ]
+
+
+def cli_imports(work: Path, env: dict[str, str], runs: int) -> tuple[list[ImportRow], list[Figure]]:
+    """The same for ``show --json`` (issue 16: the command line's import table)."""
+    folder = work / "cli-imports"
+    folder.mkdir()
+    state = folder / "machine.json"
+    SimStateFile(state).set_profile(SimProfile(latency_ms=0))
+    command = [sys.executable, "-X", "importtime", "-m", "app.cli", "--backend", "simulated", "--state", str(state)]
+    rows, total = _import_rows([*command, "show", "--json"], env, runs, None, "CLI")
+    return rows, [
+        Figure(
+            "cli_import_total_ms",
+            "7 CLI show --json: all imports (-X importtime)",
+            "ms",
+            total,
+            note="python -c pass's own imports (site, encodings) included",
         )
     ]

@@ -33,11 +33,29 @@ from machine import this_machine  # noqa: E402
 
 ORDER = (
     "gui_start", "widgets", "peak_rss", "cli_show", "python_", "cli_qt", "read_", "loop_", "work_", "gui_import",
-    "package_", "loopback_",
+    "cli_import", "package_", "loopback_",
 )  # fmt: skip
 
 
-def render_table(figures: Sequence[Figure], imports: Sequence[process_figures.ImportRow], runs: int) -> str:
+def _import_table(title: str, imports: Sequence[process_figures.ImportRow]) -> list[str]:
+    lines = [
+        "",
+        title,
+        f"{'module (indent: import depth)':<48} {'cumulative':>12} {'min':>11} {'max':>11} {'self':>11}",
+    ]
+    for row in imports:
+        numbers = (row.cumulative_us.median, row.cumulative_us.min, row.cumulative_us.max, row.self_us)
+        cells = [f"{format_value(n, 'us'):>{w}}" for n, w in zip(numbers, (12, 11, 11, 11), strict=True)]
+        lines.append(f"{'  ' * row.depth + row.module:<48} " + " ".join(cells))
+    return lines
+
+
+def render_table(
+    figures: Sequence[Figure],
+    imports: Sequence[process_figures.ImportRow],
+    runs: int,
+    cli_imports: Sequence[process_figures.ImportRow] = (),
+) -> str:
     head = f"{'Figure':<66} {'median':>9} {'min':>9} {'max':>9}  {'budget':>10}  result"
     lines = [head, "-" * len(head)]
     for f in figures:
@@ -51,15 +69,11 @@ def render_table(figures: Sequence[Figure], imports: Sequence[process_figures.Im
         lines.append(f"{f.label:<66} " + " ".join(f"{v:>9}" for v in values) + f"  {budget:>10}  {result}")
         lines += [f"    {text}" for text in (f.budget.why if f.budget else "", f.note) if text]
     if imports:
-        lines += [
-            "",
-            f"Ten most expensive imports at GUI start (-X importtime, cumulative, median of {runs} runs):",
-            f"{'module (indent: import depth)':<48} {'cumulative':>12} {'min':>11} {'max':>11} {'self':>11}",
-        ]
-        for row in imports:
-            numbers = (row.cumulative_us.median, row.cumulative_us.min, row.cumulative_us.max, row.self_us)
-            cells = [f"{format_value(n, 'us'):>{w}}" for n, w in zip(numbers, (12, 11, 11, 11), strict=True)]
-            lines.append(f"{'  ' * row.depth + row.module:<48} " + " ".join(cells))
+        title = f"Ten most expensive imports at GUI start (-X importtime, cumulative, median of {runs} runs):"
+        lines += _import_table(title, imports)
+    if cli_imports:
+        title = f"Ten most expensive imports of CLI show --json (-X importtime, cumulative, median of {runs} runs):"
+        lines += _import_table(title, cli_imports)
     return "\n".join(lines)
 
 
@@ -98,11 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = process_figures.child_environment(work)
     figures: list[Figure] = []
     imports: list[process_figures.ImportRow] = []
+    cli_imports: list[process_figures.ImportRow] = []
 
     def import_figures() -> list[Figure]:
         rows, found = process_figures.gui_imports(work, env, runs)
         imports.extend(rows)
-        return found
+        cli_rows, cli_found = process_figures.cli_imports(work, env, runs)
+        cli_imports.extend(cli_rows)
+        return found + cli_found
 
     try:  # the whole processes first, while this one has not loaded Qt
         if options.only != "loopback":
@@ -117,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return _report(figures, imports, runs, latency, started, options.output, options.strict)
+    return _report(figures, imports, cli_imports, runs, latency, started, options.output, options.strict)
 
 
 def app_figures(
@@ -131,6 +148,13 @@ def app_figures(
 ) -> None:
     """Figures 1-8: the app's start-up, memory, command line, reads, responsiveness, work per change, bundle."""
     _measure(figures, "gui_start_ratio", "1 GUI cold start", "x", lambda: process_figures.gui_start(work, env, runs))
+    _measure(
+        figures,
+        "package_frozen_start_ratio",
+        "8b Frozen GUI start",
+        "x",
+        lambda: package_figures.frozen_start(work, env, runs),
+    )
     _measure(
         figures,
         "cli_show_ms",
@@ -167,6 +191,7 @@ def app_figures(
 def _report(
     figures: list[Figure],
     imports: list[process_figures.ImportRow],
+    cli_imports: list[process_figures.ImportRow],
     runs: int,
     latency: int,
     started: float,
@@ -176,7 +201,7 @@ def _report(
     elapsed = time.perf_counter() - started
     machine = this_machine()
     figures.sort(key=lambda f: next((i for i, prefix in enumerate(ORDER) if f.key.startswith(prefix)), len(ORDER)))
-    table = render_table(figures, imports, runs)
+    table = render_table(figures, imports, runs, cli_imports)
     missed = [f.key for f in figures if f.verdict in (Verdict.MISS, Verdict.ERROR)]
     print(f"\nLoopback Tuner benchmarks: median of {runs} runs [min, max]; {elapsed:.0f} s in all")
     print(f"Machine: {machine.describe()}\n")
@@ -189,6 +214,7 @@ def _report(
         "settings": {"runs": runs, "latency_ms": latency, "seconds": round(elapsed, 1)},
         "figures": [f.to_json() for f in figures],
         "gui_imports": [row.to_json() for row in imports],
+        "cli_imports": [row.to_json() for row in cli_imports],
         "missed": missed,
         "table": table,
     }

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from app.cli_parts.apply import apply_change, options_from
 from app.cli_parts.common import EXIT_NETSH, EXIT_OK, EXIT_USAGE, UsageError, read_exit
 from app.cli_parts.reading import read_full, read_state
 from app.domain.model import Change, Family, LoopbackSettings, MachineState, Store
@@ -82,6 +81,8 @@ def cmd_import(services: Services, args: argparse.Namespace, out: TextIO, stdin:
     targets = _read_profile(Path(args.file))  # validated completely before netsh runs
     state = read_state(services)
     change = _change_to(state, targets, args)
+    from app.cli_parts.apply import apply_change, options_from  # the trial machinery: only when a change runs
+
     return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
@@ -109,6 +110,8 @@ def cmd_restore(
         print(f"Windows defaults for build {info.build} (source: {entry.source})", file=out)
         targets = dict.fromkeys(families, entry.settings)
     change = _change_to(state, targets, args)
+    from app.cli_parts.apply import apply_change, options_from  # the trial machinery: only when a change runs
+
     return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 
@@ -145,6 +148,8 @@ def cmd_history_revert(services: Services, args: argparse.Namespace, out: TextIO
     except FamilyUnavailableError as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return read_exit(state, tuple(fc.family for fc in entry.requested.families))
+    from app.cli_parts.apply import apply_change, options_from  # the trial machinery: only when a change runs
+
     return apply_change(services, change, options_from(args), out, stdin, command=args.command, verbose=args.verbose)
 
 

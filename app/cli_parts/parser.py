@@ -1,21 +1,24 @@
-"""The command line's parser: every command, its options and their validation (no abbreviations, one error line)."""
+"""The command line's parser: every command, its options and their validation (no abbreviations, one error line).
+
+``build_parser(argv)`` builds only the sub-command ``argv`` runs (and imports only its module): a read such as
+``show`` pays for neither the other commands' parsers nor their imports (issue 16, make bench's figure 3). Help, an
+unknown command or no argv builds them all.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app import __version__
-from app.cli_parts import diagnose as diagnose_part
-from app.cli_parts import fleet
 from app.cli_parts.common import EXIT_CODES, UsageError
-from app.cli_parts.compare import add_compare_parser
-from app.cli_parts.measure import add_measure_parser
 from app.domain.errors import ValidationError
 from app.domain.model import Store, parse_execution_mode, validate_worker_count
-from app.domain.presets import PresetId
-from app.simulator.profile import KNOWN_BUILDS, Fault, UacAnswer
 from app.wiring import add_backend_options
+
+# The global options that take a value (app/wiring.py add_backend_options): their value is never the command.
+_VALUED_GLOBALS = ("--backend", "--netsh", "--state", "--capture")
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,7 +90,20 @@ def _add_apply_options(p: argparse.ArgumentParser, *, store: bool = True) -> Non
         )
 
 
-def build_parser() -> Parser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names (the first word that is neither a global option nor its value), or None."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED_GLOBALS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The parser; with ``argv``, only the sub-command it names is added (all of them when it names none we
+    know, or asks for help)."""
     epilog = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
     parser = Parser(
         prog="loopback-tuner-cli",
@@ -99,10 +115,24 @@ def build_parser() -> Parser:
     add_backend_options(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="print every netsh command and its output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = command_of(argv) if argv is not None and not {"-h", "--help", "--version"} & set(argv) else None
+    builders = [(names, add) for names, add in _COMMANDS if command is None or command in names]
+    for _names, add in builders if len(builders) == 1 else _COMMANDS:
+        add(parser, sub)
+    return parser
 
+
+Sub = Any  # argparse's _SubParsersAction, private
+
+
+def _add_show(_parser: Parser, sub: Sub) -> None:
     show = sub.add_parser("show", help="print the current loopback settings")
     show.add_argument("--json", action="store_true", help="machine-readable output (a stable contract)")
     show.add_argument("--store", choices=[s.value for s in Store], default="active")
+
+
+def _add_set_and_commands(_parser: Parser, sub: Sub) -> None:
+    from app.domain.presets import PresetId
 
     for name, text in (
         ("set", "change settings (validated first; asks for administrator rights)"),
@@ -122,23 +152,39 @@ def build_parser() -> Parser:
             p.add_argument("--store", choices=[s.value for s in Store], default="persistent")
             p.add_argument("--undo", action="store_true", help="print the commands that undo the change instead")
 
+
+def _add_restore(_parser: Parser, sub: Sub) -> None:
     restore = sub.add_parser("restore", help="go back to this machine's original values or Windows' defaults")
     restore.add_argument("source", choices=("original", "windows-defaults"))
     restore.add_argument("--family", choices=("ipv4", "ipv6", "both"), default="both")
     _add_apply_options(restore)
 
+
+def _add_report(_parser: Parser, sub: Sub) -> None:
     report = sub.add_parser("report", help="a report for a ticket: machine, values, history, warnings")
     report.add_argument("--markdown", action="store_true")
+
+
+def _add_export(_parser: Parser, sub: Sub) -> None:
     export = sub.add_parser("export", help="save the current values to a profile file (JSON)")
     export.add_argument("file")
     export.add_argument("--force", action="store_true", help="replace an existing file")
+
+
+def _add_import(_parser: Parser, sub: Sub) -> None:
     imp = sub.add_parser("import", help="apply the values of a profile file")
     imp.add_argument("file")
     _add_apply_options(imp)
+
+
+def _add_history(_parser: Parser, sub: Sub) -> None:
     history = sub.add_parser("history", help="list past changes (with their ids); 'history revert ID' undoes one")
     history.add_argument("action", nargs="?", choices=("revert",), help="revert: put back what change ID replaced")
     history.add_argument("id", nargs="?", help="the entry's id (its first characters are enough when unique)")
     _add_apply_options(history)
+
+
+def _add_save(_parser: Parser, sub: Sub) -> None:
     save = sub.add_parser("save", help="make the active values persistent (those marked 'lost at restart')")
     save.add_argument("--family", choices=("ipv4", "ipv6", "both"), default="both")
     save.add_argument(
@@ -148,7 +194,16 @@ def build_parser() -> Parser:
     save.add_argument("--json", action="store_true", help="print one JSON result on standard output (text on stderr)")
     save.add_argument("--trial", type=_trial, metavar="SECONDS", help=argparse.SUPPRESS)
 
+
+def _add_fleet(_parser: Parser, sub: Sub) -> None:
+    from app.cli_parts import fleet
+
     fleet.add_parsers(sub)  # check, deploy (issue 17)
+
+
+def _add_simulate(_parser: Parser, sub: Sub) -> None:
+    from app.simulator.profile import KNOWN_BUILDS, Fault, UacAnswer
+
     sim = sub.add_parser("simulate", help="show or change the simulated Windows machine")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="ACTION")
     sim_sub.add_parser("show", help="print the simulated machine's profile")
@@ -170,7 +225,39 @@ def build_parser() -> Parser:
     )
     sim_sub.add_parser("reboot", help="restart the simulated machine (active-only changes are lost)")
     sim_sub.add_parser("reset", help="forget the simulated machine and start a fresh one")
-    diagnose_part.add_arguments(parser, sub)
+
+
+def _add_diagnose(parser: Parser, sub: Sub) -> None:
+    from app.cli_parts import diagnose
+
+    diagnose.add_arguments(parser, sub)
+
+
+def _add_measure(_parser: Parser, sub: Sub) -> None:
+    from app.cli_parts.measure import add_measure_parser
+
     add_measure_parser(sub)
+
+
+def _add_compare(_parser: Parser, sub: Sub) -> None:
+    from app.cli_parts.compare import add_compare_parser
+
     add_compare_parser(sub)
-    return parser
+
+
+# Every sub-command, in the order help lists them, with the function that adds it.
+_COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Parser, Sub], None]], ...] = (
+    (("show",), _add_show),
+    (("set", "commands"), _add_set_and_commands),
+    (("restore",), _add_restore),
+    (("report",), _add_report),
+    (("export",), _add_export),
+    (("import",), _add_import),
+    (("history",), _add_history),
+    (("save",), _add_save),
+    (("check", "deploy"), _add_fleet),
+    (("simulate",), _add_simulate),
+    (("diagnose",), _add_diagnose),
+    (("measure",), _add_measure),
+    (("compare",), _add_compare),
+)

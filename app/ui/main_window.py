@@ -1,14 +1,19 @@
-"""The main window: simulated banner, IPv4/IPv6 tabs, pending summary, actions and the message channel."""
+"""The main window: simulated banner, IPv4/IPv6 tabs, pending summary, actions and the message channel.
+
+Only what the first paint shows is imported and built here; each dialog (and the measure view-model) is imported
+and built when it is first opened (issue 16: make bench's figures 1 and 2).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,26 +28,23 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import APP_NAME, __version__
-from app.domain.history import HistoryEntry
 from app.domain.interactions import ProblemKind
 from app.domain.model import Family
-from app.ui.dialogs import ApplyDialog, KeepDialog
 from app.ui.family_panel import FamilyPanel
-from app.ui.file_dialogs import choose_file_to_save
 from app.ui.helpdesk import PresetBar, WarningBanner
-from app.ui.history_dialog import HistoryDialog
 from app.ui.inputs import WrappedLabel
-from app.ui.measure_dialog import MeasureDialog
-from app.ui.restore_dialog import RestoreDialog, RestoreSource
 from app.ui.sim_banner import SimulationBanner
-from app.ui.status import DetailsDialog, StatusLabel
-from app.ui.texts import CHANGED_MARK, HELP_TEXT
+from app.ui.status import StatusLabel
+from app.ui.texts import CHANGED_MARK
 from app.ui.theme import polish
 from app.viewmodels.helpdesk import HelpDesk
 from app.viewmodels.main_vm import MainViewModel, TrialView
-from app.viewmodels.measure_vm import MeasureViewModel
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.simulation_vm import SimulationViewModel
+
+if TYPE_CHECKING:  # the dialogs are imported where they are first opened
+    from app.ui.dialogs import ApplyDialog, KeepDialog
+    from app.viewmodels.measure_vm import MeasureViewModel
 
 DEFAULT_SIZE = QSize(800, 700)  # the first window, and every screenshot
 _LEVEL_COLOURS = {Level.INFO: "", Level.SUCCESS: "#0f7b0f", Level.WARNING: "#9d5d00", Level.ERROR: "#c42b1c"}
@@ -64,11 +66,13 @@ class MainWindow(QMainWindow):
         backend_label: str,
         settings: QSettings | None = None,
         log_folder: Path | None = None,
-        measure: MeasureViewModel | None = None,
+        measure: Callable[[], MeasureViewModel] | None = None,
     ) -> None:
+        """``measure`` builds the Measure dialog's view-model, on its first use (None: no Measure item)."""
         super().__init__()
         self.vm, self.helpdesk, self.sim_vm, self.settings = vm, helpdesk, sim_vm, settings
-        self.measure_vm = measure
+        self._make_measure_vm = measure
+        self._measure_vm: MeasureViewModel | None = None
         self.log_folder = log_folder
         self.setWindowTitle(APP_NAME + (" \u2014 simulated machine" if sim_vm else ""))
         self.keep_dialog: KeepDialog | None = None
@@ -181,7 +185,7 @@ class MainWindow(QMainWindow):
         history_action = QAction("&History of changes\u2026", self, shortcut=QKeySequence("Ctrl+H"))
         history_action.triggered.connect(self._history)
         tools.addAction(history_action)
-        if self.measure_vm is not None:
+        if self._make_measure_vm is not None:
             measure_action = QAction("Measure &loopback\u2026", self)
             measure_action.triggered.connect(self._measure)
             tools.addAction(measure_action)
@@ -199,6 +203,13 @@ class MainWindow(QMainWindow):
         for keys, step in (("Ctrl+Tab", 1), ("Ctrl+Shift+Tab", -1), ("Ctrl+PgDown", 1), ("Ctrl+PgUp", -1)):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(self._next_tab if step > 0 else self._previous_tab)
+
+    @property
+    def measure_vm(self) -> MeasureViewModel | None:
+        """The Measure dialog's view-model, built the first time it is asked for (None: no Measure item)."""
+        if self._measure_vm is None and self._make_measure_vm is not None:
+            self._measure_vm = self._make_measure_vm()
+        return self._measure_vm
 
     def _next_tab(self) -> None:
         self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
@@ -312,6 +323,8 @@ class MainWindow(QMainWindow):
     def _confirm_apply(self, title: str = "Apply these changes?") -> None:
         if not self.vm.has_pending or self.vm.busy:
             return
+        from app.ui.dialogs import ApplyDialog
+
         self.apply_dialog = ApplyDialog(
             self.vm.pending_summary(), self.vm.pending_commands(), self.vm.countdown_s, self, title=title
         )
@@ -328,6 +341,8 @@ class MainWindow(QMainWindow):
         await self.vm.apply()
 
     def _restore(self) -> None:
+        from app.ui.restore_dialog import RestoreDialog, RestoreSource
+
         info = self.helpdesk.facts.info
         dialog = RestoreDialog(
             self.vm.originals,
@@ -369,6 +384,8 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def _history(self) -> None:
+        from app.ui.history_dialog import HistoryDialog
+
         entries, notices = await self.helpdesk.history.entries()
         dialog = HistoryDialog(entries, notices, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -376,16 +393,22 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _measure(self) -> None:
+        from app.ui.measure_dialog import MeasureDialog
+
         assert self.measure_vm is not None
         dialog = MeasureDialog(self.measure_vm, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     def _revert_entry(self, entry: object) -> None:
+        from app.domain.history import HistoryEntry
+
         if isinstance(entry, HistoryEntry) and self.helpdesk.history.revert_entry(entry):
             self._confirm_apply("Revert this change?")
 
     def _export(self) -> None:
+        from app.ui.file_dialogs import choose_file_to_save
+
         suggested = Path.home() / "loopback-settings.json"
         choose_file_to_save(self, "Export settings", suggested, "Loopback Tuner profile (*.json)", self._export_to)
 
@@ -394,6 +417,8 @@ class MainWindow(QMainWindow):
         await self.helpdesk.profiles.export_profile(Path(path), pending=self.vm.has_pending)
 
     def _import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Import settings", str(Path.home()), "Loopback Tuner profile (*.json);;All (*)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -412,6 +437,8 @@ class MainWindow(QMainWindow):
             self.show_message(Message(Level.INFO, f"The log folder is {self.log_folder}"))
 
     def _open_keep_dialog(self, trial: TrialView) -> None:
+        from app.ui.dialogs import KeepDialog
+
         dialog = KeepDialog(trial, self, self.vm.measure_now)
         dialog.keepRequested.connect(self._keep)
         dialog.revertRequested.connect(self._revert)
@@ -460,11 +487,15 @@ class MainWindow(QMainWindow):
 
     def _details(self) -> None:
         if self.last_message is not None:
+            from app.ui.status import DetailsDialog
+
             box = DetailsDialog("Details", self.last_message.text, self.last_message.details, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
     def _help(self) -> None:
+        from app.ui.texts import HELP_TEXT
+
         box = QMessageBox(
             QMessageBox.Icon.NoIcon, "What do these settings do?", HELP_TEXT, QMessageBox.StandardButton.Close, self
         )
@@ -481,8 +512,8 @@ class MainWindow(QMainWindow):
             return
         if self.apply_dialog is not None and self.apply_dialog.isVisible():
             self.apply_dialog.reject()
-        if self.measure_vm is not None:
-            self.measure_vm.cancel()  # its worker processes end with the window
+        if self._measure_vm is not None:  # built only if Measure was opened
+            self._measure_vm.cancel()  # its worker processes end with the window
         if self.settings is not None:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.sync()

@@ -116,14 +116,25 @@ class MainViewModel(QObject):
         self._outside_check = outside
         self._outside: tuple[OutsideChange, ...] = ()
         self.read_at: float | None = None
-        self.measure_now: MeasureNowViewModel | None = None  # Measure now in the keep dialog (issue 15)
-        if measure_function is not None:
+        self._measure_function, self._simulated = measure_function, simulated
+        self._measure_now: MeasureNowViewModel | None = None  # made by the first keep dialog (issue 16)
+
+    @property
+    def measure_now(self) -> MeasureNowViewModel | None:
+        """Measure now in the keep dialog (issue 15); imported and built on first use, never at start-up (issue 16).
+        None when no measure function was given."""
+        if self._measure_now is None and self._measure_function is not None:
             from app.viewmodels.measure_now_vm import MeasureNowViewModel
 
-            self.measure_now = MeasureNowViewModel(
-                lambda: self._trial, self.countdown, simulated=simulated, measure_function=measure_function, parent=self
+            self._measure_now = MeasureNowViewModel(
+                lambda: self._trial,
+                self.countdown,
+                simulated=self._simulated,
+                measure_function=self._measure_function,
+                parent=self,
             )
-            self.measure_now.trialLost.connect(self._on_expired)  # the helper ended it: close the trial now
+            self._measure_now.trialLost.connect(self._on_expired)  # the helper ended it: close the trial now
+        return self._measure_now
 
     # --- state the window reads -------------------------------------------------------------------------------
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import ast
 import json
 import subprocess
 import sys
@@ -368,6 +370,43 @@ def test_the_command_line_never_imports_qt(state_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert "IPv4 (active)" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["show", "--json"], ["report"], ["commands", "--family", "ipv4", "--mode", "inline"], ["diagnose"], ["history"]],
+)
+def test_a_read_imports_no_event_loop_no_trial_machinery_and_no_other_command(
+    state_path: Path, argv: list[str]
+) -> None:
+    """Issue 16: only the command run is parsed and imported; reads never load asyncio or the trials."""
+    code = (
+        "import sys, io, app.cli\n"
+        f"app.cli.main(['--state', {str(state_path)!r}, *{argv!r}], out=io.StringIO())\n"
+        "print(sorted(sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=SUBPROCESS_TIMEOUT_S
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(ast.literal_eval(done.stdout.splitlines()[-1]))
+    never = {"asyncio", "qasync", "PySide6", "app.usecases.trials", "app.elevation.session", "app.cli_parts.apply"}
+    others = {"app.cli_parts.measure", "app.cli_parts.compare", "app.cli_parts.fleet", "app.cli_parts.save"}
+    assert sorted(loaded & (never | others)) == []
+
+
+def test_the_parser_of_one_command_has_only_that_command() -> None:
+    from app.cli_parts.parser import build_parser
+
+    parser = build_parser(["--backend", "simulated", "--state", "show", "show", "--json"])  # a file named show
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == ["show"]
+    assert parser.parse_args(["--backend", "simulated", "--state", "show", "show", "--json"]).json
+    everything = next(a for a in build_parser(["--help"])._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(everything.choices) == list(
+        next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    )
+    assert {"show", "set", "measure", "compare", "check", "deploy", "diagnose"} <= set(everything.choices)
 
 
 def test_show_says_what_changed_outside_and_what_a_restart_dropped(run_cli: RunCli, make_state: MakeState) -> None:

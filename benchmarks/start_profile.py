@@ -1,0 +1,185 @@
+"""Where the window's start-up goes, phase by phase, against the bare window's: the profile behind figure 1.
+
+``python benchmarks/start_profile.py [--runs 5]`` starts each window ``--runs`` times (interleaved), each in a
+fresh process as make bench does, and prints the median milliseconds each phase took, measured from the moment
+the process was started (the parent's clock) to a mark the child prints (the same clock: time.time). The
+phases are taken in run_gui's own order: the child imports what run_gui imports, one group at a time, before
+calling it, so the imports are attributed to their group and run_gui finds them loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+APP_CHILD = r"""
+import sys, time
+def mark(name): print(f"MARK {time.time():.6f} {name}", flush=True)
+mark("interpreter ready (python's own start-up)")
+import app.main
+mark("app.main and its imports (argparse, wiring, runners, simulator, domain)")
+import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets
+mark("PySide6 (QtCore, QtGui, QtWidgets)")
+app.main._without_tls()
+import asyncio
+mark("asyncio")
+import qasync
+mark("qasync")
+from PySide6.QtCore import Qt
+mark("the Qt namespace's enums (first use of PySide6.QtCore.Qt)")
+import app.ui.theme, app.ui.crash, app.support_log
+mark("theme (contrast style), crash reporter, logging")
+import app.viewmodels.main_vm
+mark("view-models: main (reading, recovery, trials, originals, history)")
+import app.ui.main_window
+mark("the window's modules (panels, banners, help-desk view-models)")
+import app.wiring as wiring, app.viewmodels.lifecycle as lifecycle
+build_gui, start = wiring.build_gui, lifecycle.WindowLifecycle.start
+def timed_build(*args, **kwargs):
+    mark("QApplication, theme applied, services built")
+    gui = build_gui(*args, **kwargs)
+    mark("view-models and window built (build_gui)")
+    return gui
+async def timed_start(self):
+    mark("window shown (show) and the loop started")
+    await start(self)
+    mark("first read and the machine's facts (lifecycle.start)")
+wiring.build_gui, lifecycle.WindowLifecycle.start = timed_build, timed_start
+code = app.main.main(sys.argv[1:])
+mark("screenshot grabbed and saved, loop stopped")
+sys.exit(code)
+"""
+
+BARE_CHILD = r"""
+import sys, time
+def mark(name): print(f"MARK {time.time():.6f} {name}", flush=True)
+mark("interpreter ready (python's own start-up)")
+sys.path.insert(0, sys.argv[1])
+import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets
+mark("PySide6 (QtCore, QtGui, QtWidgets)")
+import bare_window
+mark("bare_window's imports")
+build = bare_window.build_window
+def timed_build():
+    mark("QApplication")
+    window = build()
+    mark("window built")
+    return window
+bare_window.build_window = timed_build
+code = bare_window.main(sys.argv[2:])
+mark("shown, screenshot grabbed and saved")
+sys.exit(code)
+"""
+
+
+CLI_CHILD = r"""
+import sys, time
+def mark(name): print(f"MARK {time.time():.6f} {name}", file=sys.stderr, flush=True)
+mark("interpreter ready (python's own start-up)")
+import argparse, json
+mark("argparse, json")
+import app.domain.model
+mark("the domain's values (app.domain.model: dataclasses, enums)")
+import app.wiring
+mark("wiring: runners, the simulator, storage, logging, paths")
+import app.usecases.reading, app.cli_parts.common
+mark("the read use case, exit codes")
+import app.cli
+mark("the rest of the command line (parser, recovery, outside changes)")
+import app.cli_parts.reading as reading
+read_state = reading.read_state
+def timed_read(services):
+    mark("parsed, services built, recovery checked")
+    state = read_state(services)
+    mark("the read: 4 netsh runs at once, each taking L")
+    return state
+app.cli.read_state = timed_read
+code = app.cli.main(sys.argv[1:])
+mark("changed-outside check, JSON printed")
+sys.exit(code)
+"""
+
+
+def run_once(argv: list[str], env: dict[str, str]) -> list[tuple[str, float]]:
+    """[(phase, ms it took)] for one fresh process, the last phase being interpreter exit."""
+    started = time.time()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False)
+    ended = time.time()
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[:3]} exited {done.returncode}: {done.stderr[-400:]}")
+    lines = (done.stdout + done.stderr).splitlines()
+    marks = [(float(t), name) for _m, t, name in (line.split(" ", 2) for line in lines if line.startswith("MARK "))]
+    phases, previous = [], started
+    for at, name in marks:
+        phases.append((name, (at - previous) * 1000))
+        previous = at
+    phases.append(("interpreter exit", (ended - previous) * 1000))
+    return phases
+
+
+def table(title: str, runs: list[list[tuple[str, float]]]) -> str:
+    names = [name for name, _ms in runs[0]]
+    lines = [title, f"{'phase':<78} {'median':>8} {'min':>7} {'max':>7}"]
+    totals = [sum(ms for _n, ms in run) for run in runs]
+    for i, name in enumerate(names):
+        values = [run[i][1] for run in runs]
+        lines.append(f"{name:<78} {statistics.median(values):8.1f} {min(values):7.1f} {max(values):7.1f}")
+    lines.append(f"{'whole process':<78} {statistics.median(totals):8.1f} {min(totals):7.1f} {max(totals):7.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cli", action="store_true", help="profile `show --json` against `python -c pass` instead")
+    parser.add_argument("--latency-ms", type=int, default=300, help="with --cli: the simulated netsh latency L")
+    options = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="loopback-start-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME")}
+    env.update(QT_QPA_PLATFORM="offscreen", LOOPBACK_TUNER_HOME=str(work / "home"), PYTHONPYCACHEPREFIX=str(work))
+    state = ["--backend", "simulated", "--state", str(work / "machine.json")]
+    if options.cli:
+        return _cli(work, env, state, options.runs, options.latency_ms)
+    app = [sys.executable, "-c", APP_CHILD, *state, "--screenshot", str(work / "app.png")]
+    bare = [sys.executable, "-c", BARE_CHILD, str(HERE), "--screenshot", str(work / "bare.png")]
+    run_once(app, env), run_once(bare, env)  # compile and write the first-run files: every measured run returns
+    app_runs, bare_runs = [], []
+    for _ in range(options.runs):
+        app_runs.append(run_once(app, env))
+        bare_runs.append(run_once(bare, env))
+    print(table(f"The app, median of {options.runs} runs (ms)", app_runs))
+    print()
+    print(table(f"The bare window, median of {options.runs} runs (ms)", bare_runs))
+    return 0
+
+
+def _cli(work: Path, env: dict[str, str], state: list[str], runs: int, latency_ms: int) -> int:
+    sys.path.insert(0, str(REPO))
+    from app.simulator.profile import SimProfile
+    from app.simulator.store import SimStateFile
+
+    SimStateFile(work / "machine.json").set_profile(SimProfile(latency_ms=latency_ms))
+    cli = [sys.executable, "-c", CLI_CHILD, *state, "show", "--json"]
+    python = [sys.executable, "-c", "import sys, time; print(f'MARK {time.time():.6f} interpreter ready')"]
+    run_once(cli, env), run_once(python, env)
+    cli_runs, python_runs = [], []
+    for _ in range(runs):
+        cli_runs.append(run_once(cli, env))
+        python_runs.append(run_once(python, env))
+    print(table(f"show --json with L = {latency_ms} ms, median of {runs} runs (ms)", cli_runs))
+    print()
+    print(table(f"python -c pass (with a mark), median of {runs} runs (ms)", python_runs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
