@@ -142,7 +142,6 @@ class MeasureDialog(QDialog):
         page.addWidget(self.table, 1)
         page.addWidget(self.note)
         page.addWidget(measure_buttons)
-        page.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
         self.compare_view: CompareView | None = None
         self.tabs: QTabWidget | None = None
@@ -156,7 +155,8 @@ class MeasureDialog(QDialog):
             layout.addWidget(self.tabs, 1)
             vm.runningChanged.connect(self._one_at_a_time)
             vm.compare.phaseChanged.connect(self._one_at_a_time)
-        else:
+        else:  # the page is the dialog's whole content: the dialog's margins are enough (a tab keeps its own)
+            page.setContentsMargins(0, 0, 0, 0)
             layout.addWidget(self.measure_page, 1)
         layout.addWidget(buttons)
         vm.progress.connect(self.show_progress)
