@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -34,7 +33,7 @@ from app.domain.comparisons import ConfigurationResult, Goal, Recommendation, St
 from app.domain.measurements import SIMULATED_CAVEAT, Difference, Spread
 from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode, Family, SettingsPatch
 from app.domain.presets import PRESETS
-from app.ui.inputs import FocusWheelComboBox, WrappedLabel
+from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, SecondsPerTestBox, WrappedLabel, family_choice
 from app.ui.theme import polish
 from app.viewmodels.compare_vm import CompareProgress, CompareRequest, CompareViewModel, Phase, describe_progress
 
@@ -42,11 +41,6 @@ if TYPE_CHECKING:  # the chart loads with the first results (_show_chart), not w
     from app.ui.charts import MeasurementChart
 
 _EN_DASH = "\u2013"
-FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
-    ("IPv4 and IPv6", (Family.IPV4, Family.IPV6)),
-    ("IPv4 (127.0.0.1)", (Family.IPV4,)),
-    ("IPv6 (::1)", (Family.IPV6,)),
-)
 _PRESET_TEXT = {"latency": "Favor &latency", "throughput": "Favor t&hroughput", "balanced": "&Balanced"}
 COLUMNS = (
     "Configuration",
@@ -175,18 +169,11 @@ class CompareView(QWidget):
         configurations.addLayout(preset_row)
         configurations.addLayout(custom_row)
 
-        self.family = FocusWheelComboBox()
-        for text, families in FAMILY_CHOICES:
-            self.family.addItem(text, families)
-        self.rounds = QSpinBox()
+        self.family = family_choice()
+        self.rounds = FocusWheelSpinBox()
         self.rounds.setRange(1, 10)
         self.rounds.setValue(3)
-        self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(0.1, 60.0)
-        self.seconds.setSingleStep(0.5)
-        self.seconds.setDecimals(1)
-        self.seconds.setValue(1.0)
-        self.seconds.setSuffix(" s")
+        self.seconds = SecondsPerTestBox()
         self.goal = FocusWheelComboBox()
         for goal, text in (
             (Goal.BALANCED, "Balanced: better in one figure, worse in neither"),
@@ -395,7 +382,7 @@ class CompareView(QWidget):
         self.caveat.setText(SIMULATED_CAVEAT[:1].upper() + SIMULATED_CAVEAT[1:] + "." if self.vm.simulated else "")
         self.caveat.setVisible(self.vm.simulated)
         goal = f" for {self.vm.plan.goal.value}" if self.vm.plan else ""
-        reason = "none on the simulated machine (see above)" if self.vm.simulated else rec.reason
+        reason = "nothing is recommended: simulated machine (see above)" if self.vm.simulated else rec.reason
         self.recommendation.setText(f"Recommendation{goal}: {reason}.")
         self.recommendation.setVisible(True)
         self._show_chart()

@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHeaderView,
     QLabel,
@@ -28,7 +26,7 @@ from qasync import asyncSlot
 
 from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
 from app.domain.model import Family
-from app.ui.inputs import WrappedLabel
+from app.ui.inputs import SecondsPerTestBox, WrappedLabel, family_choice
 from app.ui.theme import polish
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
 
@@ -37,11 +35,6 @@ if TYPE_CHECKING:  # the chart's modules load with the first result (_show_chart
     from app.ui.compare_view import CompareView
     from app.viewmodels.chart_data import ChartData
 
-FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
-    ("IPv4 and IPv6", (Family.IPV4, Family.IPV6)),
-    ("IPv4 (127.0.0.1)", (Family.IPV4,)),
-    ("IPv6 (::1)", (Family.IPV6,)),
-)
 _EN_DASH = "\u2013"
 
 
@@ -88,15 +81,8 @@ class MeasureDialog(QDialog):
             "interleaved; nothing is changed and nothing needs administrator rights."
         )
         intro.setProperty("role", "hint")
-        self.family = QComboBox()
-        for text, families in FAMILY_CHOICES:
-            self.family.addItem(text, families)
-        self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(0.1, 60.0)
-        self.seconds.setSingleStep(0.5)
-        self.seconds.setDecimals(1)
-        self.seconds.setValue(1.0)
-        self.seconds.setSuffix(" s")
+        self.family = family_choice()
+        self.seconds = SecondsPerTestBox()
         form = QFormLayout()
         family_label = QLabel("&Family:")
         family_label.setBuddy(self.family)

@@ -130,7 +130,11 @@ def test_a_finished_comparison_on_a_real_machine_shows_the_table_the_recommendat
     assert view.table.isColumnHidden(COLUMNS.index("Your command"))  # no workload: no column
     text = view.recommendation.text()
     assert text.startswith("Recommendation for latency: latency wins for latency: latency better by 50% (95%")
-    assert view.chart_area.isVisible() and view.chart_layout.count() == 0  # the chart's slot, empty here
+    assert view.chart_area.isVisible() and view.chart is not None and view.chart.data is not None
+    # the chart draws the view-model's rows, the recommended one marked; the caveat is the view's, not repeated
+    assert [row.label for row in view.chart.data.rows] == ["1 current", "2 latency", "3 throughput"]
+    assert [row.recommended for row in view.chart.data.rows] == [False, True, False]
+    assert view.chart.data.caveat is None
     assert view.progress.text().startswith("Done measuring: keep one configuration, or put the original values back")
     assert "answer within about " in view.progress.text()
     assert view.answer.isVisible() and view.keep_button.text() == "&Keep configuration 2"
@@ -195,7 +199,8 @@ def test_quitting_the_window_while_the_answer_is_awaited_puts_the_originals_back
     rig = rig_factory()
     fake = FakeCompare(False)
     compare = CompareViewModel(rig.vm, fake, simulated=False, elevated=False, parent=rig.vm)
-    rig.window.measure_vm = MeasureViewModel(rig.vm, simulated=False, compare=lambda: compare, parent=rig.vm)
+    measure = MeasureViewModel(rig.vm, simulated=False, compare=lambda: compare, parent=rig.vm)
+    rig.window._make_measure_vm = lambda: measure  # the Measure view's model is built on first use (issue 16)
     _action(rig, "Measure &loopback\u2026").trigger()
     dialog = _opens(rig, wait, MeasureDialog)
     dialog.tabs.setCurrentIndex(1)
