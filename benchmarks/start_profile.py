@@ -85,25 +85,22 @@ CLI_CHILD = r"""
 import sys, time
 def mark(name): print(f"MARK {time.time():.6f} {name}", file=sys.stderr, flush=True)
 mark("interpreter ready (python's own start-up)")
-import argparse, json
-mark("argparse, json")
-import app.domain.model
-mark("the domain's values (app.domain.model: dataclasses, enums)")
-import app.wiring
-mark("wiring: runners, the simulator, storage, logging, paths")
-import app.usecases.reading, app.cli_parts.common
-mark("the read use case, exit codes")
-import app.cli
-mark("the rest of the command line (parser, recovery, outside changes)")
-import app.cli_parts.reading as reading
-read_state = reading.read_state
-def timed_read(services):
-    mark("parsed, services built, recovery checked")
-    state = read_state(services)
-    mark("the read: 4 netsh runs at once, each taking L")
-    return state
-app.cli.read_state = timed_read
-code = app.cli.main(sys.argv[1:])
+import app.cli, app.wiring as wiring
+mark("app.cli: argparse, the parser, the domain's values (dataclasses, enums), wiring")
+start_read, logged_reader, outside = app.cli.start_read, wiring.logged_reader, wiring.Services.outside_changes
+def timed_start(*args, **kwargs):
+    mark("parsed, backend chosen (the diagnose part)")
+    started = start_read(*args, **kwargs)
+    mark("the read started: the simulator loaded, 4 netsh runs on threads")
+    return started
+def timed_reader(*args, **kwargs):  # made just before the read (app/cli.py, show)
+    mark("imports and set-up while netsh runs: logging, services, recovery check")
+    return logged_reader(*args, **kwargs)
+def timed_outside(self, state):  # just after the read
+    mark("the read: waiting for netsh (L), parsing, originals")
+    return outside(self, state)
+app.cli.start_read, wiring.logged_reader, wiring.Services.outside_changes = timed_start, timed_reader, timed_outside
+code = app.cli.main()
 mark("changed-outside check, JSON printed")
 sys.exit(code)
 """
