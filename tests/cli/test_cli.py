@@ -69,6 +69,19 @@ def test_show_runs_each_read_once_and_logs_every_run(run_cli: RunCli, state_path
     )
 
 
+def test_main_called_with_argv_leaves_the_garbage_collector_alone(state_path: Path) -> None:
+    """Only the command line's own process (argv from sys.argv, exiting next) freezes its objects out of the
+    interpreter's last collections; a caller in the same process (tests, the frozen helper) keeps them collected."""
+    import gc
+    import io
+
+    from app.cli import main
+
+    before = gc.get_freeze_count()
+    assert main(["--state", str(state_path), "show", "--json"], out=io.StringIO()) == 0
+    assert gc.get_freeze_count() == before
+
+
 def test_show_json_persistent_store(run_cli: RunCli, make_state: MakeState) -> None:
     state = make_state(elevated=True)
     state.update(lambda m: m.execute(["interface", "ipv6", "set", "global", "loopbackworkercount=2", "store=active"]))
