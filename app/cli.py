@@ -180,6 +180,11 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
         return cmd_check(services, args, out)
     if args.command == "show":
+        # What the read needs once netsh has answered is imported now, while netsh runs: the quoting the support log
+        # writes each run's command line with (app/domain/commands.py display), the outside-change check below.
+        import subprocess  # noqa: F401
+
+        import app.usecases.outside  # noqa: F401
         from app.cli_parts.common import read_exit, report_corrupt_state
         from app.cli_parts.reading import read_state
         from app.domain.model import Store
