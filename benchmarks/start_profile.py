@@ -5,6 +5,9 @@ fresh process as make bench does, and prints the median milliseconds each phase 
 the process was started (the parent's clock) to a mark the child prints (the same clock: time.time). The
 phases are taken in run_gui's own order: the child imports what run_gui imports, one group at a time, before
 calling it, so the imports are attributed to their group and run_gui finds them loaded.
+
+``--cli`` profiles ``show --json`` instead; its child imports nothing ahead of the command line (show starts its
+netsh runs before importing most of what it needs), and marks its phases by wrapping what app/cli.py calls.
 """
 
 from __future__ import annotations
@@ -93,9 +96,10 @@ def timed_start(*args, **kwargs):
     started = start_read(*args, **kwargs)
     mark("the read started: the simulator loaded, 4 netsh runs on threads")
     return started
-def timed_reader(*args, **kwargs):  # made just before the read (app/cli.py, show)
-    mark("imports and set-up while netsh runs: logging, services, recovery check")
-    return logged_reader(*args, **kwargs)
+def timed_reader(runner, build):  # the started runs' reader is made just before the read (app/cli.py, show)
+    if type(runner).__name__ == "PrefetchingRunner":
+        mark("imports and set-up while netsh runs: logging, services, recovery check")
+    return logged_reader(runner, build)
 def timed_outside(self, state):  # just after the read
     mark("the read: waiting for netsh (L), parsing, originals")
     return outside(self, state)
