@@ -4,43 +4,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import gc
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.benchmark.entry import run_worker_if_asked
-from app.cli_parts import diagnose as diagnose_part
-from app.cli_parts.common import (
-    EXIT_CODES,
-    EXIT_NETSH,
-    EXIT_OK,
-    EXIT_PIPE_CLOSED,
-    EXIT_USAGE,
-    UsageError,
-    print_change,
-    read_exit,
-    report_corrupt_state,
-)
+from app.cli_parts.exits import EXIT_CODES, EXIT_NETSH, EXIT_OK, EXIT_PIPE_CLOSED, EXIT_USAGE, UsageError
 from app.cli_parts.parser import build_parser
-from app.cli_parts.reading import read_state
-from app.cli_parts.recovery import global_arguments, print_recovery
-from app.domain.commands import commands_for, display
 from app.domain.errors import LoopbackTunerError, ValidationError
-from app.domain.model import (
-    Change,
-    Family,
-    LoopbackSettings,
-    MachineState,
-    SettingsPatch,
-    Store,
-)
 from app.elevation.entry import run_helper_if_asked
-from app.paths import AppPaths
-from app.support_log import configure_logging
-from app.usecases.planning import FamilyUnavailableError, plan_change, plan_targets
-from app.wiring import Services, backend_from, build_services, defaults_table
+from app.wiring import backend_from, start_read
+
+if TYPE_CHECKING:
+    from app.domain.model import Change, MachineState, Store
+    from app.wiring import Services
+
+# Everything else is imported by the command that uses it: `show` starts its netsh runs (app/wiring.py start_read)
+# before importing the rest of what it needs, so those imports overlap netsh's latency (issue 16, figure 3).
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
 
@@ -48,6 +30,8 @@ CHANGING = ("set", "restore", "import", "save")  # and 'history revert': every o
 
 
 def _print_state(state: MachineState, store: Store, out: TextIO) -> None:
+    from app.domain.model import Family, LoopbackSettings, Store
+
     for family in Family:
         fs = state[family]
         reading = fs.active if store is Store.ACTIVE else fs.persistent
@@ -66,6 +50,9 @@ def _print_state(state: MachineState, store: Store, out: TextIO) -> None:
 def _plan(services: Services, state: MachineState, args: argparse.Namespace) -> Change:
     """The change the set/commands options ask for; raises FamilyUnavailableError for an unreadable family. A preset
     is filled in for the configured machine (its processors, the BBR2 rule), as the window's preset buttons do."""
+    from app.domain.model import Family, SettingsPatch
+    from app.usecases.planning import plan_change, plan_targets
+
     families = tuple(Family) if args.family == "both" else (Family(args.family),)
     if not args.preset:
         return plan_change(state, families, SettingsPatch(args.mode, args.workers, args.large_mtu))
@@ -81,6 +68,8 @@ def _plan(services: Services, state: MachineState, args: argparse.Namespace) -> 
 
 def _check_values(args: argparse.Namespace) -> None:
     """set/commands: a preset or explicit values, exactly one of them (checked before anything else runs)."""
+    from app.domain.model import SettingsPatch
+
     if args.preset is None and SettingsPatch(args.mode, args.workers, args.large_mtu).is_empty:
         what = "set" if args.command == "set" else "show the commands for"
         raise UsageError(f"nothing to {what}: give --preset or at least one of --mode, --workers, --large-mtu")
@@ -90,6 +79,11 @@ def _check_values(args: argparse.Namespace) -> None:
 
 def _planned(services: Services, args: argparse.Namespace) -> Change | int:
     """Read the machine and plan what the set/commands options ask for: the change, or the exit code why not."""
+    from app.cli_parts.common import read_exit, report_corrupt_state
+    from app.cli_parts.reading import read_state
+    from app.domain.model import Family
+    from app.usecases.planning import FamilyUnavailableError
+
     report_corrupt_state(services.simulated)
     state = read_state(services)
     try:
@@ -102,6 +96,10 @@ def _planned(services: Services, args: argparse.Namespace) -> Change | int:
 
 def _cmd_commands(services: Services, args: argparse.Namespace, out: TextIO) -> int:
     """``commands``: print the netsh lines a change (or its undo) would run; runs nothing that changes."""
+    from app.cli_parts.common import print_change
+    from app.domain.commands import commands_for, display
+    from app.domain.model import Store
+
     change = _planned(services, args)
     if isinstance(change, int):
         return change
@@ -130,8 +128,16 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         from app.cli_parts.fleet import cmd_deploy
 
         return cmd_deploy(args, out)
+    from app.cli_parts import diagnose as diagnose_part
+
     diagnose_part.check_capture(args)
     backend = backend_from(args)
+    # show: its netsh runs start now, on threads, and run while the rest is imported and set up; its read takes them
+    started = start_read(backend) if args.command == "show" else None
+    from app.paths import AppPaths
+    from app.support_log import configure_logging
+    from app.wiring import build_services
+
     if args.command == "diagnose":
         return diagnose_part.cmd_diagnose(backend, args, out, sys.stderr)
     if args.command == "simulate":
@@ -150,13 +156,15 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     problem = configure_logging(paths.logs, verbose=args.verbose)
     if problem and args.verbose:
         print(f"note: {problem}", file=sys.stderr)
-    services = build_services(backend, paths)
+    services = build_services(backend, paths, simulated=started.simulated if started else None)
     if args.command == "history" and args.action is None:
         if args.id is not None:
             raise UsageError("give 'history revert ID' to revert an entry; 'history' alone lists them")
         from app.cli_parts.helpdesk import cmd_history
 
         return cmd_history(services, out)
+    from app.cli_parts.recovery import global_arguments, print_recovery
+
     recovery = services.recover()
     print_recovery(recovery, global_arguments(args), sys.stderr)
     if args.command == "measure":  # each command's module is imported when it runs
@@ -172,8 +180,18 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
         return cmd_check(services, args, out)
     if args.command == "show":
+        # What the read needs once netsh has answered is imported now, while netsh runs: the quoting the support log
+        # writes each run's command line with (app/domain/commands.py display), the outside-change check below.
+        import subprocess  # noqa: F401
+
+        import app.usecases.outside  # noqa: F401
+        from app.cli_parts.common import read_exit, report_corrupt_state
+        from app.cli_parts.reading import read_state
+        from app.domain.model import Store
+        from app.wiring import logged_reader
+
         report_corrupt_state(services.simulated)
-        state = read_state(services)
+        state = read_state(services, logged_reader(started.runner, started.build) if started else None)
         store = Store(args.store)
         outside = services.outside_changes(state)
         if args.json:
@@ -182,6 +200,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
                 family = document.get(finding.family.value)
                 if isinstance(family, dict) and "error" not in family:
                     family.setdefault("changed_outside", []).append(finding.to_json())
+            import json
+
             print(json.dumps(document), file=out)
         else:
             _print_state(state, store, out)
@@ -197,6 +217,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             return helpdesk.cmd_export(services, args, out)
         if args.command == "import":
             return helpdesk.cmd_import(services, args, out, stdin)
+        from app.wiring import defaults_table
+
         return helpdesk.cmd_restore(services, args, out, stdin, defaults_table())
     if args.command == "history":
         from app.cli_parts.helpdesk import cmd_history_revert
@@ -212,7 +234,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
-    """Run the command line; returns the exit code (see EXIT_CODES)."""
+    """Run the command line; returns the exit code (see EXIT_CODES). Without ``argv`` (sys.argv: this process is the
+    command line, and exits next) the objects made so far are left out of the interpreter's last collections."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     worker_code = run_worker_if_asked(args_list)  # a benchmark worker (measure), in either frozen exe too
     if worker_code is not None:
@@ -220,10 +243,19 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
     helper_code = run_helper_if_asked(args_list)  # either frozen exe may be started as the helper
     if helper_code is not None:
         return helper_code
-    out = out or sys.stdout
+    code = _command(args_list, out or sys.stdout, stdin or sys.stdin)
+    if argv is None:
+        # The interpreter's exit collects garbage several times over every object of every imported module: about
+        # 15 ms here, for objects freed with the process anyway. gc.freeze() leaves them out of those passes; exit
+        # is otherwise the same (atexit handlers, the log's shutdown, flushing the standard streams).
+        gc.freeze()
+    return code
+
+
+def _command(args_list: list[str], out: TextIO, stdin: TextIO) -> int:
     try:
         args = build_parser(args_list).parse_args(args_list)  # only the parser of the command run
-        return run(args, out, stdin or sys.stdin)
+        return run(args, out, stdin)
     except (UsageError, ValidationError) as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

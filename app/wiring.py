@@ -9,16 +9,12 @@ build_gui, so the command line never loads it.
 from __future__ import annotations
 
 import argparse
-import platform as platform_module
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from app.domain.machine_facts import CongestionReading, MachineFactsSource, MachineInfo
-from app.paths import AppPaths
-from app.runners.base import NetshRunner
 from app.runners.factory import (
     Backend,
     BackendKind,
@@ -28,20 +24,21 @@ from app.runners.factory import (
     sim_state,
     windows_build_source,
 )
-from app.runners.known_build import KnownBuildRunner
-from app.runners.logging_runner import LoggingRunner
-from app.simulator.store import SimStateFile
-from app.storage.history import History
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # and the runners, storage and logging are imported by the builders (the CLI's start-up: issue 16)
     from PySide6.QtCore import QSettings
 
+    from app.domain.machine_facts import CongestionReading, MachineFactsSource, MachineInfo
     from app.domain.measurements import Measurement
     from app.domain.model import MachineState
     from app.domain.outside import OutsideChange
     from app.elevation.backend_args import HelperBackend
     from app.elevation.launchers import HelperLauncher
+    from app.paths import AppPaths
     from app.platform.win32api import Win32Api
+    from app.runners.base import NetshRunner
+    from app.simulator.store import SimStateFile
+    from app.storage.history import History
     from app.ui.main_window import MainWindow
     from app.usecases.recovery import Recovery
     from app.usecases.trials import TrialService
@@ -131,9 +128,15 @@ class UnknownMachineInfo:
     """A custom netsh stand-in: nothing is known of the machine behind it."""
 
     def info(self) -> MachineInfo:
-        return MachineInfo(platform_module.node() or "unknown", "unknown (custom netsh)", None, "unknown", None, False)
+        import platform
+
+        from app.domain.machine_facts import MachineInfo
+
+        return MachineInfo(platform.node() or "unknown", "unknown (custom netsh)", None, "unknown", None, False)
 
     def congestion(self) -> CongestionReading:
+        from app.domain.machine_facts import CongestionReading
+
         return CongestionReading(error="not available with a custom netsh")
 
 
@@ -168,8 +171,10 @@ class Services:
         simulated: SimStateFile | None = None,
     ) -> None:
         self.backend, self.paths, self.reader = backend, paths, reader
+        from app.storage.history import History
+
         self.simulated = simulated  # the simulated machine's one state object (None for a real backend)
-        self.history = History(paths.history)
+        self.history: History = History(paths.history)
         self._owner_hwnd, self._timeout_s = owner_hwnd, timeout_s
 
     @cached_property
@@ -213,12 +218,60 @@ class Services:
 
 
 def build_services(
-    backend: Backend, paths: AppPaths, owner_hwnd: Callable[[], int | None] = lambda: None, *, timeout_s: float = 15.0
+    backend: Backend,
+    paths: AppPaths,
+    owner_hwnd: Callable[[], int | None] = lambda: None,
+    *,
+    timeout_s: float = 15.0,
+    simulated: SimStateFile | None = None,
 ) -> Services:
-    simulated = sim_state(backend) if backend.is_simulated else None
+    """The services over ``backend``; ``simulated`` is the simulated machine's state object when the caller made it
+    already (a read started early, see start_read), so every part shares it."""
+    if simulated is None and backend.is_simulated:
+        simulated = sim_state(backend)
     runner = make_runner(backend, timeout_s=timeout_s, state=simulated)
-    reader = KnownBuildRunner(LoggingRunner(runner), windows_build_source(backend))
+    reader = logged_reader(runner, windows_build_source(backend))
     return Services(backend, paths, reader, owner_hwnd, timeout_s, simulated)
+
+
+def logged_reader(runner: NetshRunner, build: Callable[[], int | None]) -> NetshRunner:
+    """What the read use case runs netsh through: every run logged, the Windows build known (``build``)."""
+    from app.runners.known_build import KnownBuildRunner
+    from app.runners.logging_runner import LoggingRunner
+
+    return KnownBuildRunner(LoggingRunner(runner), build)
+
+
+@dataclass(frozen=True)
+class StartedRead:
+    """A read of the machine started before the rest of the command line was imported (``show``), and the
+    simulated machine's state object it used (None for a real backend), for build_services."""
+
+    simulated: SimStateFile | None
+    runner: NetshRunner  # the runs started; a read through logged_reader(runner, build) takes their results
+    build: Callable[[], int | None]
+
+
+def start_read(backend: Backend, *, timeout_s: float = 15.0) -> StartedRead | None:
+    """Start the netsh runs a read of the machine makes (all at once, on threads), so they run while the command
+    line imports and sets up the rest; None when a read would run none (a build without the loopback settings) or
+    cannot be started early (a replayed capture, which runs nothing). Logged when the read takes them."""
+    if backend.kind is BackendKind.CAPTURE:
+        return None
+    from app.domain.commands import machine_read
+    from app.domain.model import build_may_have_loopback
+    from app.runners.prefetch import PrefetchingRunner
+
+    simulated = sim_state(backend) if backend.is_simulated else None
+    build = windows_build_source(backend, simulated)
+    try:
+        number = build()
+    except OSError:
+        return None
+    if not build_may_have_loopback(number):  # unsupported (app/runners/readings.py): a read runs no netsh at all
+        return None
+    runner = make_runner(backend, timeout_s=timeout_s, state=simulated)
+    return StartedRead(simulated, PrefetchingRunner(runner, machine_read()), build)
 
 
 # --- the window ---------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ fresh process as make bench does, and prints the median milliseconds each phase 
 the process was started (the parent's clock) to a mark the child prints (the same clock: time.time). The
 phases are taken in run_gui's own order: the child imports what run_gui imports, one group at a time, before
 calling it, so the imports are attributed to their group and run_gui finds them loaded.
+
+``--cli`` profiles ``show --json`` instead; its child imports nothing ahead of the command line (show starts its
+netsh runs before importing most of what it needs), and marks its phases by wrapping what app/cli.py calls.
 """
 
 from __future__ import annotations
@@ -85,25 +88,23 @@ CLI_CHILD = r"""
 import sys, time
 def mark(name): print(f"MARK {time.time():.6f} {name}", file=sys.stderr, flush=True)
 mark("interpreter ready (python's own start-up)")
-import argparse, json
-mark("argparse, json")
-import app.domain.model
-mark("the domain's values (app.domain.model: dataclasses, enums)")
-import app.wiring
-mark("wiring: runners, the simulator, storage, logging, paths")
-import app.usecases.reading, app.cli_parts.common
-mark("the read use case, exit codes")
-import app.cli
-mark("the rest of the command line (parser, recovery, outside changes)")
-import app.cli_parts.reading as reading
-read_state = reading.read_state
-def timed_read(services):
-    mark("parsed, services built, recovery checked")
-    state = read_state(services)
-    mark("the read: 4 netsh runs at once, each taking L")
-    return state
-app.cli.read_state = timed_read
-code = app.cli.main(sys.argv[1:])
+import app.cli, app.wiring as wiring
+mark("app.cli: argparse, the parser, the domain's values (dataclasses, enums), wiring")
+start_read, logged_reader, outside = app.cli.start_read, wiring.logged_reader, wiring.Services.outside_changes
+def timed_start(*args, **kwargs):
+    mark("parsed, backend chosen (the diagnose part)")
+    started = start_read(*args, **kwargs)
+    mark("the read started: the simulator loaded, 4 netsh runs on threads")
+    return started
+def timed_reader(runner, build):  # the started runs' reader is made just before the read (app/cli.py, show)
+    if type(runner).__name__ == "PrefetchingRunner":
+        mark("imports and set-up while netsh runs: logging, services, recovery check")
+    return logged_reader(runner, build)
+def timed_outside(self, state):  # just after the read
+    mark("the read: waiting for netsh (L), parsing, originals")
+    return outside(self, state)
+app.cli.start_read, wiring.logged_reader, wiring.Services.outside_changes = timed_start, timed_reader, timed_outside
+code = app.cli.main()
 mark("changed-outside check, JSON printed")
 sys.exit(code)
 """

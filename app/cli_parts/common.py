@@ -7,31 +7,51 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from app.domain.model import Change, Family, MachineState
-from app.simulator.store import SimStateFile
+from app.cli_parts.exits import (  # the exit codes and the usage error live apart, so parsing loads nothing else
+    EXIT_BUSY,
+    EXIT_CODES,
+    EXIT_ELEVATION,
+    EXIT_ERROR,
+    EXIT_NETSH,
+    EXIT_NOT_COMPLIANT,
+    EXIT_OK,
+    EXIT_PIPE_CLOSED,
+    EXIT_REVERTED,
+    EXIT_UNSUPPORTED,
+    EXIT_USAGE,
+    UsageError,
+)
 from app.usecases.endings import Ending, read_endings
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NETSH, EXIT_UNSUPPORTED, EXIT_ELEVATION, EXIT_BUSY, EXIT_REVERTED = range(8)
-EXIT_NOT_COMPLIANT = 8  # `check` only: the machine was read and differs from the profile
-EXIT_CODES = {
-    EXIT_OK: "success",
-    EXIT_ERROR: "unexpected internal error",
-    EXIT_USAGE: "usage or validation error (nothing was run)",
-    EXIT_NETSH: "netsh failed, its output could not be recognized, or a value did not stick",
-    EXIT_UNSUPPORTED: "this Windows build has no loopback settings (before 1809)",
-    EXIT_ELEVATION: "administrator rights needed, or the prompt was cancelled",
-    EXIT_BUSY: "another change is being tried right now",
-    EXIT_REVERTED: "the trial ended without keeping the change (it was reverted)",
-    EXIT_NOT_COMPLIANT: "check: the machine does not match the profile (each difference is printed)",
-    # measure's own code (app/cli_parts/measure.py, EXIT_MEASURE_FAILED: kept there so measure loads nothing else)
-    9: "measure: a family could not be measured (the others are still shown)",
-}
-# Standard output closed early (`| head`): the shell's own code for a closed pipe (128 + SIGPIPE).
-EXIT_PIPE_CLOSED = 141
-EXIT_CODES[EXIT_PIPE_CLOSED] = "standard output was closed before everything was written (a trial not kept reverted)"
+if TYPE_CHECKING:
+    from app.domain.model import Change, Family, MachineState
+    from app.simulator.store import SimStateFile
 
+__all__ = [  # the exit codes are kept in app/cli_parts/exits.py and offered here too, as before
+    "EXIT_BUSY",
+    "EXIT_CODES",
+    "EXIT_ELEVATION",
+    "EXIT_ERROR",
+    "EXIT_FOR",
+    "EXIT_NETSH",
+    "EXIT_NOT_COMPLIANT",
+    "EXIT_OK",
+    "EXIT_PIPE_CLOSED",
+    "EXIT_REVERTED",
+    "EXIT_UNSUPPORTED",
+    "EXIT_USAGE",
+    "PRECEDENCE",
+    "Ending",
+    "StdinLine",
+    "UsageError",
+    "ask_keep",
+    "exit_code",
+    "print_change",
+    "read_exit",
+    "report_corrupt_state",
+]
 
 EXIT_FOR: dict[Ending, int] = {
     Ending.OK: EXIT_OK,
@@ -59,10 +79,6 @@ def exit_code(endings: Iterable[Ending]) -> int:
     """The exit code for one or more endings (one per family): the first of PRECEDENCE any of them maps to."""
     codes = {EXIT_FOR[e] for e in endings}
     return next((code for code in PRECEDENCE if code in codes), EXIT_OK)
-
-
-class UsageError(Exception):
-    """Bad command-line input; nothing has run."""
 
 
 class StdinLine:

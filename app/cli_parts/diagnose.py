@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from app.cli_parts.common import EXIT_OK, EXIT_USAGE, UsageError
+from app.cli_parts.exits import EXIT_OK, EXIT_USAGE, UsageError
 from app.runners.factory import Backend, BackendKind
 from app.storage.files import write_atomic
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app import __version__
-from app.cli_parts.common import EXIT_CODES, UsageError
+from app.cli_parts.exits import EXIT_CODES, UsageError
 from app.domain.errors import ValidationError
 from app.domain.model import Store, parse_execution_mode, validate_worker_count
 from app.wiring import add_backend_options

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Sequence
 
 from app.domain.errors import ValidationError
@@ -25,6 +24,11 @@ _MTU_TOKENS = {True: "enable", False: "disable"}
 def show_global(family: Family, store: Store = Store.ACTIVE) -> Argv:
     """netsh arguments (without the executable) that print ``family``'s global parameters from ``store``."""
     return ("interface", Family(family).value, "show", "global", f"store={Store(store).value}")
+
+
+def machine_read(families: Sequence[Family] = tuple(Family)) -> list[Argv]:
+    """Every ``show global`` a read of the machine runs: each family's active store, then its persistent one."""
+    return [show_global(family, store) for family in families for store in (Store.ACTIVE, Store.PERSISTENT)]
 
 
 def set_global(family: Family, patch: SettingsPatch, store: Store) -> Argv:
@@ -50,6 +54,8 @@ def commands_for(change: Change, store: Store) -> list[Argv]:
 
 def display(argv: Sequence[str], executable: str = "netsh") -> str:
     """The command as a person would type it in an administrator prompt (quoted for display only)."""
+    import subprocess  # for its quoting rule only: not loaded before a command is shown (the CLI's start-up)
+
     return subprocess.list2cmdline([executable, *argv])
 
 

@@ -11,16 +11,15 @@ from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING
 
 from app.domain.errors import ValidationError
-from app.paths import AppPaths
-from app.runners.base import NetshRunner
-from app.runners.known_build import BuildSource
-from app.runners.subprocess_runner import SubprocessRunner
-from app.simulator.runner import SimulatedRunner
-from app.simulator.store import SimStateFile
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each runner's module is imported when that runner is made (the CLI's start-up: issue 16)
+    from app.paths import AppPaths
     from app.platform.win32api import Win32Api
+    from app.runners.base import NetshRunner
+    from app.runners.known_build import BuildSource
+    from app.runners.subprocess_runner import SubprocessRunner
     from app.simulator.capture import CaptureRunner
+    from app.simulator.store import SimStateFile
 
 ENV_NETSH = "LOOPBACK_TUNER_NETSH"
 
@@ -87,7 +86,14 @@ def choose_backend(
         if platform != "win32":
             raise ValidationError("the real netsh exists only on Windows; use --backend simulated or --netsh PATH")
         return Backend(BackendKind.SYSTEM)
-    state_path = Path(state).expanduser() if state else (paths or AppPaths.default()).simulated_state
+    if state:
+        state_path = Path(state).expanduser()
+    else:
+        if paths is None:
+            from app.paths import AppPaths
+
+            paths = AppPaths.default()
+        state_path = paths.simulated_state
     return Backend(BackendKind.SIMULATED, state=state_path.absolute())
 
 
@@ -127,6 +133,8 @@ def sim_state(backend: Backend) -> SimStateFile:
     """The state file of a simulated backend; raises ValueError for other backends."""
     if backend.kind is not BackendKind.SIMULATED or backend.state is None:
         raise ValueError("not a simulated backend")
+    from app.simulator.store import SimStateFile
+
     return SimStateFile(backend.state)
 
 
@@ -136,10 +144,14 @@ def make_runner(
     """The NetshRunner for ``backend`` (``as_admin`` only matters to the simulated machine, ``state`` is its state
     object when the caller already holds one)."""
     if backend.kind is BackendKind.SIMULATED:
+        from app.simulator.runner import SimulatedRunner
+
         return SimulatedRunner(state or sim_state(backend), as_admin=as_admin, timeout_s=timeout_s)
     if backend.kind is BackendKind.CAPTURE:
         return _capture_runner(backend)
     if backend.kind is BackendKind.CUSTOM:
+        from app.runners.subprocess_runner import SubprocessRunner
+
         assert backend.netsh is not None
         return SubprocessRunner(
             [str(backend.netsh)],
@@ -152,11 +164,14 @@ def make_runner(
     return system_netsh_runner(default_api(), timeout_s=timeout_s)
 
 
-def windows_build_source(backend: Backend) -> BuildSource:
-    """Where the Windows build behind ``backend`` comes from: the profile in simulation, RtlGetVersion on Windows,
-    nowhere for a custom netsh (its machine is unknown, so its output is never called "unsupported")."""
+def windows_build_source(backend: Backend, state: SimStateFile | None = None) -> BuildSource:
+    """Where the Windows build behind ``backend`` comes from: the profile in simulation (``state``, when the caller
+    holds the state object already), RtlGetVersion on Windows, nowhere for a custom netsh (its machine is unknown, so
+    its output is never called "unsupported")."""
     if backend.kind is BackendKind.SIMULATED:
-        return SimulatedRunner(sim_state(backend)).windows_build
+        from app.simulator.runner import SimulatedRunner
+
+        return SimulatedRunner(state or sim_state(backend)).windows_build
     if backend.kind is BackendKind.SYSTEM:
         from app.platform.win32_version import system_build
 
@@ -183,6 +198,7 @@ def system_netsh_runner(api: Win32Api, *, timeout_s: float) -> SubprocessRunner:
     is UNCONFIRMED; a missing one shows up as a failed or unrecognized read, never as a wrong value.
     """
     from app.platform.windows import netsh_path
+    from app.runners.subprocess_runner import SubprocessRunner
 
     root = api.get_system_root()
     system32 = str(PureWindowsPath(root, "System32"))

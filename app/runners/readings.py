@@ -6,7 +6,7 @@ Below the use cases, so the elevated helper's before-read and the app's reads de
 from __future__ import annotations
 
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError
-from app.domain.model import FIRST_BUILD_WITH_LOOPBACK, ReadFailure, Reading, ReadProblem
+from app.domain.model import FIRST_BUILD_WITH_LOOPBACK, ReadFailure, Reading, ReadProblem, build_may_have_loopback
 from app.domain.parser import parse_show_global
 from app.domain.runs import CommandResult
 from app.language_data import known_languages
@@ -15,7 +15,7 @@ from app.language_data import known_languages
 def unsupported_build(build: int | None, raw: str = "") -> ReadFailure | None:
     """The one place that says "this Windows build does not have the loopback settings": only from a build
     number known to be older than 17763. An unknown build (None) is never called unsupported."""
-    if build is None or build >= FIRST_BUILD_WITH_LOOPBACK:
+    if build_may_have_loopback(build):
         return None
     return ReadFailure(
         ReadProblem.UNSUPPORTED,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from app.domain.commands import Argv
-from app.domain.parser import decode_output
 from app.domain.runs import CommandResult, NetshMissingError
 from app.simulator.machine import HANG, SimulatedMachine
 from app.simulator.profile import Fault
@@ -45,6 +44,8 @@ class SimulatedRunner:
                 argv, None, "", "", time.monotonic() - started, timed_out=True, raw_stdout=b"", raw_stderr=b""
             )
         code, data, codepage = outcome
+        from app.domain.parser import decode_output  # after the latency: a read starts before the parser is loaded
+
         text = decode_output(data, codepage).replace("\r\n", "\n")
         return CommandResult(argv, code, text, "", time.monotonic() - started, raw_stdout=data, raw_stderr=b"")
 
@@ -58,6 +59,8 @@ class SimulatedRunner:
         if isinstance(outcome, str):
             return HANG
         code, data, codepage = outcome
+        from app.domain.parser import decode_output
+
         return code, decode_output(data, codepage).replace("\r\n", "\n")
 
     def _run_raw(self, argv: Argv) -> tuple[int, bytes, int] | str:

@@ -7,7 +7,6 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,8 @@ class LockBusyError(Exception):
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step (temp file, fsync, rename); raises OSError (e.g. disk full)."""
+    import tempfile  # loaded by the first write: a read (the CLI's show) needs none
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pytest
 
 from app.platform import win32_version, windows
-from app.runners import factory
+from app.runners import factory, subprocess_runner
 from app.runners.factory import Backend, BackendKind, make_runner, windows_build_source
 from app.simulator.runner import SimulatedRunner
 from app.simulator.store import SimStateFile
@@ -31,7 +31,7 @@ class Recorder:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
     Recorder.made = []
-    monkeypatch.setattr(factory, "SubprocessRunner", Recorder)
+    monkeypatch.setattr(subprocess_runner, "SubprocessRunner", Recorder)
     return Recorder.made
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.domain.errors import ValidationError
 from app.platform import windows
-from app.runners import factory
+from app.runners import factory, subprocess_runner
 from app.runners.factory import ENV_NETSH, Backend, BackendKind, choose_backend, process_is_elevated, sim_state
 from tests.platform.test_windows import FakeWin32Api
 
@@ -104,7 +104,7 @@ def test_the_system_netsh_runs_by_its_system32_path_with_a_minimal_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     Recorder.made = []
-    monkeypatch.setattr(factory, "SubprocessRunner", Recorder)
+    monkeypatch.setattr(subprocess_runner, "SubprocessRunner", Recorder)
     api = FakeWin32Api(system_root=r"D:\Win", oem_cp=850)
     factory.system_netsh_runner(api, timeout_s=9.0)  # type: ignore[arg-type]
     system32 = str(PureWindowsPath(r"D:\Win", "System32"))
