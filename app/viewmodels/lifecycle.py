@@ -8,17 +8,15 @@ same on a running loop (tests).
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
-
-from PySide6.QtCore import QObject, Qt, Signal
 
 from app.viewmodels.facts_vm import MachineFactsViewModel
 from app.viewmodels.main_vm import MainViewModel
 from app.viewmodels.simulation_vm import SimulationViewModel
 from app.viewmodels.tasks import gather, start_task
+from app.viewmodels.threads import Failed, Relay
 
 if TYPE_CHECKING:
     import asyncio
@@ -26,42 +24,6 @@ if TYPE_CHECKING:
     from app.domain.machine_facts import MachineInfo
     from app.simulator.machine import SimulatedMachine
     from app.viewmodels.main_vm import FirstRead
-
-
-class _Relay(QObject):
-    """Hands a worker thread's result to the GUI thread: a queued connection, so ``take`` runs where this object
-    lives (the thread that made it), in its event loop."""
-
-    arrived = Signal(object, object)  # (take, outcome)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-
-    def _deliver(self, take: Callable[[Any], None], outcome: object) -> None:
-        take(outcome)
-
-    def run(self, work: Callable[[], Any], take: Callable[[Any], None], name: str) -> threading.Thread:
-        """Run blocking ``work`` in a new thread; ``take`` gets its result, or its exception, on this thread."""
-
-        def body() -> None:
-            try:
-                outcome = work()
-            except BaseException as exc:  # reported on the GUI thread, to the one crash dialog
-                outcome = _Failed(exc)
-            self.arrived.emit(take, outcome)
-
-        thread = threading.Thread(target=body, name=name)
-        thread.start()
-        return thread
-
-
-class _Failed:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-    def report(self) -> None:
-        sys.excepthook(type(self.exc), self.exc, self.exc.__traceback__)
 
 
 class WindowLifecycle:
@@ -74,7 +36,7 @@ class WindowLifecycle:
             sim_vm.machineChanged.connect(self.machine_changed)
         self._started = False
         self._first_done = self._loop_ready = False
-        self._relay: _Relay | None = None
+        self._relay: Relay | None = None
         self._threads: list[threading.Thread] = []
         vm.refreshed.connect(self._refreshed)
 
@@ -93,7 +55,7 @@ class WindowLifecycle:
         machine's facts, each in a plain thread started now: no event loop is needed (call it before the window is
         shown). Each result is shown on the GUI thread as it arrives; ``started`` is called once both are shown.
         The BBR2 check then starts as soon as the asyncio loop is there too (``loop_installed``)."""
-        self._relay = relay = _Relay()
+        self._relay = relay = Relay()
         waiting = {"read", "facts"}
 
         def shown(part: str) -> None:
@@ -110,7 +72,7 @@ class WindowLifecycle:
             return machine, self.vm.first_read()
 
         def take_read(outcome: object) -> None:
-            if isinstance(outcome, _Failed):
+            if isinstance(outcome, Failed):
                 self.vm.take_first_read(None)
                 outcome.report()
             else:
@@ -122,7 +84,7 @@ class WindowLifecycle:
             shown("read")
 
         def take_info(outcome: object) -> None:
-            if isinstance(outcome, _Failed):
+            if isinstance(outcome, Failed):
                 outcome.report()
             else:
                 self.facts.take_info(cast("MachineInfo", outcome))

@@ -121,6 +121,7 @@ def test_the_values_are_shown_before_asyncio_is_imported(tmp_path: Path) -> None
         "    print('installing; asyncio loaded before:', 'asyncio' in sys.modules, flush=True)\n"
         "    return install(qapp)\n"
         "app.main.install_qasync = spy\n"
+        "app.main.LOOP_AT_THE_LATEST_MS = 600_000  # no fallback: a loaded machine may read slowly\n"
         f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r},"
         f" '--screenshot', {str(tmp_path / 'w.png')!r}])\n"
         "print(code)\n"
