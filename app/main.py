@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import APP_NAME, __version__
 from app.benchmark.entry import run_worker_if_asked
@@ -16,6 +17,10 @@ from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
 from app.runners.factory import Backend
 from app.wiring import add_backend_options, backend_from
+
+if TYPE_CHECKING:
+    import qasync
+    from PySide6.QtWidgets import QApplication
 
 NO_DISPLAY = (
     "Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
@@ -120,13 +125,41 @@ def _without_tls() -> None:
     sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]  # None: "import ssl" raises ImportError
 
 
-def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
-    """Build everything, show the window, run the qasync loop until the app quits; returns the exit code."""
-    _without_tls()
+LOOP_AT_THE_LATEST_MS = 100  # after the window is shown, the qasync loop is installed even if the read is still running
+
+
+def _import_asyncio_and_qasync() -> None:
+    """Import them (in a worker thread: the GUI thread then only installs the loop, about 1 ms instead of 30)."""
+    import asyncio  # noqa: F401
+
+    import qasync  # noqa: F401
+
+
+def install_qasync(app: QApplication) -> qasync.QEventLoop:
+    """Import asyncio and qasync and make qasync's loop the asyncio loop of ``app``'s running Qt loop (qasync's
+    ``already_running``: it is running from now on; stop() and close() it once Qt's loop has ended)."""
     import asyncio
 
     import qasync
-    from PySide6.QtCore import QSettings
+
+    loop = qasync.QEventLoop(app, already_running=True)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
+    """Build everything, show the window, run Qt's loop until the app quits; returns the exit code.
+
+    The first read and the machine's facts start in plain threads before the window is shown, and report through
+    queued signals. Once the read's values are shown (or LOOP_AT_THE_LATEST_MS after the window was, if the read
+    takes longer), asyncio and qasync are imported in a worker thread and qasync's loop is then installed on the
+    running QApplication (``already_running``, about 1 ms on this thread): the values shown wait for neither
+    (issue 16, make bench figure 1; installing the loop as soon as the empty window had painted measured no gain).
+    From then on every view-model's ``async def`` runs on that loop, as before; a slot called earlier runs once
+    it is there (app.ui.slots).
+    """
+    _without_tls()
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -135,6 +168,7 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     from app.ui.crash import CrashReporter
     from app.ui.theme import apply_theme
     from app.viewmodels.messages import Level, Message
+    from app.viewmodels.threads import Relay
     from app.wiring import OwnerWindow, build_gui, build_services
 
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
@@ -146,8 +180,6 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     with contextlib.suppress(FileNotFoundError):  # an icon is nice to have; the app works without it
         app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_theme(app, options.theme)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
 
     log_problem = configure_logging(paths.logs)
     owner = OwnerWindow()  # the main window's handle, for the UAC prompt's owner, once it exists
@@ -161,26 +193,54 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     crash.install()
     exit_code = 0
 
-    async def start() -> None:
-        nonlocal exit_code
-        if log_problem:
-            gui.vm.message.emit(Message(Level.WARNING, log_problem))
-        await gui.lifecycle.start()
-        if options.screenshot:
-            await asyncio.sleep(0)  # one loop turn: Qt lays out the loaded values (never processEvents() here)
-            target = Path(options.screenshot)
-            if gui.window.grab().save(str(target)):
-                print(f"Saved a screenshot to {target}")
-            else:
-                print(f"loopback-tuner: error: could not write {target}", file=sys.stderr)
-                exit_code = 1
-            app.quit()
+    loop: qasync.QEventLoop | None = None
 
+    def install_loop() -> None:
+        nonlocal loop
+        if loop is None:
+            loop = install_qasync(app)
+            gui.lifecycle.loop_installed()
+
+    def screenshot() -> None:
+        nonlocal exit_code
+        target = Path(options.screenshot)
+        if gui.window.grab().save(str(target)):
+            print(f"Saved a screenshot to {target}", flush=True)
+        else:
+            print(f"loopback-tuner: error: could not write {target}", file=sys.stderr)
+            exit_code = 1
+        install_loop()  # as the window would: its background work then starts, and is cancelled at exit
+        app.quit()
+
+    importing = False
+
+    def load_loop() -> None:  # import asyncio and qasync off this thread, then install the loop here
+        nonlocal importing
+        if not importing and loop is None:
+            importing = True
+            importer.run(_import_asyncio_and_qasync, lambda _outcome: install_loop(), "asyncio import")
+
+    def values_shown() -> None:  # Qt paints them next, while the loop's modules load
+        if not options.screenshot:  # (a screenshot installs the loop once it is saved)
+            load_loop()
+
+    def started() -> None:  # the first read's values and the machine's facts are shown
+        if options.screenshot:
+            QTimer.singleShot(0, screenshot)  # one loop turn: Qt lays out the loaded values (never processEvents())
+
+    importer = Relay()
+    gui.lifecycle.start_in_threads(started, values_shown)
+    if log_problem:
+        gui.vm.message.emit(Message(Level.WARNING, log_problem))
     gui.window.show()
-    with loop:
-        loop.create_task(start())
-        loop.run_forever()
-        gui.lifecycle.stop()
-        loop.run_until_complete(gui.lifecycle.drained())
+    # A slow first read (a real netsh can take 100 ms and more per run) does not keep the loop waiting: the
+    # import then overlaps the read's wait for netsh.
+    QTimer.singleShot(LOOP_AT_THE_LATEST_MS, load_loop)
+    app.exec()
+    gui.lifecycle.stop()
+    if loop is not None:
+        loop.stop()  # Qt's loop has ended: the asyncio loop runs once more (run_until_complete) to drain, then closes
+        with loop:
+            loop.run_until_complete(gui.lifecycle.drained())
     crash.uninstall()
     return exit_code

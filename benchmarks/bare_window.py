@@ -221,18 +221,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run on a qasync event loop, as the app does (the toolkit plus asyncio's own cost)",
     )
+    parser.add_argument(
+        "--qasync-after-paint",
+        action="store_true",
+        help="paint and save first on Qt's own loop, then import asyncio and qasync and install qasync's loop on the"
+        " running QApplication (already_running=True), run one coroutine on it and quit",
+    )
     options = parser.parse_args(argv)
     app = QApplication([sys.argv[0]])
     window = build_window()
     exit_code = 0
 
-    def render() -> None:
+    def render_only() -> None:
         nonlocal exit_code
         app.processEvents()
         if window.grab().save(options.screenshot):
             print(f"Saved a screenshot to {options.screenshot}", flush=True)
         else:
             exit_code = 1
+
+    def render() -> None:
+        render_only()
         app.quit()
 
     window.show()
@@ -249,6 +258,25 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.set_event_loop(loop)
         with loop:
             loop.run_until_complete(start())
+    elif options.qasync_after_paint:
+
+        def render_then_install() -> None:
+            render_only()
+            import asyncio
+
+            import qasync
+
+            loop = qasync.QEventLoop(app, already_running=True)
+            asyncio.set_event_loop(loop)
+
+            async def one_turn() -> None:
+                await asyncio.sleep(0)
+                app.quit()
+
+            loop.create_task(one_turn())
+
+        QTimer.singleShot(0, render_then_install)
+        app.exec()
     else:
         QTimer.singleShot(0, render)
         app.exec()

@@ -32,11 +32,6 @@ import app.main
 mark("app.main and its imports (argparse, wiring, runners, simulator, domain)")
 import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets
 mark("PySide6 (QtCore, QtGui, QtWidgets)")
-app.main._without_tls()
-import asyncio
-mark("asyncio")
-import qasync
-mark("qasync")
 from PySide6.QtCore import Qt
 mark("the Qt namespace's enums (first use of PySide6.QtCore.Qt)")
 import app.ui.theme, app.ui.crash, app.support_log
@@ -46,19 +41,26 @@ mark("view-models: main (reading, recovery, trials, originals, history)")
 import app.ui.main_window
 mark("the window's modules (panels, banners, help-desk view-models)")
 import app.wiring as wiring, app.viewmodels.lifecycle as lifecycle
-build_gui, start = wiring.build_gui, lifecycle.WindowLifecycle.start
+build_gui, start, install = wiring.build_gui, lifecycle.WindowLifecycle.start_in_threads, app.main.install_qasync
 def timed_build(*args, **kwargs):
     mark("QApplication, theme applied, services built")
     gui = build_gui(*args, **kwargs)
     mark("view-models and window built (build_gui)")
     return gui
-async def timed_start(self):
-    mark("window shown (show) and the loop started")
-    await start(self)
-    mark("first read and the machine's facts (lifecycle.start)")
-wiring.build_gui, lifecycle.WindowLifecycle.start = timed_build, timed_start
+def timed_start(self, started, values_shown):
+    def timed_started():
+        mark("window shown; first read and machine facts shown (their threads)")
+        started()
+    start(self, timed_started, values_shown)
+def timed_install(qapp):
+    mark("screenshot grabbed and saved")
+    loop = install(qapp)
+    mark("asyncio and qasync imported, loop installed")
+    return loop
+wiring.build_gui, lifecycle.WindowLifecycle.start_in_threads = timed_build, timed_start
+app.main.install_qasync = timed_install
 code = app.main.main(sys.argv[1:])
-mark("screenshot grabbed and saved, loop stopped")
+mark("loop drained and closed")
 sys.exit(code)
 """
 

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from app.ui.file_dialogs import choose_file_to_save
+from app.ui.slots import async_slot
 from app.viewmodels.diagnostics_vm import DEFAULT_NAME, DiagnosticsViewModel
 
 INTRO = (
@@ -72,14 +72,14 @@ class DiagnosticsDialog(QDialog):
     def _saved(self, _path: str) -> None:
         self.accept()
 
-    @asyncSlot()
+    @async_slot()
     async def collect(self) -> None:
         await self.vm.prepare()
 
     def _choose_file(self) -> None:
         choose_file_to_save(self, "Save diagnostics", Path.home() / DEFAULT_NAME, "Diagnostics (*.json)", self.save_to)
 
-    @asyncSlot(str)
+    @async_slot(str)
     async def save_to(self, path: str) -> None:
         await self.vm.save(Path(path))
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from app import APP_NAME, __version__
 from app.domain.interactions import ProblemKind
@@ -34,6 +33,7 @@ from app.ui.family_panel import FamilyPanel
 from app.ui.helpdesk import PresetBar, WarningBanner
 from app.ui.inputs import WrappedLabel
 from app.ui.sim_banner import SimulationBanner
+from app.ui.slots import async_slot
 from app.ui.status import StatusLabel
 from app.ui.texts import CHANGED_MARK
 from app.ui.theme import polish
@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
         self._clear_message()  # at once, as the user asks: the read's own messages follow
         self._read_again()
 
-    @asyncSlot()
+    @async_slot()
     async def _read_again(self) -> None:
         if self.sim_vm is not None:
             await self.sim_vm.load()  # the simulated machine may have been changed from the command line
@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
     def _apply_dialog_closed(self) -> None:
         self.apply_dialog = None
 
-    @asyncSlot()
+    @async_slot()
     async def _apply(self) -> None:
         await self.vm.apply()
 
@@ -369,11 +369,11 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText("\n".join(self.vm.undo_commands()) + "\n")
         self.show_message(Message(Level.INFO, "The netsh commands that undo the pending change were copied."))
 
-    @asyncSlot()
+    @async_slot()
     async def _copy_report_text(self) -> None:
         await self._copy_report(markdown=False)
 
-    @asyncSlot()
+    @async_slot()
     async def _copy_report_markdown(self) -> None:
         await self._copy_report(markdown=True)  # a slot each: sender() is gone by the time an asyncSlot runs
 
@@ -382,7 +382,7 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText(text)
         self.show_message(Message(Level.INFO, "The report was copied; paste it into the ticket.", text))
 
-    @asyncSlot()
+    @async_slot()
     async def _history(self) -> None:
         from app.ui.history_dialog import HistoryDialog
 
@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
         suggested = Path.home() / "loopback-settings.json"
         choose_file_to_save(self, "Export settings", suggested, "Loopback Tuner profile (*.json)", self._export_to)
 
-    @asyncSlot(str)
+    @async_slot(str)
     async def _export_to(self, path: str) -> None:
         await self.helpdesk.profiles.export_profile(Path(path), pending=self.vm.has_pending)
 
@@ -425,7 +425,7 @@ class MainWindow(QMainWindow):
         dialog.fileSelected.connect(self._import_from)
         dialog.open()
 
-    @asyncSlot(str)
+    @async_slot(str)
     async def _import_from(self, path: str) -> None:
         await self.helpdesk.profiles.import_profile(Path(path))
 
@@ -453,17 +453,17 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             panel.show_known_problem(stalls)
 
-    @asyncSlot(object)
+    @async_slot(object)
     async def _save(self, family: Family) -> None:
         await self.vm.save((family,))
 
-    @asyncSlot()
+    @async_slot()
     async def _keep(self) -> None:
         if self.keep_dialog:
             self.keep_dialog.set_working("Keeping the new values\u2026")
         await self.vm.keep()
 
-    @asyncSlot()
+    @async_slot()
     async def _revert(self) -> None:
         if self.keep_dialog:
             self.keep_dialog.set_working("Restoring the previous values\u2026")

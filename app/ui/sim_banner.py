@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
-from qasync import asyncSlot
 
 from app.simulator.profile import KNOWN_BUILDS, SimProfile, UacAnswer
 from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, WrappedLabel
+from app.ui.slots import async_slot
 from app.viewmodels.simulation_vm import SimulationViewModel
 
 LANGUAGES = (("en-US", "English (en-US)"), ("zh-CN", "Chinese, Simplified (zh-CN)"))
@@ -96,26 +96,26 @@ class SimulationBanner(QFrame):
             for widget in widgets:
                 widget.blockSignals(False)
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def _build_chosen(self, _index: int) -> None:
         await self.vm.update(build=self.build.currentData())
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def _language_chosen(self, _index: int) -> None:
         await self.vm.update(language=self.language.currentData())
 
-    @asyncSlot(bool)
+    @async_slot(bool)
     async def _elevated_toggled(self, on: bool) -> None:
         await self.vm.update(elevated=on)
 
-    @asyncSlot()
+    @async_slot()
     async def _latency_set(self) -> None:
         await self.vm.update(latency_ms=self.latency.value())
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def _uac_chosen(self, _index: int) -> None:
         await self.vm.update(uac=self.uac.currentData())
 
-    @asyncSlot()
+    @async_slot()
     async def _reboot(self) -> None:
         await self.vm.reboot()

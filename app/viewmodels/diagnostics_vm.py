@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.storage.files import write_atomic
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.tasks import in_thread
 
 DEFAULT_NAME = "loopback-tuner-diagnostics.json"
 
@@ -39,7 +39,7 @@ class DiagnosticsViewModel(QObject):
         """Make the file's text (netsh runs, unelevated, changing nothing); False when it could not be made."""
         self._set_text("")
         try:
-            text = await asyncio.to_thread(self._make)
+            text = await in_thread(self._make)
         except (OSError, ValueError) as exc:
             self.message.emit(Message(Level.ERROR, f"The diagnostics could not be collected: {exc}"))
             return False
@@ -51,7 +51,7 @@ class DiagnosticsViewModel(QObject):
         if not self._text:
             return False
         try:
-            await asyncio.to_thread(write_atomic, path, self._text)
+            await in_thread(write_atomic, path, self._text)
         except OSError as exc:
             self.message.emit(Message(Level.ERROR, f"The diagnostics could not be saved: {exc.strerror or exc}"))
             return False

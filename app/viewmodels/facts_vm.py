@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.machine_facts import CongestionReading, MachineFactsSource, MachineInfo
@@ -12,6 +10,7 @@ from app.storage.history import History
 from app.usecases.helpdesk import KnownProblem, known_problems
 from app.usecases.report import ReportInput, build_report
 from app.viewmodels.editing import PendingEditor
+from app.viewmodels.tasks import in_thread
 
 
 class MachineFactsViewModel(QObject):
@@ -42,12 +41,16 @@ class MachineFactsViewModel(QObject):
         return list(self._warnings)
 
     async def load_info(self) -> None:
-        self._info = await asyncio.to_thread(self.source.info)
+        self.take_info(await in_thread(self.source.info))
+
+    def take_info(self, info: MachineInfo) -> None:
+        """The machine's facts, read off the GUI thread (``source.info()``)."""
+        self._info = info
         self.infoChanged.emit()
 
     async def check_interactions(self) -> None:
         """Read the TCP congestion provider (in the background) and check the known problems again."""
-        self._congestion = await asyncio.to_thread(self.source.congestion)
+        self._congestion = await in_thread(self.source.congestion)
         self.refresh_warnings()
 
     def refresh_warnings(self) -> None:
@@ -69,7 +72,7 @@ class MachineFactsViewModel(QObject):
             await self.load_info()
         assert self._info is not None
         state = self.editor.state
-        entries, _ = await asyncio.to_thread(self.history.load)
+        entries, _ = await in_thread(self.history.load)
         return build_report(
             ReportInput(
                 self._info,

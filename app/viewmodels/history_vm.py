@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import QObject
 
 from app.storage.history import History, HistoryEntry
 from app.usecases.planning import plan_revert, revertible
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.tasks import in_thread
 
 
 class HistoryViewModel(QObject):
@@ -19,7 +18,7 @@ class HistoryViewModel(QObject):
 
     async def entries(self) -> tuple[list[HistoryEntry], list[str]]:
         """The history, newest first, read off the GUI thread."""
-        entries, notices = await asyncio.to_thread(self.history.load)
+        entries, notices = await in_thread(self.history.load)
         return list(reversed(entries)), notices
 
     def revert_entry(self, entry: HistoryEntry) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
@@ -29,15 +28,17 @@ from app.storage.originals import OriginalsStore, OriginalValues
 from app.usecases.endings import Ending, error_ending, result_ending
 from app.usecases.formatting import command_lines, format_runs
 from app.usecases.planning import FamilyUnavailableError, plan_save
-from app.usecases.reading import MachineReader, read_machine
+from app.usecases.reading import MachineReader, ReadResult, read_machine
 from app.usecases.recovery import Finding, Recovered, Recovery
 from app.usecases.trials import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult, Trial, TrialService
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.outcome_messages import recovery_message, result_messages
-from app.viewmodels.tasks import report_failure
+from app.viewmodels.tasks import in_thread, report_failure
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.viewmodels.measure_now_vm import MeasureFunction, MeasureNowViewModel
 
 DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
@@ -61,6 +62,16 @@ class FamilyView:
     @property
     def worker_count_matters(self) -> bool:
         return self.pending is None or self.pending.execution_mode is not ExecutionMode.INLINE
+
+
+@dataclass(frozen=True)
+class FirstRead:
+    """What the window's first read found, all of it gathered off the GUI thread (see MainViewModel.first_read)."""
+
+    state: MachineState
+    remembered: ReadResult
+    outside: tuple[OutsideChange, ...] | None  # None: no outside-change check was wired
+    recovery: Recovery | None  # None: no recovery check was wired
 
 
 @dataclass(frozen=True)
@@ -280,6 +291,11 @@ class MainViewModel(QObject):
     async def _take_state(self, state: MachineState | None, *, keep_edits: bool) -> None:
         if state is None:
             return
+        self._show_state(state, keep_edits=keep_edits)
+        # The first successful read is saved as the original values: file I/O, so off the GUI thread.
+        self._take_remembered(await in_thread(self.reader.remember, state))
+
+    def _show_state(self, state: MachineState, *, keep_edits: bool) -> None:
         old_patches = {
             f: SettingsPatch.between(m, self._pending[f])
             for f, m in (self._state.settings().items() if self._state else ())
@@ -292,8 +308,8 @@ class MainViewModel(QObject):
             f: (s.with_patch(old_patches[f]) if keep_edits and f in old_patches else s) for f, s in fresh.items()
         }
         self.changed.emit()
-        # The first successful read is saved as the original values: file I/O, so off the GUI thread.
-        read = await asyncio.to_thread(self.reader.remember, state)
+
+    def _take_remembered(self, read: ReadResult) -> None:
         self._originals = read.originals
         for notice in read.notices:
             self._post(Level.WARNING, notice.text)
@@ -303,11 +319,40 @@ class MainViewModel(QObject):
         """First read, then tell the user about any transaction an earlier run left unfinished."""
         await self.refresh()
         if self._recover is not None:
-            recovery = await asyncio.to_thread(self._recover)
-            for notice in recovery.notices:
-                self._post(Level.WARNING, notice.text)
-            for found in recovery.found:
-                self._report_recovered(found)
+            self._take_recovery(await in_thread(self._recover))
+
+    def begin_first_read(self) -> None:
+        """Say the first read has started (the window shows it busy); first_read then runs in a worker thread."""
+        self._set_busy("Reading the current values\u2026")
+
+    def first_read(self) -> FirstRead:
+        """The first read and what start() checks after it, all blocking: for a worker thread started before the
+        window is shown (no event loop needed). Touches no Qt object; hand the result to take_first_read."""
+        state = read_machine(self.transactions.reader)
+        remembered = self.reader.remember(state)
+        outside = self._outside_check(state) if self._outside_check is not None else None
+        recovery = self._recover() if self._recover is not None else None
+        return FirstRead(state, remembered, outside, recovery)
+
+    def take_first_read(self, read: FirstRead | None) -> None:
+        """On the GUI thread: show what first_read found, as start() would have (the same state, messages and
+        signals, in the same order); ``None``: the read failed (its exception went to the crash dialog)."""
+        self._set_busy("")
+        if read is None:
+            return
+        self._show_state(read.state, keep_edits=True)
+        self._take_remembered(read.remembered)
+        if read.outside is not None:
+            self._take_outside(read.outside)
+        self._after_read(read.state)
+        if read.recovery is not None:
+            self._take_recovery(read.recovery)
+
+    def _take_recovery(self, recovery: Recovery) -> None:
+        for notice in recovery.notices:
+            self._post(Level.WARNING, notice.text)
+        for found in recovery.found:
+            self._report_recovered(found)
 
     def _report_recovered(self, found: Recovered) -> None:
         """Say what the check found; a trial still in effect gets its earlier values staged as pending edits."""
@@ -326,11 +371,14 @@ class MainViewModel(QObject):
             return
         self._set_busy("Reading the current values\u2026")
         try:
-            state = await asyncio.to_thread(read_machine, self.transactions.reader)
+            state = await in_thread(read_machine, self.transactions.reader)
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)
         await self._check_outside(state)
+        self._after_read(state)
+
+    def _after_read(self, state: MachineState) -> None:
         self.refreshed.emit()
         failed = [(f, fs.failure) for f, fs in state.families.items() if fs.failure]
         if failed:
@@ -346,7 +394,9 @@ class MainViewModel(QObject):
     async def _check_outside(self, state: MachineState) -> None:
         if self._outside_check is None:
             return
-        found = await asyncio.to_thread(self._outside_check, state)
+        self._take_outside(await in_thread(self._outside_check, state))
+
+    def _take_outside(self, found: tuple[OutsideChange, ...]) -> None:
         if found != self._outside:
             self._outside = found
             self.changed.emit()
@@ -360,7 +410,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Applying\u2026 approve the administrator prompt if Windows asks.")
         try:
-            trial = await asyncio.to_thread(self.transactions.begin, change, seconds=self.countdown_s)
+            trial = await in_thread(self.transactions.begin, change, seconds=self.countdown_s)
         except ApplyFailedError as exc:
             await self._take_state(exc.result.state, keep_edits=True)
             self._post(
@@ -381,7 +431,7 @@ class MainViewModel(QObject):
         self._set_busy("Trying the new values\u2026 keep them or they revert by themselves.")
         self.trialStarted.emit(TrialView(self.countdown_s, tuple(trial.change.describe()), ()))
         self.countdown.start(self.countdown_s)  # the helper's deadline runs from the same moment
-        state, found = await asyncio.to_thread(trial.verify)  # a fresh read while the countdown runs
+        state, found = await in_thread(trial.verify)  # a fresh read while the countdown runs
         if self._trial is trial and not trial.deciding:
             await self._take_state(state, keep_edits=True)
             if found:
@@ -413,7 +463,7 @@ class MainViewModel(QObject):
             return None
         self._set_busy("Saving the values in effect… approve the administrator prompt if Windows asks.")
         try:
-            result = await asyncio.to_thread(self.transactions.apply, change, store=Store.PERSISTENT)
+            result = await in_thread(self.transactions.apply, change, store=Store.PERSISTENT)
         except ApplyFailedError as exc:
             await self._take_state(exc.result.state, keep_edits=False)
             self._post(Level.ERROR, f"The values could not be saved: {exc}", format_runs(exc.result.results))
@@ -439,6 +489,8 @@ class MainViewModel(QObject):
 
     def _on_expired(self) -> None:
         if self._trial is not None and self._trial_task is None:
+            import asyncio
+
             self._trial_task = asyncio.ensure_future(self.revert(reason="the time ran out"))
             self._trial_task.add_done_callback(report_failure)
 
@@ -458,14 +510,14 @@ class MainViewModel(QObject):
         if trial is None or trial.finished:
             return None
         if trial.deciding:  # a second request (Esc or closing after Keep): wait for the first, change nothing
-            return await asyncio.to_thread(trial.keep)
+            return await in_thread(trial.keep)
         self.countdown.stop()
         self._set_busy("Keeping the new values\u2026" if keep else "Restoring the previous values\u2026")
         try:
             if keep:
-                result = await asyncio.to_thread(trial.keep)
+                result = await in_thread(trial.keep)
             else:
-                result = await asyncio.to_thread(trial.revert, reason or "reverted on request")
+                result = await in_thread(trial.revert, reason or "reverted on request")
         finally:
             self._trial = None
             self._trial_task = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -11,6 +10,7 @@ from app.domain.model import Family
 from app.usecases.helpdesk import ProfileError, read_profile, write_profile
 from app.viewmodels.editing import PendingEditor, refuse_while_busy
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.tasks import in_thread
 
 
 class ProfilesViewModel(QObject):
@@ -32,7 +32,7 @@ class ProfilesViewModel(QObject):
             self.editor.post(Message(Level.WARNING, "There are no readable values to export."))
             return False
         try:
-            await asyncio.to_thread(write_profile, path, values, "exported by Loopback Tuner")
+            await in_thread(write_profile, path, values, "exported by Loopback Tuner")
         except ProfileError as exc:
             self.editor.post(Message(Level.ERROR, f"The profile could not be saved: {exc}"))
             return False
@@ -45,7 +45,7 @@ class ProfilesViewModel(QObject):
         if refuse_while_busy(self.editor):
             return False
         try:
-            values = await asyncio.to_thread(read_profile, path)
+            values = await in_thread(read_profile, path)
         except ProfileError as exc:
             self.editor.post(Message(Level.ERROR, f"{exc}. Nothing was changed."))
             return False

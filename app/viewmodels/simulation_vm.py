@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.errors import ValidationError
+from app.simulator.machine import SimulatedMachine
 from app.simulator.profile import SimProfile, UacAnswer
 from app.simulator.store import SimStateFile
+from app.viewmodels.tasks import in_thread
 
 
 class SimulationViewModel(QObject):
@@ -33,7 +34,11 @@ class SimulationViewModel(QObject):
         return str(self.state.path)
 
     async def load(self) -> None:
-        machine = await asyncio.get_running_loop().run_in_executor(None, self.state.load)
+        self.take_loaded(await in_thread(self.state.load))
+
+    def take_loaded(self, machine: SimulatedMachine) -> None:
+        """Show the machine ``state.load()`` returned (it was loaded off the GUI thread) and say what the load
+        noticed."""
         self._set(machine.profile)
         for notice in self.state.notices:
             self.failed.emit(notice)
@@ -49,7 +54,7 @@ class SimulationViewModel(QObject):
         if "uac" in fields and isinstance(fields["uac"], str):
             fields["uac"] = UacAnswer(fields["uac"])
         # Start from the file, not from what was shown: the command line may have changed other fields since.
-        current = (await asyncio.get_running_loop().run_in_executor(None, self.state.load)).profile
+        current = (await in_thread(self.state.load)).profile
         self._set(current)
         try:
             profile = dataclasses.replace(current, **fields)  # type: ignore[arg-type]
@@ -58,10 +63,10 @@ class SimulationViewModel(QObject):
             return
         if profile == self._profile:
             return
-        await asyncio.get_running_loop().run_in_executor(None, self.state.set_profile, profile)
+        await in_thread(self.state.set_profile, profile)
         self._set(profile)
         self.machineChanged.emit()
 
     async def reboot(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.state.reboot)
+        await in_thread(self.state.reboot)
         self.machineChanged.emit()

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from app.ui.measure_dialog import MeasureDialog
 from tests.ui.conftest import Rig, SignalWaiter
 from tests.ui.test_dialogs import _action, _opens
@@ -23,6 +25,10 @@ LAZY_MODULES = (
     "app.usecases.measure",
     "app.domain.measurements",
     "app.usecases.diagnose_sources",
+    # asyncio and qasync: imported, and qasync's loop installed, once the first read's values have painted
+    # (test_the_values_are_shown_before_asyncio_is_imported)
+    "asyncio",
+    "qasync",
 )
 
 BUILD_WINDOW = """
@@ -36,7 +42,9 @@ app = QApplication([])
 home = Path(sys.argv[1])
 services = build_services(Backend(BackendKind.SIMULATED, state=home / "machine.json"), AppPaths(home, home / "logs"))
 gui = build_gui(services)
+gui.lifecycle.start_in_threads()
 gui.window.show()
+gui.lifecycle.stop()  # waits for the first read's threads
 print("\\n".join(sorted(sys.modules)))
 """
 
@@ -90,3 +98,111 @@ def test_the_window_loads_no_tls(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "0 None True"
     assert (tmp_path / "w.png").stat().st_size > 0
+
+
+def _fresh(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "LOOPBACK_TUNER_HOME": str(tmp_path / "home")},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_values_are_shown_before_asyncio_is_imported(tmp_path: Path) -> None:
+    """Issue 16: the first read runs in threads started before the window is shown; asyncio and qasync are
+    imported, and the loop installed (once), after the values have painted (here: after the screenshot)."""
+    code = (
+        "import sys, app.main\n"
+        "install = app.main.install_qasync\n"
+        "def spy(qapp):\n"
+        "    print('installing; asyncio loaded before:', 'asyncio' in sys.modules, flush=True)\n"
+        "    return install(qapp)\n"
+        "app.main.install_qasync = spy\n"
+        "app.main.LOOP_AT_THE_LATEST_MS = 600_000  # no fallback: a loaded machine may read slowly\n"
+        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r},"
+        f" '--screenshot', {str(tmp_path / 'w.png')!r}])\n"
+        "print(code)\n"
+    )
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"Saved a screenshot to {tmp_path / 'w.png'}",
+        "installing; asyncio loaded before: False",
+        "0",
+    ]
+
+
+def test_an_async_slot_called_before_the_loop_runs_once_the_loop_is_installed(tmp_path: Path) -> None:
+    code = """
+import sys
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+import app.main
+from app.ui.slots import async_slot
+
+qapp = QApplication([])
+
+class Widget(QObject):
+    @async_slot(int)
+    async def chosen(self, index: int) -> None:
+        print("ran with", index, "asyncio loaded:", "asyncio" in sys.modules, flush=True)
+        qapp.quit()
+
+widget = Widget()
+print("returned", widget.chosen(3), flush=True)
+loops = []
+QTimer.singleShot(0, lambda: loops.append(app.main.install_qasync(qapp)))
+qapp.exec()
+loops[0].stop()
+loops[0].close()
+"""
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["returned None", "ran with 3 asyncio loaded: True"]
+
+
+def test_the_first_read_in_threads_shows_what_start_shows(
+    rig_factory: Callable[..., Rig], wait: SignalWaiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """start_in_threads (the app's start, before the loop exists) ends where start() ends: values, originals,
+    the simulated profile and the machine's facts shown, not busy; the BBR2 check waits for the loop."""
+    rig = rig_factory(start=False)
+    events: list[str] = []
+    rig.gui.lifecycle.start_in_threads(lambda: events.append("started"), lambda: events.append("values"))
+    assert rig.vm.busy  # "Reading the current values..." until the read reports
+    wait.until(lambda: "started" in events)
+    assert events == ["values", "started"]
+    assert rig.vm.state is not None and not rig.vm.busy
+    assert all(rig.vm.family_view(f).editable for f in rig.vm.state.families)
+    assert rig.vm.originals  # remembered, as the first read does
+    assert rig.helpdesk.facts.info is not None
+    assert rig.sim_vm.profile.elevated  # the machine's profile, loaded with the read
+    checks: list[str] = []
+    monkeypatch.setattr(rig.helpdesk.facts, "check_interactions", lambda: _noted(checks))
+    rig.gui.lifecycle.loop_installed()
+    wait.until(lambda: checks == ["checked"])
+
+
+async def _noted(checks: list[str]) -> None:
+    checks.append("checked")
+
+
+def test_a_first_read_that_fails_goes_to_the_crash_dialog_and_ends_busy(
+    rig_factory: Callable[..., Rig], wait: SignalWaiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = rig_factory(start=False)
+    reported: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda _kind, exc, _tb: reported.append(exc))
+
+    def broken() -> None:
+        raise RuntimeError("the read broke")
+
+    monkeypatch.setattr(rig.vm, "first_read", broken)
+    done: list[bool] = []
+    rig.gui.lifecycle.start_in_threads(lambda: done.append(True))
+    wait.until(lambda: bool(done))
+    assert [str(e) for e in reported] == ["the read broke"]
+    assert not rig.vm.busy and rig.vm.state is None
