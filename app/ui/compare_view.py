@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from app.domain.comparisons import ConfigurationResult, Goal, Recommendation, Standing
 from app.domain.measurements import SIMULATED_CAVEAT, Difference, Spread
 from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode, Family, SettingsPatch
 from app.domain.presets import PRESETS
 from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, SecondsPerTestBox, WrappedLabel, family_choice
+from app.ui.slots import async_slot
 from app.ui.theme import polish
 from app.viewmodels.compare_vm import CompareProgress, CompareRequest, CompareViewModel, Phase, describe_progress
 
@@ -335,7 +335,7 @@ class CompareView(QWidget):
             workload=self.vm.split_workload(self.workload.text())[0],
         )
 
-    @asyncSlot()
+    @async_slot()
     async def _start(self) -> None:
         await self.vm.start(self.request())
 

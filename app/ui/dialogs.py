@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from app.ui.inputs import WrappedLabel
+from app.ui.slots import async_slot
 from app.ui.theme import polish
 from app.viewmodels.main_vm import TrialView
 from app.viewmodels.measure_now_vm import BeforeAfter, MeasureNowViewModel
@@ -202,7 +202,7 @@ class KeepDialog(QDialog):
         self.set_seconds(trial.seconds)
         self.setMinimumWidth(480)
 
-    @asyncSlot()
+    @async_slot()
     async def _measure_now(self) -> None:
         if self.measure is not None:
             await self.measure.run()

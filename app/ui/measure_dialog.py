@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
 from app.domain.model import Family
 from app.ui.inputs import SecondsPerTestBox, WrappedLabel, family_choice
+from app.ui.slots import async_slot
 from app.ui.theme import polish
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
 
@@ -177,7 +177,7 @@ class MeasureDialog(QDialog):
         families: tuple[Family, ...] = self.family.currentData()
         return families
 
-    @asyncSlot()
+    @async_slot()
     async def _start(self) -> None:
         await self.vm.start(self.families(), self.plan())
 

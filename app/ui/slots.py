@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
+def _loop_installed() -> bool:
+    """Whether qasync's loop runs in this thread (asyncio imported is not enough: a worker thread imports it before
+    the loop is installed on the GUI thread)."""
+    asyncio_module = sys.modules.get("asyncio")
+    return asyncio_module is not None and asyncio_module.events._get_running_loop() is not None
+
+
 def async_slot(*types: type) -> Callable[[F], Callable[..., asyncio.Future[Any] | None]]:
     """Decorate an ``async def`` method as a Qt slot that runs it as a task on the asyncio loop (qasync's
     ``asyncSlot``: the task is returned; its failure goes to ``sys.excepthook``)."""
@@ -31,7 +38,7 @@ def async_slot(*types: type) -> Callable[[F], Callable[..., asyncio.Future[Any] 
         @functools.wraps(function)
         def slot(*args: Any, **kwargs: Any) -> asyncio.Future[Any] | None:
             nonlocal running
-            if "asyncio" not in sys.modules:  # before the loop is installed: run once it is
+            if not _loop_installed():  # before the loop is installed: run once it is
                 QTimer.singleShot(0, lambda: slot(*args, **kwargs))
                 return None
             if running is None:

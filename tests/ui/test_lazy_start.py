@@ -164,6 +164,37 @@ loops[0].close()
     assert done.stdout.splitlines() == ["returned None", "ran with 3 asyncio loaded: True"]
 
 
+def test_an_async_slot_waits_for_the_loop_even_once_asyncio_is_imported(tmp_path: Path) -> None:
+    """asyncio is imported by a worker thread before the GUI thread installs the loop: a slot called in between
+    must wait for the loop, not run on none."""
+    code = """
+import asyncio
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+import app.main
+from app.ui.slots import async_slot
+
+qapp = QApplication([])
+
+class Widget(QObject):
+    @async_slot(int)
+    async def chosen(self, index: int) -> None:
+        print("ran with", index, "on the installed loop:", asyncio.get_running_loop() is loops[0], flush=True)
+        qapp.quit()
+
+loops = []
+widget = Widget()
+print("returned", widget.chosen(4), flush=True)
+QTimer.singleShot(0, lambda: loops.append(app.main.install_qasync(qapp)))
+qapp.exec()
+loops[0].stop()
+loops[0].close()
+"""
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["returned None", "ran with 4 on the installed loop: True"]
+
+
 def test_the_first_read_in_threads_shows_what_start_shows(
     rig_factory: Callable[..., Rig], wait: SignalWaiter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
