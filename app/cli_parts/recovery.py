@@ -62,11 +62,7 @@ def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
                 file=err,
             )
             print("note: to put the values from before it back, run:", file=err)
-            for line in restore_commands(found, prefix):
-                print(f"  {display(line, PROGRAM)}", file=err)
-            print("note: or, in an administrator prompt:", file=err)
-            for netsh in commands_for(found.restore, found.restore_store):
-                print(f"  {display(netsh)}", file=err)
+            _print_restore(found, prefix, err)
         elif found.finding is Finding.HELPER_RUNNING:
             print(
                 f"note: a trial started earlier is still being finished by its helper (it reverts unless it was "
