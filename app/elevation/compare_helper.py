@@ -10,27 +10,20 @@ strict parser before anything runs, like a trial's ``--change``.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 
 from app.domain.errors import ValidationError
 from app.domain.model import Family, SettingsPatch, Store
-from app.domain.outcomes import Outcome
 from app.elevation.compare_protocol import MAX_CONFIGURATIONS
 from app.elevation.comparison import ComparisonSession
 from app.elevation.helper import (
     EXIT_FAILED,
-    EXIT_KEPT,
-    EXIT_REVERTED,
-    EXIT_USAGE,
     Connect,
-    HelperUsageError,
     _connect,
     _machine_records,
-    _parser,
-    _take_machine,
-    checked_session,
+    exit_code_for,
+    open_session,
     parse_changes,
 )
 
@@ -54,33 +47,18 @@ def main(argv: Sequence[str], *, connect: Connect | None = None) -> int:
 
 
 def _main(argv: Sequence[str], held: contextlib.ExitStack, connect: Connect) -> int:
-    if hasattr(signal, "SIGINT"):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the app's terminal must not skip the revert
-    try:
-        options = _parser(comparison=True).parse_args(list(argv))
-        configurations = parse_configurations(options.config)
-        authkey, runner = checked_session(options)
-    except (HelperUsageError, ValidationError, ValueError) as exc:
-        print(f"helper: refused: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    refusal = _take_machine(options, held)
-    if refusal is not None:
-        return refusal
-    try:
-        conn = connect(options.address, authkey, options.app_pid)
-    except Exception as exc:
-        print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
-        return EXIT_FAILED
+    opened = open_session(argv, held, connect, lambda options: parse_configurations(options.config), comparison=True)
+    if isinstance(opened, int):
+        return opened
+    options = opened.options
     records = _machine_records(options)
-    with conn:
+    with opened.conn:
         outcome = ComparisonSession(
-            runner.run_blocking,
-            conn,
-            configurations,
+            opened.runner.run_blocking,
+            opened.conn,
+            opened.asked,
             deadline_s=options.deadline_seconds,
             keep_store=Store(options.keep_store),
             observer_for=records.observer if records else None,
         ).execute()
-    for notice in records.notices if records else ():
-        print(f"helper: note: {notice}", file=sys.stderr)
-    return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)
+    return exit_code_for(outcome, records)

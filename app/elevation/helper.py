@@ -15,8 +15,9 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from app.domain.commands import parse_set_global
 from app.domain.errors import ValidationError
@@ -194,6 +195,7 @@ def checked_session(options: argparse.Namespace) -> tuple[bytes, NetshRunner]:
     return bytes.fromhex(key_hex), _helper_runner(options)
 
 
+T = TypeVar("T")
 Connect = Callable[[str, bytes, int], Connection]  # (address, key, the app's pid) -> an authenticated channel
 
 
@@ -217,12 +219,33 @@ def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -
         return EXIT_FAILED
 
 
-def _main(argv: Sequence[str] | None, held: contextlib.ExitStack, connect: Connect) -> int:
+@dataclass(frozen=True)
+class OpenedSession(Generic[T]):
+    """A helper session past its checks: the options, what the command line asked for (changes or
+    configurations), the netsh runner and the authenticated channel."""
+
+    options: argparse.Namespace
+    asked: T
+    runner: NetshRunner
+    conn: Connection
+
+
+def open_session(
+    args: Sequence[str],
+    held: contextlib.ExitStack,
+    connect: Connect,
+    asked: Callable[[argparse.Namespace], T],
+    *,
+    comparison: bool = False,
+) -> OpenedSession[T] | int:
+    """The start a trial's and a comparison's helper share: Ctrl+C ignored, the arguments and ``asked`` validated,
+    the one-session-per-machine lock taken, the channel authenticated; or the exit code that ends the helper
+    (nothing was changed)."""
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the app's terminal must not skip the revert
     try:
-        options = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-        changes = parse_changes(options.change)
+        options = _parser(comparison=comparison).parse_args(list(args))
+        value = asked(options)
         authkey, runner = checked_session(options)
     except (HelperUsageError, ValidationError, ValueError) as exc:
         print(f"helper: refused: {exc}", file=sys.stderr)
@@ -235,18 +258,32 @@ def _main(argv: Sequence[str] | None, held: contextlib.ExitStack, connect: Conne
     except Exception as exc:  # AuthenticationError, timeouts: nothing was changed
         print(f"helper: no authenticated channel ({type(exc).__name__}: {exc}); nothing changed", file=sys.stderr)
         return EXIT_FAILED
+    return OpenedSession(options, value, runner, conn)
 
+
+def exit_code_for(outcome: Outcome, records: MachineRecords | None) -> int:
+    """Print the machine records' notes, then the helper's exit code for ``outcome``."""
+    for notice in records.notices if records else ():
+        print(f"helper: note: {notice}", file=sys.stderr)
+    return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)
+
+
+def _main(argv: Sequence[str] | None, held: contextlib.ExitStack, connect: Connect) -> int:
+    opened = open_session(
+        sys.argv[1:] if argv is None else argv, held, connect, lambda options: parse_changes(options.change)
+    )
+    if isinstance(opened, int):
+        return opened
+    options, changes = opened.options, opened.asked
     records = _machine_records(options)
-    with conn:
+    with opened.conn:
         # The blocking call, straight: no event loop per netsh run in the elevated process.
         outcome = Transaction(
-            runner.run_blocking,
-            conn,
+            opened.runner.run_blocking,
+            opened.conn,
             changes,
             deadline_s=options.deadline_seconds,
             keep_store=Store(options.keep_store),
             observer=records.observer(changes, Store(options.keep_store)) if records else None,
         ).execute()
-    for notice in records.notices if records else ():
-        print(f"helper: note: {notice}", file=sys.stderr)
-    return {Outcome.KEPT: EXIT_KEPT, Outcome.REVERTED: EXIT_REVERTED}.get(outcome, EXIT_FAILED)
+    return exit_code_for(outcome, records)
