@@ -47,89 +47,48 @@ def restore_commands(found: Recovered, prefix: list[str]) -> list[list[str]]:
     ]
 
 
+# What each finding says, for a trial and for a comparison; {where}: which stores hold the values, {what}: the
+# history entry.
+_TRIAL_NOTES: dict[Finding, str] = {
+    Finding.STILL_APPLIED: "a trial started earlier did not finish and its values are still in effect ({where}): "
+    "{what}",
+    Finding.HELPER_RUNNING: "a trial started earlier is still being finished by its helper (it reverts unless it was "
+    "kept); it is checked at the next start: {what}",
+    Finding.REVERTED: "a trial started earlier did not finish; its helper reverted it (checked: the values from "
+    "before it are in effect): {what}",
+    Finding.CHANGED_SINCE: "a trial started earlier did not finish, and the values now differ from both the trial's "
+    "and the earlier ones (changed since); check them: {what}",
+    Finding.UNCHECKED: "a change started earlier did not finish and could not be checked (an older record, or the "
+    "values could not be read); check the values: {what}",
+}
+_COMPARISON_NOTES: dict[Finding, str] = {
+    Finding.STILL_APPLIED: "a comparison started earlier did not finish and the original values are not back: one "
+    "of its configurations is still in effect ({where}): {what}",
+    Finding.HELPER_RUNNING: "a comparison started earlier is still being finished by its helper (it puts the "
+    "original values back unless a configuration was kept); it is checked at the next start: {what}",
+    Finding.REVERTED: "a comparison started earlier did not finish; its helper put the original values back "
+    "(checked: they are in effect): {what}",
+    Finding.CHANGED_SINCE: "a comparison started earlier did not finish, and the values now differ from the original "
+    "values and from every configuration it tried (changed since); check them: {what}",
+    Finding.UNCHECKED: "a comparison started earlier did not finish and could not be checked (the values could not "
+    "be read); check the values: {what}",
+}
+
+
 def print_recovery(recovery: Recovery, prefix: list[str], err: TextIO) -> None:
-    """One note per notice and per unfinished trial (stderr: stdout may be JSON)."""
+    """One note per notice and per unfinished trial or comparison (stderr: stdout may be JSON)."""
     for notice in recovery.notices:
         print(f"note: {notice.text}", file=err)
     for found in recovery.found:
-        what = found.entry.summary()
-        if found.comparison:
-            _print_comparison(found, prefix, err)
-        elif found.finding is Finding.STILL_APPLIED:
-            where = "active and saved" if found.restore_store is Store.PERSISTENT else "active until reboot"
-            print(
-                f"note: a trial started earlier did not finish and its values are still in effect ({where}): {what}",
-                file=err,
-            )
-            print("note: to put the values from before it back, run:", file=err)
-            _print_restore(found, prefix, err)
-        elif found.finding is Finding.HELPER_RUNNING:
-            print(
-                f"note: a trial started earlier is still being finished by its helper (it reverts unless it was "
-                f"kept); it is checked at the next start: {what}",
-                file=err,
-            )
-        elif found.finding is Finding.REVERTED:
-            print(
-                f"note: a trial started earlier did not finish; its helper reverted it (checked: the values from "
-                f"before it are in effect): {what}",
-                file=err,
-            )
-        elif found.finding is Finding.CHANGED_SINCE:
-            print(
-                f"note: a trial started earlier did not finish, and the values now differ from both the trial's and "
-                f"the earlier ones (changed since); check them: {what}",
-                file=err,
-            )
-        else:
-            print(
-                f"note: a change started earlier did not finish and could not be checked (an older record, or the "
-                f"values could not be read); check the values: {what}",
-                file=err,
-            )
-
-
-def _print_restore(found: Recovered, prefix: list[str], err: TextIO) -> None:
-    for line in restore_commands(found, prefix):
-        print(f"  {display(line, PROGRAM)}", file=err)
-    print("note: or, in an administrator prompt:", file=err)
-    for netsh in commands_for(found.restore, found.restore_store):
-        print(f"  {display(netsh)}", file=err)
-
-
-def _print_comparison(found: Recovered, prefix: list[str], err: TextIO) -> None:
-    """The notes about a comparison an earlier run left unfinished (its helper reverts on its own: checked)."""
-    what = found.entry.summary()
-    if found.finding is Finding.STILL_APPLIED:
+        notes = _COMPARISON_NOTES if found.comparison else _TRIAL_NOTES
         where = "active and saved" if found.restore_store is Store.PERSISTENT else "active until reboot"
-        print(
-            f"note: a comparison started earlier did not finish and the original values are not back: one of its "
-            f"configurations is still in effect ({where}): {what}",
-            file=err,
-        )
-        print("note: to put the original values back, run:", file=err)
-        _print_restore(found, prefix, err)
-    elif found.finding is Finding.HELPER_RUNNING:
-        print(
-            f"note: a comparison started earlier is still being finished by its helper (it puts the original "
-            f"values back unless a configuration was kept); it is checked at the next start: {what}",
-            file=err,
-        )
-    elif found.finding is Finding.REVERTED:
-        print(
-            f"note: a comparison started earlier did not finish; its helper put the original values back (checked: "
-            f"they are in effect): {what}",
-            file=err,
-        )
-    elif found.finding is Finding.CHANGED_SINCE:
-        print(
-            f"note: a comparison started earlier did not finish, and the values now differ from the original values "
-            f"and from every configuration it tried (changed since); check them: {what}",
-            file=err,
-        )
-    else:
-        print(
-            f"note: a comparison started earlier did not finish and could not be checked (the values could not be "
-            f"read); check the values: {what}",
-            file=err,
-        )
+        text = notes[found.finding].format(where=where, what=found.entry.summary())
+        print(f"note: {text}", file=err)
+        if found.finding is Finding.STILL_APPLIED:
+            back = "the original values" if found.comparison else "the values from before it"
+            print(f"note: to put {back} back, run:", file=err)
+            for line in restore_commands(found, prefix):
+                print(f"  {display(line, PROGRAM)}", file=err)
+            print("note: or, in an administrator prompt:", file=err)
+            for netsh in commands_for(found.restore, found.restore_store):
+                print(f"  {display(netsh)}", file=err)
