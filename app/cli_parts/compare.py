@@ -130,8 +130,12 @@ def cmd_compare(services: Services, args: argparse.Namespace, out: TextIO, stdin
     from app.wiring import helper_backend
 
     workload = list(args.workload[1:] if args.workload[:1] == ["--"] else args.workload)
-    if not 0.1 <= args.seconds <= 60 or not 1 <= args.rounds <= 10:
-        raise UsageError("--seconds takes 0.1 to 60 and --rounds 1 to 10")
+    from app.domain.comparisons import ROUNDS
+    from app.domain.measurements import SECONDS_PER_TEST
+
+    (low_s, high_s), (low_r, high_r) = SECONDS_PER_TEST, ROUNDS
+    if not low_s <= args.seconds <= high_s or not low_r <= args.rounds <= high_r:
+        raise UsageError(f"--seconds takes {low_s:g} to {high_s:g} and --rounds {low_r} to {high_r}")
     if args.keep is None and not (stdin.isatty() and out.isatty()):
         raise UsageError("compare needs --keep best or --keep none when it cannot ask (no terminal)")
     families = tuple(Family) if args.family == "both" else (Family(args.family),)

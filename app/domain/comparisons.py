@@ -20,6 +20,8 @@ from app.domain.measurements import (
 )
 from app.domain.model import Family, LoopbackSettings, SettingsPatch, Store
 
+ROUNDS = (1, 10)  # how many rounds a comparison may take (both faces), lowest and highest
+
 
 class Goal(enum.StrEnum):
     LATENCY = "latency"

@@ -245,6 +245,9 @@ class FamilyMeasurement:
         return out
 
 
+SECONDS_PER_TEST = (0.1, 60.0)  # the measured seconds per test a user may ask for (both faces), lowest and highest
+
+
 @dataclass(frozen=True, slots=True)
 class MeasurePlan:
     """How long and how often: each test measures ``seconds`` after ``warmup_s``, ``runs`` times per family."""

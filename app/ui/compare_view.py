@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.comparisons import ConfigurationResult, Goal, Recommendation, Standing
+from app.domain.comparisons import ROUNDS, ConfigurationResult, Goal, Recommendation, Standing
 from app.domain.measurements import SIMULATED_CAVEAT, Difference, Spread
 from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode, Family, SettingsPatch
 from app.domain.presets import PRESETS
@@ -171,7 +171,7 @@ class CompareView(QWidget):
 
         self.family = family_choice()
         self.rounds = FocusWheelSpinBox()
-        self.rounds.setRange(1, 10)
+        self.rounds.setRange(*ROUNDS)
         self.rounds.setValue(3)
         self.seconds = SecondsPerTestBox()
         self.goal = FocusWheelComboBox()

@@ -7,6 +7,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QResizeEvent, QValidator, QWheelEvent
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QWidget
 
+from app.domain.measurements import SECONDS_PER_TEST
 from app.domain.model import Family
 
 FAMILY_CHOICES: tuple[tuple[str, tuple[Family, ...]], ...] = (
@@ -123,7 +124,7 @@ class SecondsPerTestBox(QDoubleSpinBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setRange(0.1, 60.0)
+        self.setRange(*SECONDS_PER_TEST)
         self.setSingleStep(0.5)
         self.setDecimals(1)
         self.setValue(1.0)
