@@ -32,7 +32,8 @@ from app.domain.comparisons import ROUNDS, ConfigurationResult, Goal, Recommenda
 from app.domain.measurements import SIMULATED_CAVEAT, Difference, Spread
 from app.domain.model import WORKER_COUNT_MAX, WORKER_COUNT_MIN, ExecutionMode, Family, SettingsPatch
 from app.domain.presets import PRESETS
-from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, SecondsPerTestBox, WrappedLabel, family_choice
+from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, WrappedLabel
+from app.ui.measure_inputs import SecondsPerTestBox, family_choice
 from app.ui.slots import async_slot
 from app.ui.theme import polish
 from app.viewmodels.compare_vm import CompareProgress, CompareRequest, CompareViewModel, Phase, describe_progress

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.measurements import FamilyMeasurement, Measurement, MeasurePlan, Spread
 from app.domain.model import Family
-from app.ui.inputs import SecondsPerTestBox, WrappedLabel, family_choice
+from app.ui.inputs import WrappedLabel
+from app.ui.measure_inputs import SecondsPerTestBox, family_choice
 from app.ui.slots import async_slot
 from app.ui.theme import polish
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel

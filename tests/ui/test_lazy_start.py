@@ -20,6 +20,7 @@ LAZY_MODULES = (
     "app.ui.dialogs",
     "app.ui.history_dialog",
     "app.ui.measure_dialog",
+    "app.ui.measure_inputs",
     "app.ui.restore_dialog",
     "app.viewmodels.measure_vm",
     "app.usecases.measure",
