@@ -4,7 +4,6 @@ the worker thread waits on a threading primitive this view-model resolves."""
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import threading
 import time
@@ -32,6 +31,7 @@ from app.usecases.compare import (
 from app.viewmodels.chart_data import ChartData, chart_from_comparison
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.messages import Level, Message
+from app.viewmodels.tasks import gui_poster, in_thread
 
 __all__ = [
     "CompareProgress",
@@ -215,15 +215,8 @@ class CompareViewModel(QObject):
         return report
 
     async def _run(self, configurations: Sequence[object], plan: ComparePlan) -> ComparisonReport | None:
-        loop = asyncio.get_running_loop()
         answer, stop = self._answer, self._stop
-
-        def on_gui(callback: Callable[..., None], *args: object) -> bool:
-            try:
-                loop.call_soon_threadsafe(callback, *args)
-            except RuntimeError:  # the loop is closed: the app is quitting
-                return False
-            return True
+        on_gui = gui_poster()
 
         def decide(recommendation: Recommendation, results: Sequence[ConfigurationResult]) -> int | None:
             # On the worker thread, while the use case's own thread keeps beating: wait for the user's answer.
@@ -232,7 +225,7 @@ class CompareViewModel(QObject):
             return answer.wait()
 
         try:
-            report = await asyncio.to_thread(
+            report = await in_thread(
                 self._compare,
                 configurations,
                 plan,

@@ -9,7 +9,6 @@ countdown; a keep or revert stops it too (the helper then leaves the right value
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -24,6 +23,7 @@ from app.domain.outcomes import Mismatch
 from app.usecases.measure import Progress, measure
 from app.usecases.trials import MAX_PAUSE_S, Active, HelperError, Trial
 from app.viewmodels.countdown import Countdown
+from app.viewmodels.tasks import gui_poster, in_thread
 
 MeasureFunction = Callable[..., Measurement]  # the use case's signature: app.usecases.measure.measure
 # Short enough to wait for in a dialog, long enough to be worth a look: 0.5 s per test, one run per measurement.
@@ -178,10 +178,10 @@ class MeasureNowViewModel(QObject):
         problem = ""
         active = Active.TRIAL
         try:
-            await asyncio.to_thread(trial.pause, pause_s)
+            await in_thread(trial.pause, pause_s)
             self._deadline = self.clock() + pause_s - MARGIN_S
             self.progress.emit("Checking that the trial values are in effect\u2026")
-            _state, found = await asyncio.to_thread(trial.verify)
+            _state, found = await in_thread(trial.verify)
             if found:
                 problem = "the trial values do not read back: " + "; ".join(m.describe() for m in found)
             step, total = 0, 2 * self.rounds
@@ -197,7 +197,7 @@ class MeasureNowViewModel(QObject):
                             if side is Active.BEFORE
                             else "Putting the trial values back\u2026"
                         )
-                        switched = await asyncio.to_thread(trial.switch, side)
+                        switched = await in_thread(trial.switch, side)
                         active = switched.active
                         if not switched.ok:
                             problem = _switch_problem(switched.message, switched.mismatches)
@@ -214,7 +214,7 @@ class MeasureNowViewModel(QObject):
                     break
             if active is not Active.TRIAL and not trial.deciding:
                 self.progress.emit("Putting the trial values back\u2026")
-                switched = await asyncio.to_thread(trial.switch, Active.TRIAL)
+                switched = await in_thread(trial.switch, Active.TRIAL)
                 if not switched.ok:
                     problem = _switch_problem(switched.message, switched.mismatches)
         except HelperError as exc:  # TrialEndedError included: the helper ended the trial by itself
@@ -264,14 +264,13 @@ class MeasureNowViewModel(QObject):
         total: int,
         should_stop: Callable[[], bool],
     ) -> Measurement:
-        loop = asyncio.get_running_loop()
+        on_gui = gui_poster()
         what = "the trial values" if side is Active.TRIAL else "the values found before"
 
         def report(p: Progress) -> None:  # on the worker thread: hand it to the GUI thread
-            text = f"Measuring {what} ({step} of {total}): {p.family.label}\u2026"
-            loop.call_soon_threadsafe(self.progress.emit, text)
+            on_gui(self.progress.emit, f"Measuring {what} ({step} of {total}): {p.family.label}\u2026")
 
-        return await asyncio.to_thread(
+        return await in_thread(
             self._measure,
             families,
             self.plan,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from app.domain.measurements import Measurement, MeasurePlan
 from app.domain.model import Family, LoopbackSettings
 from app.usecases.measure import Progress, measure
 from app.viewmodels.editing import PendingEditor
+from app.viewmodels.tasks import gui_poster, in_thread
 
 if TYPE_CHECKING:
     from app.viewmodels.compare_vm import CompareViewModel
@@ -97,15 +97,15 @@ class MeasureViewModel(QObject):
         self._stop = threading.Event()
         stop = self._stop
         self._set_running(True)
-        loop = asyncio.get_running_loop()
+        on_gui = gui_poster()
         chosen = tuple(dict.fromkeys(families))
 
         def report(p: Progress) -> None:  # on the worker thread: hand it to the GUI thread
             left = (p.total - p.index + 1) * plan.seconds_per_run
-            loop.call_soon_threadsafe(self.progress.emit, MeasureProgress(p.index, p.total, p.family, left))
+            on_gui(self.progress.emit, MeasureProgress(p.index, p.total, p.family, left))
 
         try:
-            result = await asyncio.to_thread(
+            result = await in_thread(
                 self._measure,
                 chosen,
                 plan,

@@ -47,3 +47,21 @@ async def gather(*awaitables: Coroutine[Any, Any, Any] | asyncio.Future[Any], re
     import asyncio
 
     return await asyncio.gather(*awaitables, return_exceptions=return_exceptions)
+
+
+def gui_poster() -> Callable[..., bool]:
+    """Called on the GUI thread inside a coroutine: a function a worker thread calls as ``post(callback, *args)``
+    to have ``callback(*args)`` run on the GUI thread's loop. It returns False, and drops the call, once the loop
+    has closed (the app is quitting), so a worker never fails for reporting late."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+
+    def post(callback: Callable[..., object], *args: object) -> bool:
+        try:
+            loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop is closed
+            return False
+        return True
+
+    return post
