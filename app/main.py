@@ -159,6 +159,9 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     it is there (app.ui.slots).
     """
     _without_tls()
+    from app.ui.qt_import import import_pyside
+
+    import_pyside()  # before the first PySide6 import: its per-import source scan made cheaper
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication

@@ -30,6 +30,8 @@ def mark(name): print(f"MARK {time.time():.6f} {name}", flush=True)
 mark("interpreter ready (python's own start-up)")
 import app.main
 mark("app.main and its imports (argparse, wiring, runners, simulator, domain)")
+import app.ui.qt_import
+app.ui.qt_import.import_pyside()
 import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets
 mark("PySide6 (QtCore, QtGui, QtWidgets)")
 from PySide6.QtCore import Qt
