@@ -344,7 +344,7 @@ def build_gui(
     dialog's Measure now (tests)."""
     from app.storage.machine import machine_records_or_none
     from app.storage.originals import OriginalsStore
-    from app.ui.diagnostics_dialog import install_diagnostics
+    from app.ui.diagnostics_menu import install_diagnostics
     from app.ui.main_window import MainWindow
     from app.usecases.helpdesk import DefaultsTable
     from app.viewmodels.diagnostics_vm import DiagnosticsViewModel

@@ -1,4 +1,8 @@
-"""One crash dialog for unexpected exceptions, with copyable details; the app keeps running."""
+"""One crash dialog for unexpected exceptions, with copyable details; the app keeps running.
+
+The dialog's module (app/ui/crash_dialog.py) is imported when the first exception is reported: the reporter is
+installed at every start, the dialog is hardly ever shown (make bench, issue 16).
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,14 @@ import sys
 import traceback
 from collections.abc import Callable
 from types import TracebackType
-
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from typing import TYPE_CHECKING
 
 from app import __version__
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
-class CrashDialog(QDialog):
-    def __init__(self, details: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Loopback Tuner ran into a problem")
-        text = QLabel(
-            "Something unexpected went wrong. Your settings were not changed by this error, and the app "
-            "keeps running. Please copy the details into a bug report."
-        )
-        text.setWordWrap(True)
-        self.details = QPlainTextEdit(details)
-        self.details.setReadOnly(True)
-        self.details.setAccessibleName("Error details")
-        copy = QPushButton("&Copy details")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.details.toPlainText()))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addWidget(self.details)
-        layout.addWidget(buttons)
-        self.resize(640, 360)
+    from app.ui.crash_dialog import CrashDialog
 
 
 class CrashReporter:
@@ -61,5 +44,7 @@ class CrashReporter:
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.details.appendPlainText("\n" + details)
             return
+        from app.ui.crash_dialog import CrashDialog
+
         self.dialog = CrashDialog(details, self.parent())
         self.dialog.open()

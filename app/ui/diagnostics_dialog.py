@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMainWindow,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -91,21 +89,3 @@ def open_diagnostics(vm: DiagnosticsViewModel, parent: QWidget) -> DiagnosticsDi
     dialog.open()
     dialog.collect()
     return dialog
-
-
-def install_diagnostics(window: QMainWindow, vm: DiagnosticsViewModel) -> QAction:
-    """Help > Save diagnostics for a bug report…, and each family panel's Save diagnostics… button."""
-    help_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Help"), None)
-    action = QAction("Save &diagnostics for a bug report\u2026", window)
-    action.triggered.connect(lambda: open_diagnostics(vm, window))
-    if isinstance(help_menu, QMenu):
-        existing = help_menu.actions()
-        if len(existing) > 1:
-            help_menu.insertAction(existing[1], action)  # after "What do these settings do?"
-        else:
-            help_menu.addAction(action)
-    for panel in getattr(window, "panels", {}).values():
-        panel.save_diagnostics.setVisible(True)
-        panel.save_diagnostics.clicked.connect(lambda: open_diagnostics(vm, window))
-    vm.message.connect(getattr(window, "show_message", lambda _m: None))
-    return action

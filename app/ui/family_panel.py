@@ -190,7 +190,7 @@ class FamilyPanel(QWidget):
         self.copy_raw = QPushButton("Cop&y raw output")
         self.copy_raw.setAccessibleDescription("Copies netsh's raw output to the clipboard, e.g. for a ticket")
         self.copy_raw.clicked.connect(self._copy_raw)
-        # Wired (and shown) by app/ui/diagnostics_dialog.install_diagnostics.
+        # Wired (and shown) by app/ui/diagnostics_menu.install_diagnostics.
         self.save_diagnostics = QPushButton("Save diagnostics\u2026")
         self.save_diagnostics.setAccessibleDescription("Shows, then saves, a diagnostics file to send with a report")
         self.save_diagnostics.setVisible(False)

@@ -17,6 +17,9 @@ from tests.ui.test_dialogs import _action, _opens
 
 # Imported on first use only: a module here that the window's construction imports is a regression (make bench).
 LAZY_MODULES = (
+    "app.ui.crash_dialog",
+    "app.ui.diagnostics_dialog",
+    "app.ui.file_dialogs",
     "app.ui.dialogs",
     "app.ui.history_dialog",
     "app.ui.measure_dialog",
@@ -26,6 +29,7 @@ LAZY_MODULES = (
     "app.usecases.measure",
     "app.domain.measurements",
     "app.usecases.diagnose_sources",
+    "logging.handlers",  # the support log rotates by itself (app/support_log.py)
     # asyncio and qasync: imported, and qasync's loop installed, once the first read's values have painted
     # (test_the_values_are_shown_before_asyncio_is_imported)
     "asyncio",
