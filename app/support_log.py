@@ -48,7 +48,7 @@ class RotatingLog(logging.FileHandler):
     def _rotate(self) -> None:
         if self.stream is not None:
             self.stream.close()
-            self.stream = None  # type: ignore[assignment]  # reopened by the next emit (delay=True)
+            self.stream = None  # reopened by the next emit (delay=True)
         for number in range(self.backups - 1, 0, -1):
             older = f"{self.baseFilename}.{number}"
             if os.path.exists(older):
