@@ -360,7 +360,8 @@ def build_gui(
     measure_function = measure_function or _measure_lazily
     backend, paths = services.backend, services.paths
     vm = MainViewModel(
-        services.transactions,
+        services.reader,
+        lambda: services.transactions,  # imported and built by the first change (issue 16)
         services.history,
         OriginalsStore(paths.originals(backend.kind.value), machine_records_or_none(backend.kind.value, backend.state)),
         recover=services.recover,

@@ -12,7 +12,7 @@ from app.domain.netsh_failure import SetFailure
 from app.domain.outcomes import Outcome
 
 if TYPE_CHECKING:  # the trial machinery is imported only by a change: `show` never pays for it
-    from app.usecases.trials import TransactionResult
+    from app.usecases.trial_results import TransactionResult
 
 
 # Said after a change is kept, by both faces (Microsoft's text does not say whether open connections follow a
@@ -80,7 +80,7 @@ def error_ending(exc: BaseException) -> Ending | None:
     """The ending a transaction's exception stands for (None: not one of the transaction's own)."""
     from app.elevation.launchers import AdminTerminalRequiredError, ElevationCancelledError, HelperStartError
     from app.elevation.session import HelperError, TransactionBusyError
-    from app.usecases.trials import ApplyFailedError
+    from app.usecases.trial_results import ApplyFailedError
 
     if isinstance(exc, ElevationCancelledError):
         return Ending.CANCELLED

@@ -8,7 +8,7 @@ from app.domain.commands import commands_for, display
 from app.domain.model import Change, Store
 from app.domain.outcomes import Outcome
 from app.domain.runs import CommandResult
-from app.usecases.trials import TransactionResult
+from app.usecases.trial_results import TransactionResult
 
 _FAILURES = {
     Outcome.FAILED: "The change could not be completed",

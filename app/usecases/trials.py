@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from app.domain.errors import LoopbackTunerError, ValidationError
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
-from app.domain.netsh_failure import SetFailure
 from app.domain.notices import Notice, NoticeKind
 from app.domain.outcomes import HistoryOutcome, Mismatch, Outcome, mismatches
 from app.domain.runs import CommandResult
@@ -41,6 +40,7 @@ from app.runners.base import NetshRunner
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import History
 from app.usecases.reading import read_machine
+from app.usecases.trial_results import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 # multiprocessing.connection, secrets and tempfile are imported when a change begins: the window only reads until
 # then, and at start-up they would cost about 1.5 MB of memory and a few ms (make bench).
 
-DEFAULT_TRIAL_S = 15  # the keep-or-revert countdown, the window's and the command line's alike
 GRACE_S = 10.0  # the helper's own deadline trails the app's countdown by this much
 NETSH_TIMEOUT_S = 15.0  # the helper's limit for each netsh run
 CONNECT_TIMEOUT_S = 120.0  # how long a UAC prompt may stay open before we give up on the helper
@@ -72,20 +71,6 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class TransactionResult:
-    """How a transaction ended, every netsh run it made, and what a fresh read shows now."""
-
-    outcome: Outcome
-    reason: str
-    change: Change
-    results: tuple[CommandResult, ...]
-    state: MachineState | None
-    mismatches: tuple[Mismatch, ...] = ()
-    notices: tuple[Notice, ...] = ()
-    failure: SetFailure | None = None  # why the change was not applied (the helper's classification)
-
-
-@dataclass(frozen=True)
 class SwitchResult:
     """A switch during a trial: which values the helper says the active store holds, and a fresh unelevated read
     of the machine with what in it differs from those values (a measurement is only worth taking when ``ok``)."""
@@ -105,14 +90,6 @@ class SwitchResult:
 class TrialEndedError(HelperError):
     """The helper ended the trial before the app decided (its cap or beat window passed, or it refused a message);
     keep or revert then reports how it ended."""
-
-
-class ApplyFailedError(LoopbackTunerError):
-    """The change could not be applied (the helper restored what it had touched)."""
-
-    def __init__(self, result: TransactionResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
 
 
 @dataclass

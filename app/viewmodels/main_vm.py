@@ -30,7 +30,7 @@ from app.usecases.formatting import command_lines, format_runs
 from app.usecases.planning import FamilyUnavailableError, plan_save
 from app.usecases.reading import MachineReader, ReadResult, read_machine
 from app.usecases.recovery import Finding, Recovered, Recovery
-from app.usecases.trials import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult, Trial, TrialService
+from app.usecases.trial_results import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult
 from app.viewmodels.countdown import Countdown
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.outcome_messages import recovery_message, result_messages
@@ -39,6 +39,8 @@ from app.viewmodels.tasks import in_thread, report_failure
 if TYPE_CHECKING:
     import asyncio
 
+    from app.runners.base import NetshRunner
+    from app.usecases.trials import Trial, TrialService
     from app.viewmodels.measure_now_vm import MeasureFunction, MeasureNowViewModel
 
 DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
@@ -97,7 +99,8 @@ class MainViewModel(QObject):
 
     def __init__(
         self,
-        transactions: TrialService,
+        reader: NetshRunner,
+        trials: Callable[[], TrialService],
         history: History,
         originals: OriginalsStore,
         *,
@@ -110,8 +113,10 @@ class MainViewModel(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.transactions, self.history, self.originals_store = transactions, history, originals
-        self.reader = MachineReader(transactions.reader, originals)
+        # The trial machinery (the helper, its channel and protocol) is imported and built by ``trials()`` when the
+        # first change begins, on the worker thread that begins it: the window's start never loads it (issue 16).
+        self._netsh, self._trials, self.history, self.originals_store = reader, trials, history, originals
+        self.reader = MachineReader(reader, originals)
         self.countdown_s = countdown_s
         self.countdown = countdown or Countdown(parent=self)
         self.countdown.ticked.connect(self.trialTick)
@@ -328,7 +333,7 @@ class MainViewModel(QObject):
     def first_read(self) -> FirstRead:
         """The first read and what start() checks after it, all blocking: for a worker thread started before the
         window is shown (no event loop needed). Touches no Qt object; hand the result to take_first_read."""
-        state = read_machine(self.transactions.reader)
+        state = read_machine(self._netsh)
         remembered = self.reader.remember(state)
         outside = self._outside_check(state) if self._outside_check is not None else None
         recovery = self._recover() if self._recover is not None else None
@@ -371,7 +376,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Reading the current values\u2026")
         try:
-            state = await in_thread(read_machine, self.transactions.reader)
+            state = await in_thread(read_machine, self._netsh)
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)
@@ -410,7 +415,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Applying\u2026 approve the administrator prompt if Windows asks.")
         try:
-            trial = await in_thread(self.transactions.begin, change, seconds=self.countdown_s)
+            trial = await in_thread(lambda: self._trials().begin(change, seconds=self.countdown_s))
         except ApplyFailedError as exc:
             await self._take_state(exc.result.state, keep_edits=True)
             self._post(
@@ -463,7 +468,7 @@ class MainViewModel(QObject):
             return None
         self._set_busy("Saving the values in effect… approve the administrator prompt if Windows asks.")
         try:
-            result = await in_thread(self.transactions.apply, change, store=Store.PERSISTENT)
+            result = await in_thread(lambda: self._trials().apply(change, store=Store.PERSISTENT))
         except ApplyFailedError as exc:
             await self._take_state(exc.result.state, keep_edits=False)
             self._post(Level.ERROR, f"The values could not be saved: {exc}", format_runs(exc.result.results))

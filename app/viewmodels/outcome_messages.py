@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.usecases.endings import RECONNECT_NOTE, Ending, result_ending
 from app.usecases.formatting import format_runs, outcome_text
 from app.usecases.recovery import Finding, Recovered
-from app.usecases.trials import TransactionResult
+from app.usecases.trial_results import TransactionResult
 from app.viewmodels.messages import Level, Message
 
 _TEXT = {

@@ -29,7 +29,12 @@ LAZY_MODULES = (
     "app.usecases.measure",
     "app.domain.measurements",
     "app.usecases.diagnose_sources",
-    "logging.handlers",  # the support log rotates by itself (app/support_log.py)
+    "logging.handlers",
+    # the trial machinery: imported and built by the first change, on the worker thread that begins it
+    "app.usecases.trials",
+    "app.elevation.session",
+    "app.elevation.launchers",
+    "app.elevation.protocol",  # the support log rotates by itself (app/support_log.py)
     # asyncio and qasync: imported, and qasync's loop installed, once the first read's values have painted
     # (test_the_values_are_shown_before_asyncio_is_imported)
     "asyncio",

@@ -131,7 +131,11 @@ def _window_start(paths: AppPaths, state_path: Path, tmp_path: Path) -> tuple[An
 
     services = build_services(Backend(BackendKind.SIMULATED, state=state_path), paths)
     vm = MainViewModel(
-        services.transactions, services.history, OriginalsStore(tmp_path / "o.json"), recover=services.recover
+        services.reader,
+        lambda: services.transactions,
+        services.history,
+        OriginalsStore(tmp_path / "o.json"),
+        recover=services.recover,
     )
     messages: list[Any] = []
     vm.message.connect(messages.append)

@@ -214,7 +214,8 @@ def test_the_window_stages_the_recorded_values_as_pending_edits(
     put(state, {Family.IPV4: INLINE}, {})
     services = build_services(Backend(BackendKind.SIMULATED, state=state.path), paths)
     vm = MainViewModel(
-        services.transactions,
+        services.reader,
+        lambda: services.transactions,
         services.history,
         OriginalsStore(tmp_path / "originals.json"),
         recover=services.recover,

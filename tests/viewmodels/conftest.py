@@ -46,7 +46,12 @@ def models(qapp: Any, tmp_path: Path, run: Callable[[Any], Any]) -> Iterator[Cal
         services = build_services(Backend(BackendKind.SIMULATED, state=tmp_path / "machine.json"), paths)
         assert services.simulated is not None
         services.simulated.set_profile(profile or SimProfile(elevated=True))
-        main = MainViewModel(services.transactions, services.history, OriginalsStore(tmp_path / "originals.json"))
+        main = MainViewModel(
+            services.reader,
+            lambda: services.transactions,
+            services.history,
+            OriginalsStore(tmp_path / "originals.json"),
+        )
         facts = MachineFactsViewModel(main, services.machine_info, services.history)
         main.changed.connect(facts.refresh_warnings)  # as the composition root wires it
         table = DefaultsTable.from_text(defaults if defaults is not None else defaults_table())
