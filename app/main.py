@@ -125,6 +125,7 @@ def _without_tls() -> None:
     sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]  # None: "import ssl" raises ImportError
 
 
+FIRST_PAINT_WAITS_S = 0.1  # for the first read, before the window is shown: its values are then in the first paint
 LOOP_AT_THE_LATEST_MS = 100  # after the window is shown, the qasync loop is installed even if the read is still running
 
 
@@ -150,13 +151,15 @@ def install_qasync(app: QApplication) -> qasync.QEventLoop:
 def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
     """Build everything, show the window, run Qt's loop until the app quits; returns the exit code.
 
-    The first read and the machine's facts start in plain threads before the window is shown, and report through
-    queued signals. Once the read's values are shown (or LOOP_AT_THE_LATEST_MS after the window was, if the read
-    takes longer), asyncio and qasync are imported in a worker thread and qasync's loop is then installed on the
-    running QApplication (``already_running``, about 1 ms on this thread): the values shown wait for neither
-    (issue 16, make bench figure 1; installing the loop as soon as the empty window had painted measured no gain).
-    From then on every view-model's ``async def`` runs on that loop, as before; a slot called earlier runs once
-    it is there (app.ui.slots).
+    The first read and the machine's facts start in plain threads once the window is built, and the window waits
+    up to FIRST_PAINT_WAITS_S for them before it is shown: a quick read's values are then in its first paint (one
+    paint instead of two), and the threads' Python work never runs beside the GUI thread's Qt calls, which it would
+    slow many times over (each call waits for the GIL; make bench figure 1). A slower read reports through a
+    queued signal when it ends, as before. Once the values have painted (or LOOP_AT_THE_LATEST_MS after the window
+    was shown, if the read takes longer), asyncio and qasync are imported in a worker thread and qasync's loop is
+    then installed on the running QApplication (``already_running``, about 1 ms on this thread). From then on
+    every view-model's ``async def`` runs on that loop, as before; a slot called earlier runs once it is there
+    (app.ui.slots).
     """
     _without_tls()
     from app.ui.qt_import import import_pyside
@@ -223,9 +226,9 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
             importing = True
             importer.run(_import_asyncio_and_qasync, lambda _outcome: install_loop(), "asyncio import")
 
-    def values_shown() -> None:  # Qt paints them next, while the loop's modules load
+    def values_shown() -> None:  # the loop's modules load once Qt has painted them (the read may be late)
         if not options.screenshot:  # (a screenshot installs the loop once it is saved)
-            load_loop()
+            gui.window.call_after_next_paint(load_loop)
 
     def started() -> None:  # the first read's values and the machine's facts are shown
         if options.screenshot:
@@ -235,6 +238,7 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     gui.lifecycle.start_in_threads(started, values_shown)
     if log_problem:
         gui.vm.message.emit(Message(Level.WARNING, log_problem))
+    gui.lifecycle.settle(FIRST_PAINT_WAITS_S)
     gui.window.show()
     # A slow first read (a real netsh can take 100 ms and more per run) does not keep the loop waiting: the
     # import then overlaps the read's wait for netsh.

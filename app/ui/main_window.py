@@ -11,8 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, Qt, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QPaintEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -79,6 +87,7 @@ class MainWindow(QMainWindow):
         self.apply_dialog: ApplyDialog | None = None
         self.last_message: Message | None = None
         self._close_after_trial = False
+        self._after_paint: Callable[[], None] | None = None
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -502,6 +511,18 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def call_after_next_paint(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once, on this thread, after the window's next paint has finished (the first one, if it
+        has not been shown yet): for work that must not hold up what the window is about to show (issue 16)."""
+        self._after_paint = callback
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._after_paint is not None:
+            callback, self._after_paint = self._after_paint, None
+            QTimer.singleShot(0, callback)  # after this paint, children included, has been flushed
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.vm.in_trial:

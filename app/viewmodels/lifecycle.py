@@ -9,6 +9,7 @@ same on a running loop (tests).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,6 +96,19 @@ class WindowLifecycle:
             relay.run(read, take_read, "first read"),
             relay.run(self.facts.source.info, take_info, "machine facts"),
         ]
+
+    def settle(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the first read and the facts (the threads start_in_threads started), then
+        show here, now, what has arrived; True when both are shown. Called just before the window is shown, so a
+        quick read's values are in its first paint, and the read's threads run alone while they last: a Python
+        thread running beside the GUI thread's Qt calls slows those calls many times over (each one waits for the
+        GIL: make bench, issue 16). A read that takes longer is shown when it arrives, as before."""
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._relay is not None:
+            self._relay.deliver_posted()
+        return self._first_done
 
     def loop_installed(self) -> None:
         """The asyncio loop runs now: background work can start."""

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 
 class Relay(QObject):
@@ -23,6 +23,10 @@ class Relay(QObject):
 
     def _deliver(self, take: Callable[[Any], None], outcome: object) -> None:
         take(outcome)
+
+    def deliver_posted(self) -> None:
+        """Hand over, now and on this thread, every result that has arrived but waits in the event queue."""
+        QCoreApplication.sendPostedEvents(self, 0)
 
     def run(self, work: Callable[[], Any], take: Callable[[Any], None], name: str) -> threading.Thread:
         """Run blocking ``work`` in a new thread; ``take`` gets its result, or its exception, on this thread."""

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.simulator.profile import SimProfile
 from app.ui.measure_dialog import MeasureDialog
 from tests.ui.conftest import Rig, SignalWaiter
 from tests.ui.test_dialogs import _action, _opens
@@ -247,3 +249,84 @@ def test_a_first_read_that_fails_goes_to_the_crash_dialog_and_ends_busy(
     wait.until(lambda: bool(done))
     assert [str(e) for e in reported] == ["the read broke"]
     assert not rig.vm.busy and rig.vm.state is None
+
+
+def test_settle_shows_a_quick_first_read_before_the_window_is_shown_without_the_event_loop(
+    rig_factory: Callable[..., Rig],
+) -> None:
+    """The window waits (a bounded time) for the first read, so a quick read's values are in its first paint; they
+    are shown by settle() itself, on this thread, with no event loop turn."""
+    rig = rig_factory(start=False)
+    events: list[str] = []
+    rig.gui.lifecycle.start_in_threads(lambda: events.append("started"), lambda: events.append("values"))
+    assert rig.gui.lifecycle.settle(60.0) is True
+    assert events == ["values", "started"]  # called by settle, before any loop turn
+    assert rig.vm.state is not None and not rig.vm.busy
+    assert rig.helpdesk.facts.info is not None
+
+
+def test_settle_gives_up_on_a_slow_first_read_which_is_shown_when_it_arrives(
+    rig_factory: Callable[..., Rig], wait: SignalWaiter
+) -> None:
+    rig = rig_factory(SimProfile(elevated=True, latency_ms=700), start=False)
+    events: list[str] = []
+    rig.gui.lifecycle.start_in_threads(lambda: events.append("started"), lambda: events.append("values"))
+    assert rig.gui.lifecycle.settle(0.01) is False
+    assert "values" not in events and rig.vm.busy  # the window is shown busy ("Reading the current values...")
+    wait.until(lambda: "started" in events)
+    assert events == ["values", "started"] and rig.vm.state is not None and not rig.vm.busy
+
+
+def test_a_callback_after_the_next_paint_runs_once_after_the_window_has_painted(
+    rig_factory: Callable[..., Rig], wait: SignalWaiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = rig_factory()
+    painted: list[str] = []
+    original = type(rig.window).paintEvent
+
+    def counting(window: Any, event: Any) -> None:
+        painted.append("paint")
+        original(window, event)
+
+    monkeypatch.setattr(type(rig.window), "paintEvent", counting)
+    calls: list[int] = []
+    rig.window.call_after_next_paint(lambda: calls.append(len(painted)))
+    wait.until(lambda: bool(calls))
+    assert calls[0] >= 1  # after a paint, never before
+    rig.window.update()
+    wait.until(lambda: len(painted) > calls[0])
+    assert len(calls) == 1  # once
+
+
+def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(tmp_path: Path) -> None:
+    """A real start: the values are in the window's first paint (the read is quick here), and asyncio and qasync
+    are imported only after that paint, so their import never slows it (issue 16)."""
+    code = (
+        "import sys, app.main\n"
+        "from app.ui.main_window import MainWindow\n"
+        "paints = []\n"
+        "paint = MainWindow.paintEvent\n"
+        "def counting(window, event):\n"
+        "    paints.append(window.vm.state is not None)\n"
+        "    paint(window, event)\n"
+        "MainWindow.paintEvent = counting\n"
+        "load = app.main._import_asyncio_and_qasync\n"
+        "def loading():\n"
+        "    print('import starts; first paint showed the values:', paints[:1], 'asyncio:', 'asyncio' in sys.modules,"
+        " flush=True)\n"
+        "    load()\n"
+        "app.main._import_asyncio_and_qasync = loading\n"
+        "install = app.main.install_qasync\n"
+        "def spy(qapp):\n"
+        "    loop = install(qapp)\n"
+        "    qapp.quit()\n"
+        "    return loop\n"
+        "app.main.install_qasync = spy\n"
+        "app.main.LOOP_AT_THE_LATEST_MS = 600_000  # no fallback: only the paint starts the import\n"
+        "app.main.FIRST_PAINT_WAITS_S = 60.0  # a loaded machine may read slowly\n"
+        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r}])\n"
+        "print(code)\n"
+    )
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["import starts; first paint showed the values: [True] asyncio: False", "0"]
