@@ -77,7 +77,8 @@ def polish(root: QWidget) -> None:
             font = label.font()
             font.setItalic(True)
             label.setFont(font)
-    for widget in (root, *root.findChildren(QWidget)):
-        sheets = _SHEETS.get(widget.objectName())
-        if sheets is not None:
+    # By name: walking every widget would wrap Qt's own inner ones (scroll bars, tab bars, line edits) in Python
+    # objects, each new class building its enums (a few ms at start-up; make bench).
+    for name, sheets in _SHEETS.items():
+        for widget in (*([root] if root.objectName() == name else []), *root.findChildren(QWidget, name)):
             widget.setStyleSheet(sheets[dark])

@@ -330,3 +330,33 @@ def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(
     done = _fresh(code, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["import starts; first paint showed the values: [True] asyncio: False", "0"]
+
+
+def test_the_garbage_collector_is_off_while_the_window_starts_and_on_once_the_values_have_painted(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import gc, sys, app.main, app.wiring\n"
+        "build = app.wiring.build_gui\n"
+        "def spy(*args, **kwargs):\n"
+        "    print('collector on while building:', gc.isenabled(), flush=True)\n"
+        "    return build(*args, **kwargs)\n"
+        "app.wiring.build_gui = spy\n"
+        "install = app.main.install_qasync\n"
+        "def installing(qapp):\n"
+        "    print('collector on once the values have painted:', gc.isenabled(), flush=True)\n"
+        "    loop = install(qapp)\n"
+        "    qapp.quit()\n"
+        "    return loop\n"
+        "app.main.install_qasync = installing\n"
+        "app.main.FIRST_PAINT_WAITS_S = 60.0\n"
+        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r}])\n"
+        "print(code, gc.isenabled())\n"
+    )
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "collector on while building: False",
+        "collector on once the values have painted: True",
+        "0 True",
+    ]

@@ -500,3 +500,17 @@ def test_a_value_lost_at_restart_can_be_saved_from_its_tab(
         messages = wait(rig.vm.message)
     assert rig.state.load().persistent[Family.IPV4] == LoopbackSettings(ExecutionMode.WORKER, 6, True)
     assert not panel.save_button.isVisible()
+
+
+def test_the_named_widgets_get_their_look_and_the_hints_are_dimmed(rig_factory: Callable[..., Rig]) -> None:
+    """theme.polish styles the few named widgets (found by name) and dims the hint labels."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QFrame, QWidget
+
+    rig = rig_factory()
+    (banner,) = rig.window.findChildren(QFrame, "simBanner")
+    assert banner.styleSheet().startswith("#simBanner { background: #fff4ce")  # the light palette's sheet
+    failures = rig.window.findChildren(QWidget, "failure")
+    assert len(failures) == 2 and all("#c42b1c" in f.styleSheet() for f in failures)  # one per family tab
+    hints = [label for label in rig.window.findChildren(QLabel) if label.property("role") == "hint"]
+    assert hints and all(label.foregroundRole() == QPalette.ColorRole.PlaceholderText for label in hints)
