@@ -11,11 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QGuiApplication,
     QKeySequence,
     QPaintEvent,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QTabWidget,
@@ -207,7 +205,7 @@ class MainWindow(QMainWindow):
         log_action.triggered.connect(self._open_logs)
         help_menu.addAction(log_action)
         about = QAction(f"&About {APP_NAME}", self)
-        about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}"))
+        about.triggered.connect(self._about)
         help_menu.addAction(about)
         for keys, step in (("Ctrl+Tab", 1), ("Ctrl+Shift+Tab", -1), ("Ctrl+PgDown", 1), ("Ctrl+PgUp", -1)):
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -438,7 +436,15 @@ class MainWindow(QMainWindow):
     async def _import_from(self, path: str) -> None:
         await self.helpdesk.profiles.import_profile(Path(path))
 
+    def _about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # with the dialogs, on first use (its type costs ms at start-up)
+
+        QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}")
+
     def _open_logs(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         if self.log_folder is None:
             return
         self.log_folder.mkdir(parents=True, exist_ok=True)
@@ -496,13 +502,15 @@ class MainWindow(QMainWindow):
 
     def _details(self) -> None:
         if self.last_message is not None:
-            from app.ui.status import DetailsDialog
+            from app.ui.details_dialog import DetailsDialog
 
             box = DetailsDialog("Details", self.last_message.text, self.last_message.details, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
     def _help(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from app.ui.texts import HELP_TEXT
 
         box = QMessageBox(

@@ -8,7 +8,6 @@ from app.domain.machine_facts import CongestionReading, MachineFactsSource, Mach
 from app.domain.model import Change, MachineState
 from app.storage.history import History
 from app.usecases.helpdesk import KnownProblem, known_problems
-from app.usecases.report import ReportInput, build_report
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.tasks import in_thread
 
@@ -73,6 +72,8 @@ class MachineFactsViewModel(QObject):
         assert self._info is not None
         state = self.editor.state
         entries, _ = await in_thread(self.history.load)
+        from app.usecases.report import ReportInput, build_report  # the first report imports it
+
         return build_report(
             ReportInput(
                 self._info,

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 from app.domain.model import ExecutionMode, Family
 from app.simulator.profile import SimProfile
 from app.ui.crash import CrashReporter
+from app.ui.details_dialog import DetailsDialog
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog
-from app.ui.status import DetailsDialog
 from app.viewmodels.messages import Level, Message
 from tests.ui.conftest import Rig, SignalWaiter
 from tests.ui.test_keyboard import active

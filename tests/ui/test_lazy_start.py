@@ -20,6 +20,7 @@ from tests.ui.test_dialogs import _action, _opens
 # Imported on first use only: a module here that the window's construction imports is a regression (make bench).
 LAZY_MODULES = (
     "app.ui.crash_dialog",
+    "app.ui.details_dialog",
     "app.ui.diagnostics_dialog",
     "app.ui.file_dialogs",
     "app.ui.dialogs",
@@ -31,6 +32,7 @@ LAZY_MODULES = (
     "app.usecases.measure",
     "app.domain.measurements",
     "app.usecases.diagnose_sources",
+    "app.usecases.report",
     "logging.handlers",
     # the trial machinery: imported and built by the first change, on the worker thread that begins it
     "app.usecases.trials",

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.domain.model import Family
 from app.simulator.profile import Fault, SimProfile
-from app.ui.status import DetailsDialog
+from app.ui.details_dialog import DetailsDialog
 from app.viewmodels.messages import Level, Message
 from tests.ui.conftest import Rig, SignalWaiter
 
