@@ -100,10 +100,10 @@ def _build(folder: Path, profile: SimProfile, countdown_s: int) -> _Subjects:
     backend = simulated_backend(folder, profile)
     services = build_services(backend, paths)
     vm = MainViewModel(
-        services.transactions,
+        services.reader,
+        lambda: services.transactions,
         services.history,
         OriginalsStore(paths.originals("simulated")),
-        lock_path=paths.transaction_lock,
         countdown_s=countdown_s,
         countdown=Countdown(tick_ms=10),
     )
