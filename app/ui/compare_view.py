@@ -35,7 +35,7 @@ from app.domain.presets import PRESETS
 from app.ui.inputs import FocusWheelComboBox, FocusWheelSpinBox, WrappedLabel
 from app.ui.measure_inputs import SecondsPerTestBox, family_choice
 from app.ui.slots import async_slot
-from app.ui.theme import polish
+from app.ui.theme import polish, set_role
 from app.viewmodels.compare_vm import CompareProgress, CompareRequest, CompareViewModel, Phase, describe_progress
 
 if TYPE_CHECKING:  # the chart loads with the first results (_show_chart), not when the dialog opens
@@ -131,7 +131,7 @@ class CompareView(QWidget):
             "it back, then measures, in interleaved rounds (1 2 3 1 2 3 \u2026). At the end you keep one "
             "configuration (saved) or put the original values back; if anything goes wrong, the originals come back."
         )
-        intro.setProperty("role", "hint")
+        set_role(intro, "hint")
 
         current = QCheckBox("Current values (the baseline, always first)")
         current.setChecked(True)
@@ -186,7 +186,7 @@ class CompareView(QWidget):
         self.workload.setPlaceholderText("optional, e.g. python my_client.py --requests 1000")
         self.workload.textChanged.connect(self._workload_changed)
         self.workload_note = WrappedLabel()
-        self.workload_note.setProperty("role", "note")
+        set_role(self.workload_note, "note")
         self.workload_note.setVisible(False)
         numbers = QHBoxLayout()
         numbers.addWidget(self.rounds)
@@ -237,7 +237,7 @@ class CompareView(QWidget):
             "Each figure is the median of the rounds (both families averaged when both are measured), the lowest "
             "and highest round in brackets; a difference counts only when its 95% interval stays clear of no change."
         )
-        self.note.setProperty("role", "note")
+        set_role(self.note, "note")
         self.note.setVisible(False)
         self.problems = WrappedLabel()
         self.problems.setAccessibleName("Problems")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.inputs import WrappedLabel
 from app.ui.slots import async_slot
-from app.ui.theme import polish
+from app.ui.theme import polish, set_role
 from app.viewmodels.main_vm import TrialView
 from app.viewmodels.measure_now_vm import BeforeAfter, MeasureNowViewModel
 
@@ -167,7 +167,7 @@ class KeepDialog(QDialog):
         self.caveat.setObjectName("simBanner")  # the simulated machine's colours, as in the Measure dialog
         self.caveat.setAccessibleName("About these figures")
         self.note = WrappedLabel()
-        self.note.setProperty("role", "note")
+        set_role(self.note, "note")
         measure_row = QHBoxLayout()
         measure_row.addWidget(self.progress, 1)
         measure_row.addWidget(self.cancel_measure_button)

@@ -32,6 +32,7 @@ from app.ui.texts import (
     WORKERS_TEXT,
     workers_refused,
 )
+from app.ui.theme import set_role
 from app.viewmodels.main_vm import FamilyView, MainViewModel
 
 _PROBLEM_TITLES = {
@@ -45,8 +46,7 @@ _PROBLEM_TITLES = {
 def _hint(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setProperty("role", "hint")
-    return label
+    return set_role(label, "hint")
 
 
 class _Marker(QLabel):
@@ -140,10 +140,8 @@ class FamilyPanel(QWidget):
         self.workers.refused.connect(self._workers_refused)
         workers_label = QLabel("Worker &count:")
         workers_label.setBuddy(self.workers)
-        self.workers_range = QLabel(WORKERS_RANGE)
-        self.workers_range.setProperty("role", "hint")
-        self.workers_note = QLabel(WORKERS_INLINE_NOTE)
-        self.workers_note.setProperty("role", "note")
+        self.workers_range = set_role(QLabel(WORKERS_RANGE), "hint")
+        self.workers_note = set_role(QLabel(WORKERS_INLINE_NOTE), "note")
         self.workers_marker = _Marker()
         workers_row = QHBoxLayout()
         for item in (workers_label, self.workers, self.workers_range, self.workers_note, self.workers_marker):

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.domain.model import Family
 from app.domain.presets import PresetId
 from app.ui.inputs import WrappedLabel
+from app.ui.theme import set_role
 from app.viewmodels.facts_vm import MachineFactsViewModel
 from app.viewmodels.presets_vm import PresetsViewModel
 
@@ -37,8 +38,7 @@ class PresetBar(QWidget):
             button.clicked.connect(self._chosen)
             self.buttons[item.id] = button
             row.addWidget(button)
-        self.note = QLabel(BOTH_NOTE)
-        self.note.setProperty("role", "hint")
+        self.note = set_role(QLabel(BOTH_NOTE), "hint")
         row.addWidget(self.note)
         row.addStretch(1)
 

@@ -28,7 +28,7 @@ from app.domain.model import Family
 from app.ui.inputs import WrappedLabel
 from app.ui.measure_inputs import SecondsPerTestBox, family_choice
 from app.ui.slots import async_slot
-from app.ui.theme import polish
+from app.ui.theme import polish, set_role
 from app.viewmodels.measure_vm import MeasureProgress, MeasureViewModel
 
 if TYPE_CHECKING:  # the chart's modules load with the first result (_show_chart), not when the window starts
@@ -81,7 +81,7 @@ class MeasureDialog(QDialog):
             "messages, one stream's throughput and new connections per second. Each family gets three runs, "
             "interleaved; nothing is changed and nothing needs administrator rights."
         )
-        intro.setProperty("role", "hint")
+        set_role(intro, "hint")
         self.family = family_choice()
         self.seconds = SecondsPerTestBox()
         form = QFormLayout()
@@ -105,7 +105,7 @@ class MeasureDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setVisible(False)
         self.note = QLabel("Each figure is the median of the runs, the lowest and highest run in brackets.")
-        self.note.setProperty("role", "note")
+        set_role(self.note, "note")
         self.note.setVisible(False)
         self.chart: MeasurementChart | None = None  # made by the first result: Qt Charts loads then (_show_chart)
 

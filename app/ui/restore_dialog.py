@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGroupBox, QLabel, QRad
 from app.domain.defaults import DefaultsEntry
 from app.domain.model import Family
 from app.domain.originals import OriginalValues
-from app.ui.theme import polish
+from app.ui.theme import polish, set_role
 
 
 class RestoreSource(enum.Enum):
@@ -56,7 +56,7 @@ class RestoreDialog(QDialog):
         for label in (original_text, defaults_text):
             label.setWordWrap(True)
             label.setContentsMargins(24, 0, 0, 6)
-            label.setProperty("role", "hint")
+            set_role(label, "hint")
         self.original.setEnabled(bool(originals))
         self.defaults.setEnabled(defaults is not None)
         for widget in (self.original, original_text, self.defaults, defaults_text):
@@ -85,7 +85,7 @@ class RestoreDialog(QDialog):
                 "Help > Save diagnostics for a bug report."
             )
             hint.setWordWrap(True)
-            hint.setProperty("role", "hint")
+            set_role(hint, "hint")
             family_layout.addWidget(hint)
 
         buttons = QDialogButtonBox()

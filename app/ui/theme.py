@@ -66,19 +66,29 @@ def apply_theme(app: QApplication, mode: str = "system") -> bool:
     return dark
 
 
+def _is_dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def set_role(label: QLabel, role: str) -> QLabel:
+    """Mark ``label`` as a "hint" (dimmed: the palette's placeholder colour) or a "note" (dimmed, in italics), and
+    style it now (no search for such labels afterwards: see polish)."""
+    label.setProperty("role", role)
+    if role in ("hint", "note"):
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    if role == "note":
+        font = label.font()
+        font.setItalic(True)
+        label.setFont(font)
+    return label
+
+
 def polish(root: QWidget) -> None:
-    """Dim the labels with role "hint" or "note" (notes in italics) and style the few named widgets in ``root``."""
-    dark = root.palette().color(QPalette.ColorRole.Window).lightness() < 128
-    for label in root.findChildren(QLabel):
-        role = label.property("role")
-        if role in ("hint", "note"):
-            label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        if role == "note":
-            font = label.font()
-            font.setItalic(True)
-            label.setFont(font)
-    # By name: walking every widget would wrap Qt's own inner ones (scroll bars, tab bars, line edits) in Python
-    # objects, each new class building its enums (a few ms at start-up; make bench).
+    """Give the named widgets in ``root`` (a window or dialog, once built) their look for the palette in use.
+
+    Found by name: a search by class would wrap every widget Qt made inside them (scroll bars, tab bars, line edits)
+    in a Python object, each new class building its enums (about 7 ms at the window's start; make bench)."""
+    dark = _is_dark(root)
     for name, sheets in _SHEETS.items():
         for widget in (*([root] if root.objectName() == name else []), *root.findChildren(QWidget, name)):
             widget.setStyleSheet(sheets[dark])
