@@ -16,12 +16,14 @@ from app.benchmark.entry import run_worker_if_asked
 from app.domain.errors import ValidationError
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
-from app.runners.factory import Backend
-from app.wiring import add_backend_options, backend_from
+from app.runners.factory import Backend, BackendKind
+from app.wiring import add_backend_options, backend_from, start_read
 
 if TYPE_CHECKING:
     import qasync
     from PySide6.QtWidgets import QApplication
+
+    from app.wiring import StartedRead
 
 NO_DISPLAY = (
     "Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"
@@ -104,7 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(X11_LIBRARY_MISSING.format(problem=problem) if problem else NO_DISPLAY, file=sys.stderr)
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    return run_gui(backend, AppPaths.default(), options)
+    # The real (or a custom) netsh: the first read's four runs start now, on threads that wait for netsh's
+    # processes, and run while the window is imported and built; the read then takes their results, so netsh's
+    # latency is spent during start-up instead of after it (issue 16). The simulated machine runs in this
+    # interpreter, where its runs would only take turns with the start-up's own work: it reads after the build.
+    started = start_read(backend) if backend.kind in (BackendKind.SYSTEM, BackendKind.CUSTOM) else None
+    return run_gui(backend, AppPaths.default(), options, started)
 
 
 def _quiet_offscreen_warning() -> None:
@@ -149,7 +156,7 @@ def install_qasync(app: QApplication) -> qasync.QEventLoop:
     return loop
 
 
-def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
+def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace, started: StartedRead | None = None) -> int:
     """Build everything, show the window, run Qt's loop until the app quits; returns the exit code.
 
     The first read and the machine's facts start in plain threads once the window is built, and the window waits
@@ -167,12 +174,12 @@ def run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> i
     """
     gc.disable()  # until the values have painted: start-up allocates a great deal and frees almost nothing
     try:
-        return _run_gui(backend, paths, options)
+        return _run_gui(backend, paths, options, started)
     finally:
         gc.enable()
 
 
-def _run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> int:
+def _run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace, early_read: StartedRead | None) -> int:
     _without_tls()
     from app.ui.qt_import import import_pyside
 
@@ -205,7 +212,7 @@ def _run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace) -> 
     # A screenshot neither reads nor writes the saved geometry: it renders at the default size, and the next
     # real window opens where the user left it.
     settings = None if options.screenshot else QSettings(str(paths.window_settings), QSettings.Format.IniFormat)
-    gui = build_gui(services, countdown_s=options.countdown, settings=settings)
+    gui = build_gui(services, countdown_s=options.countdown, settings=settings, started=early_read)
     owner.bind(lambda: int(gui.window.winId()))
     crash = CrashReporter(lambda: gui.window)
     crash.install()

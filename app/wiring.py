@@ -338,10 +338,12 @@ def build_gui(
     settings: QSettings | None = None,
     defaults_source: Callable[[], str | None] = defaults_table,
     measure_function: MeasureFunction | None = None,
+    started: StartedRead | None = None,
 ) -> Gui:
     """The view-models and the main window for ``services`` (not shown yet); ``defaults_source`` gives the
     Windows defaults table's text (None: missing); ``measure_function`` replaces the measure use case in the keep
-    dialog's Measure now (tests)."""
+    dialog's Measure now (tests); ``started``: the first read's netsh runs, started early (start_read), which that
+    read takes (and only it)."""
     from app.storage.machine import machine_records_or_none
     from app.storage.originals import OriginalsStore
     from app.ui.diagnostics_menu import install_diagnostics
@@ -397,5 +399,6 @@ def build_gui(
     install_diagnostics(window, DiagnosticsViewModel(diagnostics, parent=window))
     if backend.capture is not None:  # a replay says so: what it shows is another machine's recorded output
         window.setWindowTitle(f"{window.windowTitle()} \u2014 replay of {backend.capture.name} (read-only)")
-    lifecycle = WindowLifecycle(vm, facts, sim_vm)
+    first_reader = logged_reader(started.runner, started.build) if started is not None else None
+    lifecycle = WindowLifecycle(vm, facts, sim_vm, first_reader)
     return Gui(vm, helpdesk, sim_vm, window, lifecycle)

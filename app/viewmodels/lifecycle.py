@@ -23,15 +23,22 @@ if TYPE_CHECKING:
     import asyncio
 
     from app.domain.machine_facts import MachineInfo
+    from app.runners.base import NetshRunner
     from app.simulator.machine import SimulatedMachine
     from app.viewmodels.main_vm import FirstRead
 
 
 class WindowLifecycle:
     def __init__(
-        self, vm: MainViewModel, facts: MachineFactsViewModel, sim_vm: SimulationViewModel | None = None
+        self,
+        vm: MainViewModel,
+        facts: MachineFactsViewModel,
+        sim_vm: SimulationViewModel | None = None,
+        first_reader: NetshRunner | None = None,
     ) -> None:
-        self.vm, self.facts, self.sim_vm = vm, facts, sim_vm
+        """``first_reader``: what the first read runs netsh through, when its runs were started early (the real or
+        a custom netsh: app/main.py); every later read uses the view-model's own reader."""
+        self.vm, self.facts, self.sim_vm, self._first_reader = vm, facts, sim_vm, first_reader
         self._tasks: set[asyncio.Future[Any]] = set()
         if sim_vm is not None:
             sim_vm.machineChanged.connect(self.machine_changed)
@@ -70,7 +77,8 @@ class WindowLifecycle:
 
         def read() -> tuple[SimulatedMachine | None, FirstRead]:
             machine = sim_vm.state.load() if sim_vm is not None else None
-            return machine, self.vm.first_read()
+            first_reader, self._first_reader = self._first_reader, None  # its runs serve the first read only
+            return machine, self.vm.first_read(first_reader)
 
         def take_read(outcome: object) -> None:
             if isinstance(outcome, Failed):

@@ -330,10 +330,11 @@ class MainViewModel(QObject):
         """Say the first read has started (the window shows it busy); first_read then runs in a worker thread."""
         self._set_busy("Reading the current values\u2026")
 
-    def first_read(self) -> FirstRead:
+    def first_read(self, reader: NetshRunner | None = None) -> FirstRead:
         """The first read and what start() checks after it, all blocking: for a worker thread started before the
-        window is shown (no event loop needed). Touches no Qt object; hand the result to take_first_read."""
-        state = read_machine(self._netsh)
+        window is shown (no event loop needed). Touches no Qt object; hand the result to take_first_read.
+        ``reader`` replaces this view-model's for this read only (runs started early: app/wiring.py start_read)."""
+        state = read_machine(reader or self._netsh)
         remembered = self.reader.remember(state)
         outside = self._outside_check(state) if self._outside_check is not None else None
         recovery = self._recover() if self._recover is not None else None

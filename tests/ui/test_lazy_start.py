@@ -242,7 +242,7 @@ def test_a_first_read_that_fails_goes_to_the_crash_dialog_and_ends_busy(
     reported: list[BaseException] = []
     monkeypatch.setattr(sys, "excepthook", lambda _kind, exc, _tb: reported.append(exc))
 
-    def broken() -> None:
+    def broken(_reader: object = None) -> None:
         raise RuntimeError("the read broke")
 
     monkeypatch.setattr(rig.vm, "first_read", broken)
@@ -362,3 +362,43 @@ def test_the_garbage_collector_is_off_while_the_window_starts_and_on_once_the_va
         "collector on once the values have painted: True",
         "0 True",
     ]
+
+
+def test_with_a_real_netsh_the_first_read_runs_start_before_qt_is_imported_and_serve_the_first_read(
+    tmp_path: Path,
+) -> None:
+    """The real (here: a custom) netsh: the first read's four runs are started before PySide6 is even imported, and
+    the first read takes them (no run made twice); the values shown are netsh's."""
+    from tests.conftest import FIXTURES
+
+    log = tmp_path / "runs.log"
+    fake = tmp_path / "netsh"
+    fake.write_text(
+        f'#!/bin/sh\necho "$*" >> "{log}"\nexec cat "{FIXTURES / "sim-en-US-show-global.txt"}"\n', encoding="utf-8"
+    )
+    fake.chmod(0o755)
+    code = (
+        "import sys, app.main\n"
+        "start = app.main.start_read\n"
+        "def starting(backend):\n"
+        "    started = start(backend)\n"
+        "    print('runs started:', started is not None, 'Qt imported:', 'PySide6.QtCore' in sys.modules, flush=True)\n"
+        "    return started\n"
+        "app.main.start_read = starting\n"
+        "app.main.FIRST_PAINT_WAITS_S = 60.0\n"
+        f"code = app.main.main(['--netsh', {str(fake)!r}, '--screenshot', {str(tmp_path / 'w.png')!r}])\n"
+        "print('exit', code)\n"
+    )
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "runs started: True Qt imported: False",
+        f"Saved a screenshot to {tmp_path / 'w.png'}",
+        "exit 0",
+    ]
+    runs = log.read_text(encoding="utf-8").splitlines()
+    assert sorted(runs) == sorted(  # the first read's four runs, once each: it took the ones started early
+        f"interface {family} show global store={store}"
+        for family in ("ipv4", "ipv6")
+        for store in ("active", "persistent")
+    )
