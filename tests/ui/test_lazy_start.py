@@ -320,6 +320,7 @@ def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(
         "app.main._import_asyncio_and_qasync = loading\n"
         "install = app.main.install_qasync\n"
         "def spy(qapp):\n"
+        "    print('window icon set by then:', not qapp.windowIcon().isNull(), flush=True)\n"
         "    loop = install(qapp)\n"
         "    qapp.quit()\n"
         "    return loop\n"
@@ -331,7 +332,11 @@ def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(
     )
     done = _fresh(code, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["import starts; first paint showed the values: [True] asyncio: False", "0"]
+    assert done.stdout.splitlines() == [
+        "import starts; first paint showed the values: [True] asyncio: False",
+        "window icon set by then: True",  # after the first paint too
+        "0",
+    ]
 
 
 def test_the_garbage_collector_is_off_while_the_window_starts_and_on_once_the_values_have_painted(
