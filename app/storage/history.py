@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import platform
 import time
-import uuid
 from pathlib import Path
 
 from app.domain.errors import ValidationError
@@ -24,6 +21,8 @@ __all__ = ["INTERRUPTED", "History", "HistoryEntry"]
 
 
 def _user() -> str:
+    import getpass  # with platform and uuid, imported by the first record: the window's start reads only
+
     try:
         return getpass.getuser()
     except Exception:  # getuser raises various errors when no name can be found
@@ -160,6 +159,9 @@ class History:
         later start check an unfinished trial against the machine. A comparison gives an empty ``change`` and
         ``comparison`` (the values found at the start and each configuration), for the same check.
         """
+        import platform
+        import uuid
+
         ident = uuid.uuid4().hex
         notice = self._write(
             {

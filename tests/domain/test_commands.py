@@ -244,3 +244,32 @@ def test_every_permutation_of_tags_is_accepted_as_long_as_store_is_last() -> Non
     for order in itertools.permutations(tags):
         family, patch, store = parse_set_global(_argv(*order, "store=persistent"))
         assert (family, patch, store) == (Family.IPV4, SettingsPatch(ExecutionMode.WORKER, 3, True), Store.PERSISTENT)
+
+
+def test_display_quotes_exactly_as_subprocess_list2cmdline_does() -> None:
+    """display() writes the Microsoft C runtime's quoting itself (no subprocess import on the window's first read):
+    the same text as the standard library's rule, for spaces, tabs, quotation marks, backslashes and empty args."""
+    import random
+    import subprocess
+
+    cases = [
+        [],
+        [""],
+        ["a b"],
+        ['say "hi"'],
+        ["C:\\Program Files\\x\\"],
+        ["trailing\\\\"],
+        ['back\\"slash'],
+        ["\\\\server\\share"],
+        ["tab\there"],
+        ['"'],
+        ["\\"],
+        ['a\\\\"b c'],
+    ]
+    rng = random.Random(20261206)
+    alphabet = ["a", "b", "\\", '"', " ", "\t", "\u00e9"]
+    cases += [["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(3)] for _ in range(3000)]
+    for argv in cases:
+        assert display(argv, executable="C:\\Tools\\my netsh.exe") == subprocess.list2cmdline(
+            ["C:\\Tools\\my netsh.exe", *argv]
+        ), argv
