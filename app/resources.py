@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import sysconfig
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 __all__ = ["WHEEL_DATA_SUBDIR", "candidate_dirs", "resource_path", "resources_dir"]
@@ -38,6 +38,8 @@ def _is_checkout() -> bool:
 
 def _wheel_dirs() -> list[Path]:
     """The data-files locations of a wheel install: the interpreter's scheme, then the per-user scheme."""
+    import sysconfig  # only when no nearer folder has the resources (not in a checkout or a frozen build)
+
     found: list[Path] = []
     for scheme in (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user")):
         try:
@@ -50,13 +52,19 @@ def _wheel_dirs() -> list[Path]:
     return found
 
 
-def candidate_dirs() -> list[Path]:
-    """Every folder :func:`resources_dir` would consider, in order of preference."""
+def _candidates() -> Iterator[Path]:
     frozen = _frozen_dir()
     if frozen is not None:
-        return [frozen]  # a frozen build only ever uses its own bundle
-    dirs = [_checkout_dir()] if _is_checkout() else []
-    return dirs + _wheel_dirs()
+        yield frozen  # a frozen build only ever uses its own bundle
+        return
+    if _is_checkout():
+        yield _checkout_dir()
+    yield from _wheel_dirs()
+
+
+def candidate_dirs() -> list[Path]:
+    """Every folder :func:`resources_dir` would consider, in order of preference."""
+    return list(_candidates())
 
 
 def resources_dir() -> Path:
@@ -65,11 +73,10 @@ def resources_dir() -> Path:
     Raises:
         FileNotFoundError: no candidate folder exists; the message lists every place looked at.
     """
-    candidates = candidate_dirs()
-    for candidate in candidates:
+    for candidate in _candidates():  # the wheel's folders are only worked out when the nearer ones are missing
         if candidate.is_dir():
             return candidate
-    looked = "\n  ".join(str(c) for c in candidates) or "(no candidate folder)"
+    looked = "\n  ".join(str(c) for c in candidate_dirs()) or "(no candidate folder)"
     raise FileNotFoundError(f"Loopback Tuner's resources folder was not found; looked in:\n  {looked}")
 
 
