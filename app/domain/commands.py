@@ -54,26 +54,29 @@ def commands_for(change: Change, store: Store) -> list[Argv]:
 
 def display(argv: Sequence[str], executable: str = "netsh") -> str:
     """The command as a person would type it in an administrator prompt (quoted for display only)."""
-    return " ".join(_quoted(arg) for arg in (executable, *argv))
+    return " ".join(quote_argument(arg) for arg in (executable, *argv))
 
 
-def _quoted(arg: str) -> str:
-    """``arg`` as the Microsoft C runtime reads it back: ``subprocess.list2cmdline``'s rule (tests compare the two),
-    without importing subprocess, which the window's first read would otherwise load to log its runs (4-6 ms)."""
-    quote = not arg or " " in arg or "\t" in arg
-    if not quote and '"' not in arg:
-        return arg  # backslashes not before a quotation mark are taken literally
+def quote_argument(argument: str, *, quote_on: str = " \t") -> str:
+    """``argument`` as the Microsoft C runtime and CommandLineToArgvW read it back: in quotation marks when it is
+    empty or holds a character of ``quote_on``; backslashes doubled only before a quotation mark (escaped) or the
+    closing mark. The default is ``subprocess.list2cmdline``'s rule (tests compare the two), without importing
+    subprocess, which the window's first read would otherwise load to log its runs (4-6 ms); the UAC launch's
+    command line quotes on more whitespace (app/platform/windows.py)."""
+    quoted = not argument or any(char in quote_on for char in argument)
+    if not quoted and '"' not in argument:
+        return argument  # backslashes not before a quotation mark are taken literally
     parts: list[str] = []
     backslashes = 0
-    for char in arg:
+    for char in argument:
         if char == "\\":
             backslashes += 1
             continue
         # before a quotation mark each backslash is doubled, and the mark escaped; elsewhere they stay as they are
         parts.append("\\" * (2 * backslashes + 1) + '"' if char == '"' else "\\" * backslashes + char)
         backslashes = 0
-    parts.append("\\" * (2 * backslashes if quote else backslashes))  # the closing quotation mark's rule, too
-    return f'"{"".join(parts)}"' if quote else "".join(parts)
+    parts.append("\\" * (2 * backslashes if quoted else backslashes))  # before our closing mark: doubled too
+    return f'"{"".join(parts)}"' if quoted else "".join(parts)
 
 
 def parse_set_global(argv: Sequence[str]) -> tuple[Family, SettingsPatch, Store]:

@@ -11,6 +11,7 @@ from pathlib import PureWindowsPath
 from types import TracebackType
 from typing import Self
 
+from app.domain.commands import quote_argument
 from app.platform.win32api import (
     ERROR_ACCESS_DENIED,
     ERROR_CANCELLED,
@@ -37,7 +38,7 @@ _ERROR_DESCRIPTIONS = {
     ERROR_CANCELLED: "cancelled by the user",
 }
 # CommandLineToArgvW and the MSVCRT split on space and tab only; quoting other whitespace too is harmless.
-_NEEDS_QUOTES = frozenset(" \t\n\v")
+_NEEDS_QUOTES = " \t\n\v"
 
 
 class Win32Error(Exception):
@@ -92,23 +93,7 @@ def system_tool_path(api: Win32Api, *parts: str, python_is_64bit: bool | None = 
 def _quote_argument(argument: str) -> str:
     if "\0" in argument:
         raise ValueError(f"a Windows command-line argument cannot contain NUL: {argument!r}")
-    quoted = not argument or any(char in _NEEDS_QUOTES for char in argument)
-    parts: list[str] = []
-    backslashes = 0
-    for char in argument:
-        if char == "\\":
-            backslashes += 1
-            continue
-        if char == '"':
-            # Backslashes before a quote are escapes: double them, then escape the quote itself.
-            parts.append("\\" * (2 * backslashes + 1) + '"')
-        else:
-            parts.append("\\" * backslashes + char)  # backslashes elsewhere are literal
-        backslashes = 0
-    # Trailing backslashes are literal, unless our closing quote follows them: then double them.
-    parts.append("\\" * (2 * backslashes if quoted else backslashes))
-    body = "".join(parts)
-    return f'"{body}"' if quoted else body
+    return quote_argument(argument, quote_on=_NEEDS_QUOTES)
 
 
 def windows_command_line(args: Sequence[str]) -> str:

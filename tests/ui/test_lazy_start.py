@@ -300,11 +300,31 @@ def test_a_callback_after_the_next_paint_runs_once_after_the_window_has_painted(
     assert len(calls) == 1  # once
 
 
+def _real_start(tmp_path: Path, before: str, when_the_loop_goes_in: str, after: str = "print(code)") -> list[str]:
+    """A whole start of the window (no screenshot) in a fresh interpreter: ``before`` runs first; once qasync's
+    loop goes in, the statement ``when_the_loop_goes_in`` runs (it may print) and the window quits. Its output."""
+    code = (
+        "import gc, sys, app.main, app.wiring\n" + before + "install = app.main.install_qasync\n"
+        "def installing(qapp):\n"
+        f"    {when_the_loop_goes_in}\n"
+        "    loop = install(qapp)\n"
+        "    qapp.quit()\n"
+        "    return loop\n"
+        "app.main.install_qasync = installing\n"
+        "app.main.FIRST_PAINT_WAITS_S = 60.0  # a loaded machine may read slowly\n"
+        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r}])\n"
+        f"{after}\n"
+    )
+    done = _fresh(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
 def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(tmp_path: Path) -> None:
     """A real start: the values are in the window's first paint (the read is quick here), and asyncio and qasync
     are imported only after that paint, so their import never slows it (issue 16)."""
-    code = (
-        "import sys, app.main\n"
+    lines = _real_start(
+        tmp_path,
         "from app.ui.main_window import MainWindow\n"
         "paints = []\n"
         "paint = MainWindow.paintEvent\n"
@@ -318,21 +338,10 @@ def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(
         " flush=True)\n"
         "    load()\n"
         "app.main._import_asyncio_and_qasync = loading\n"
-        "install = app.main.install_qasync\n"
-        "def spy(qapp):\n"
-        "    print('window icon set by then:', not qapp.windowIcon().isNull(), flush=True)\n"
-        "    loop = install(qapp)\n"
-        "    qapp.quit()\n"
-        "    return loop\n"
-        "app.main.install_qasync = spy\n"
-        "app.main.LOOP_AT_THE_LATEST_MS = 600_000  # no fallback: only the paint starts the import\n"
-        "app.main.FIRST_PAINT_WAITS_S = 60.0  # a loaded machine may read slowly\n"
-        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r}])\n"
-        "print(code)\n"
+        "app.main.LOOP_AT_THE_LATEST_MS = 600_000  # no fallback: only the paint starts the import\n",
+        "print('window icon set by then:', not qapp.windowIcon().isNull(), flush=True)",
     )
-    done = _fresh(code, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert lines == [
         "import starts; first paint showed the values: [True] asyncio: False",
         "window icon set by then: True",  # after the first paint too
         "0",
@@ -342,27 +351,17 @@ def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(
 def test_the_garbage_collector_is_off_while_the_window_starts_and_on_once_the_values_have_painted(
     tmp_path: Path,
 ) -> None:
-    code = (
-        "import gc, sys, app.main, app.wiring\n"
+    lines = _real_start(
+        tmp_path,
         "build = app.wiring.build_gui\n"
         "def spy(*args, **kwargs):\n"
         "    print('collector on while building:', gc.isenabled(), flush=True)\n"
         "    return build(*args, **kwargs)\n"
-        "app.wiring.build_gui = spy\n"
-        "install = app.main.install_qasync\n"
-        "def installing(qapp):\n"
-        "    print('collector on once the values have painted:', gc.isenabled(), flush=True)\n"
-        "    loop = install(qapp)\n"
-        "    qapp.quit()\n"
-        "    return loop\n"
-        "app.main.install_qasync = installing\n"
-        "app.main.FIRST_PAINT_WAITS_S = 60.0\n"
-        f"code = app.main.main(['--backend', 'simulated', '--state', {str(tmp_path / 'm.json')!r}])\n"
-        "print(code, gc.isenabled())\n"
+        "app.wiring.build_gui = spy\n",
+        "print('collector on once the values have painted:', gc.isenabled(), flush=True)",
+        after="print(code, gc.isenabled())",
     )
-    done = _fresh(code, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert lines == [
         "collector on while building: False",
         "collector on once the values have painted: True",
         "0 True",
