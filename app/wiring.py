@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # and the runners, storage and logging are imported by the bu
     from app.domain.outside import OutsideChange
     from app.elevation.backend_args import HelperBackend
     from app.elevation.launchers import HelperLauncher
+    from app.elevation.machine_lock import MachineLock
     from app.paths import AppPaths
     from app.platform.win32api import Win32Api
     from app.runners.base import NetshRunner
@@ -196,13 +197,14 @@ class Services:
 
     def recover(self) -> Recovery:
         """Check what an earlier run left unfinished (both faces call this at start; it blocks)."""
-        from app.elevation.machine_lock import machine_lock_for_helper
         from app.usecases.recovery import recover_interrupted
 
-        backend = helper_backend(self.backend)
-        return recover_interrupted(
-            self.history, self.paths.transaction_lock, self.reader, lambda: machine_lock_for_helper(backend.args)
-        )
+        def machine_lock() -> MachineLock:  # only when an unfinished trial is found: otherwise a read
+            from app.elevation.machine_lock import machine_lock_for_helper
+
+            return machine_lock_for_helper(helper_backend(self.backend).args)
+
+        return recover_interrupted(self.history, self.paths.transaction_lock, self.reader, machine_lock)
 
     def outside_changes(self, state: MachineState) -> tuple[OutsideChange, ...]:
         """The stores changed outside Loopback Tuner since its last change to them (both faces; it blocks)."""

@@ -13,16 +13,18 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from app.domain.history import ComparisonStart
 from app.domain.model import Change, Family, FamilyChange, LoopbackSettings, MachineState, Store
 from app.domain.notices import Notice, NoticeKind
-from app.elevation.machine_lock import MachineLock
 from app.runners.base import NetshRunner
 from app.storage.files import InterProcessLock, LockBusyError
 from app.storage.history import INTERRUPTED, History, HistoryEntry
 from app.usecases.reading import read_machine
+
+if TYPE_CHECKING:
+    from app.elevation.machine_lock import MachineLock
 
 
 class Finding(enum.Enum):

@@ -38,7 +38,10 @@ LAZY_MODULES = (
     "app.usecases.trials",
     "app.elevation.session",
     "app.elevation.launchers",
-    "app.elevation.protocol",  # the support log rotates by itself (app/support_log.py)
+    "app.elevation.protocol",
+    # the recovery check's machine-wide lock: only when an earlier run left a trial unfinished
+    "app.elevation.machine_lock",
+    "app.elevation.backend_args",  # the support log rotates by itself (app/support_log.py)
     # asyncio and qasync: imported, and qasync's loop installed, once the first read's values have painted
     # (test_the_values_are_shown_before_asyncio_is_imported)
     "asyncio",
