@@ -82,6 +82,15 @@ class SignalWaiter:
         self.loop.run_until_complete(asyncio.wait_for(poll(), timeout_s))
 
 
+def start_trial_by(wait: SignalWaiter, vm: MainViewModel, trigger: Callable[[], object]) -> tuple[Any, ...]:
+    """Wait until ``trigger`` has started a trial (trialStarted's arguments), then until the apply has ended: it goes
+    on after trialStarted (it verifies the trial with a fresh read), and left in flight it would be stepped by
+    pytest-qt's own event processing, with no loop running (a flaky RuntimeError under load)."""
+    started = wait(vm.trialStarted, trigger)
+    wait.loop.run_until_complete(settle())
+    return started
+
+
 @pytest.fixture
 def wait(loop: qasync.QEventLoop) -> SignalWaiter:
     return SignalWaiter(loop)

@@ -28,7 +28,7 @@ from app.ui.details_dialog import DetailsDialog
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog
 from app.viewmodels.messages import Level, Message
-from tests.ui.conftest import Rig, SignalWaiter
+from tests.ui.conftest import Rig, SignalWaiter, start_trial_by
 from tests.ui.test_keyboard import active
 
 Run = Callable[[Any], Any]
@@ -75,7 +75,7 @@ def test_the_apply_dialog_opens_with_the_focus_on_apply_and_enter_applies(
     assert dialog is not None and dialog.isVisible()
     _assert_focus_on(dialog, dialog.apply_button, qtbot, wait)
     assert not dialog.commands.copy.autoDefault()
-    wait(rig.vm.trialStarted, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Return))
+    start_trial_by(wait, rig.vm, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Return))
     assert rig.vm.in_trial and rig.window.keep_dialog is not None
     wait(rig.vm.trialEnded, rig.window.keep_dialog.revert_button.click)
 

@@ -23,7 +23,7 @@ from app.domain.presets import PresetId
 from app.simulator.machine import SimulatedMachine
 from app.ui.history_dialog import HistoryDialog
 from app.ui.restore_dialog import RestoreDialog
-from tests.ui.conftest import Rig, SignalWaiter
+from tests.ui.conftest import Rig, SignalWaiter, start_trial_by
 
 Run = Callable[[Any], Any]
 ALT = Qt.KeyboardModifier.AltModifier
@@ -212,7 +212,7 @@ def test_enter_or_alt_a_in_the_confirmation_starts_the_trial(
     wait.until(lambda: rig.window.apply_dialog is not None and rig.window.apply_dialog.isVisible())
     dialog = rig.window.apply_dialog
     assert dialog is not None
-    wait(rig.vm.trialStarted, lambda: qtbot.keyClick(active(qtbot, wait, dialog), key, modifiers))
+    start_trial_by(wait, rig.vm, lambda: qtbot.keyClick(active(qtbot, wait, dialog), key, modifiers))
     assert rig.vm.in_trial and rig.state.load().active[Family.IPV4].worker_count == 9
     assert rig.window.keep_dialog is not None
     wait(rig.vm.trialEnded, rig.window.keep_dialog.revert_button.click)

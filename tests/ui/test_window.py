@@ -17,7 +17,7 @@ from app.elevation.launchers import HelperLauncher, HelperProcess
 from app.simulator.profile import Fault, SimProfile, UacAnswer
 from app.usecases.trials import TransactionBusyError
 from app.viewmodels.messages import Level, Message
-from tests.ui.conftest import Rig, SignalWaiter, settle
+from tests.ui.conftest import Rig, SignalWaiter, settle, start_trial_by
 
 Run = Callable[[Any], Any]
 INITIAL = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)
@@ -376,7 +376,7 @@ def test_the_trial_runs_in_the_active_store_for_the_configured_time_and_the_hist
     dialog = rig.window.apply_dialog
     assert dialog is not None
     assert any("15-second trial" in label.text() for label in dialog.findChildren(QLabel))
-    started = wait(rig.vm.trialStarted, dialog.apply_button.click)
+    started = start_trial_by(wait, rig.vm, dialog.apply_button.click)
     assert started[0].seconds == 15
     keep = rig.window.keep_dialog
     assert keep is not None and "seconds" in keep.countdown.text()
@@ -417,7 +417,7 @@ def test_the_whole_flow_by_clicking_apply_then_keep(
     qtbot.mouseClick(rig.window.apply_button, Qt.MouseButton.LeftButton)
     dialog = rig.window.apply_dialog
     assert dialog is not None and dialog.isVisible() and dialog.windowTitle() == "Apply these changes?"
-    wait(rig.vm.trialStarted, lambda: qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton))
+    start_trial_by(wait, rig.vm, lambda: qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton))
     assert rig.window.keep_dialog is not None
     keep = rig.window.keep_dialog.keep_button
     ended = wait(rig.vm.trialEnded, lambda: qtbot.mouseClick(keep, Qt.MouseButton.LeftButton))
