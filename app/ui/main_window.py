@@ -284,6 +284,9 @@ class MainWindow(QMainWindow):
         elif vm.read_at is not None:
             self.message_label.setStyleSheet("")
             self.message_label.show_text(f"Values read at {time.strftime('%H:%M:%S', time.localtime(vm.read_at))}.")
+        else:  # nothing read yet, nothing to say: never the text of work that has ended
+            self.message_label.setStyleSheet("")
+            self.message_label.show_text("")
         self._update_details_button()
 
     def _show_label(self, message: Message) -> None:

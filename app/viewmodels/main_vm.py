@@ -345,6 +345,10 @@ class MainViewModel(QObject):
         signals, in the same order); ``None``: the read failed (its exception went to the crash dialog)."""
         self._set_busy("")
         if read is None:
+            self._post(
+                Level.ERROR,
+                "The current values could not be read (the error report has the details). Refresh to try again.",
+            )
             return
         self._show_state(read.state, keep_edits=True)
         self._take_remembered(read.remembered)

@@ -254,6 +254,10 @@ def test_a_first_read_that_fails_goes_to_the_crash_dialog_and_ends_busy(
     wait.until(lambda: bool(done))
     assert [str(e) for e in reported] == ["the read broke"]
     assert not rig.vm.busy and rig.vm.state is None
+    # the status bar no longer says a read is under way: it says this one failed, and what to do
+    assert rig.window.message_label.full_text() == (
+        "The current values could not be read (the error report has the details). Refresh to try again."
+    )
 
 
 def test_settle_shows_a_quick_first_read_before_the_window_is_shown_without_the_event_loop(
