@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
@@ -66,16 +68,11 @@ def apply_theme(app: QApplication, mode: str = "system") -> bool:
     return dark
 
 
-def _is_dark(widget: QWidget) -> bool:
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
-def set_role(label: QLabel, role: str) -> QLabel:
+def set_role(label: QLabel, role: Literal["hint", "note"]) -> QLabel:
     """Mark ``label`` as a "hint" (dimmed: the palette's placeholder colour) or a "note" (dimmed, in italics), and
     style it now (no search for such labels afterwards: see polish)."""
     label.setProperty("role", role)
-    if role in ("hint", "note"):
-        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     if role == "note":
         font = label.font()
         font.setItalic(True)
@@ -88,7 +85,7 @@ def polish(root: QWidget) -> None:
 
     Found by name: a search by class would wrap every widget Qt made inside them (scroll bars, tab bars, line edits)
     in a Python object, each new class building its enums (about 7 ms at the window's start; make bench)."""
-    dark = _is_dark(root)
+    dark = root.palette().color(QPalette.ColorRole.Window).lightness() < 128
     for name, sheets in _SHEETS.items():
         for widget in (*([root] if root.objectName() == name else []), *root.findChildren(QWidget, name)):
             widget.setStyleSheet(sheets[dark])

@@ -115,7 +115,7 @@ class MainViewModel(QObject):
         super().__init__(parent)
         # The trial machinery (the helper, its channel and protocol) is imported and built by ``trials()`` when the
         # first change begins, on the worker thread that begins it: the window's start never loads it (issue 16).
-        self._netsh, self._trials, self.history, self.originals_store = reader, trials, history, originals
+        self._trials, self.history, self.originals_store = trials, history, originals
         self.reader = MachineReader(reader, originals)
         self.countdown_s = countdown_s
         self.countdown = countdown or Countdown(parent=self)
@@ -334,7 +334,7 @@ class MainViewModel(QObject):
         """The first read and what start() checks after it, all blocking: for a worker thread started before the
         window is shown (no event loop needed). Touches no Qt object; hand the result to take_first_read.
         ``reader`` replaces this view-model's for this read only (runs started early: app/wiring.py start_read)."""
-        state = read_machine(reader or self._netsh)
+        state = read_machine(reader or self.reader.runner)
         remembered = self.reader.remember(state)
         outside = self._outside_check(state) if self._outside_check is not None else None
         recovery = self._recover() if self._recover is not None else None
@@ -381,7 +381,7 @@ class MainViewModel(QObject):
             return
         self._set_busy("Reading the current values\u2026")
         try:
-            state = await in_thread(read_machine, self._netsh)
+            state = await in_thread(read_machine, self.reader.runner)
         finally:
             self._set_busy("")
         await self._take_state(state, keep_edits=True)
