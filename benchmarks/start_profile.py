@@ -156,14 +156,21 @@ def main(argv: list[str] | None = None) -> int:
         return _cli(work, env, state, options.runs, options.latency_ms)
     app = [sys.executable, "-c", APP_CHILD, *state, "--screenshot", str(work / "app.png")]
     bare = [sys.executable, "-c", BARE_CHILD, str(HERE), "--screenshot", str(work / "bare.png")]
-    run_once(app, env), run_once(bare, env)  # compile and write the first-run files: every measured run returns
-    app_runs, bare_runs = [], []
-    for _ in range(options.runs):
-        app_runs.append(run_once(app, env))
-        bare_runs.append(run_once(bare, env))
-    print(table(f"The app, median of {options.runs} runs (ms)", app_runs))
+    return _side_by_side(("The app", app), ("The bare window", bare), env, options.runs)
+
+
+def _side_by_side(first: tuple[str, list[str]], second: tuple[str, list[str]], env: dict[str, str], runs: int) -> int:
+    """Each command once (it compiles and writes the first-run files: every measured run returns), then ``runs``
+    runs of each, interleaved; prints both tables."""
+    for _title, argv in (first, second):
+        run_once(argv, env)
+    measured: tuple[list[list[tuple[str, float]]], ...] = ([], [])
+    for _ in range(runs):
+        for (_title, argv), done in zip((first, second), measured, strict=True):
+            done.append(run_once(argv, env))
+    print(table(f"{first[0]}, median of {runs} runs (ms)", measured[0]))
     print()
-    print(table(f"The bare window, median of {options.runs} runs (ms)", bare_runs))
+    print(table(f"{second[0]}, median of {runs} runs (ms)", measured[1]))
     return 0
 
 
@@ -175,15 +182,8 @@ def _cli(work: Path, env: dict[str, str], state: list[str], runs: int, latency_m
     SimStateFile(work / "machine.json").set_profile(SimProfile(latency_ms=latency_ms))
     cli = [sys.executable, "-c", CLI_CHILD, *state, "show", "--json"]
     python = [sys.executable, "-c", "import sys, time; print(f'MARK {time.time():.6f} interpreter ready')"]
-    run_once(cli, env), run_once(python, env)
-    cli_runs, python_runs = [], []
-    for _ in range(runs):
-        cli_runs.append(run_once(cli, env))
-        python_runs.append(run_once(python, env))
-    print(table(f"show --json with L = {latency_ms} ms, median of {runs} runs (ms)", cli_runs))
-    print()
-    print(table(f"python -c pass (with a mark), median of {runs} runs (ms)", python_runs))
-    return 0
+    title = f"show --json with L = {latency_ms} ms"
+    return _side_by_side((title, cli), ("python -c pass (with a mark)", python), env, runs)
 
 
 if __name__ == "__main__":
