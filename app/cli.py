@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import gc
-import os
+import os  # loaded by the interpreter's own start-up already
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from app.benchmark.entry import run_worker_if_asked
+from app.cli_parts.early import start_show
 from app.cli_parts.exits import EXIT_CODES, EXIT_NETSH, EXIT_OK, EXIT_PIPE_CLOSED, EXIT_USAGE, UsageError
-from app.cli_parts.parser import build_parser
-from app.domain.errors import LoopbackTunerError, ValidationError
 from app.elevation.entry import run_helper_if_asked
-from app.wiring import backend_from, start_read
 
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
     from app.domain.model import Change, MachineState, Store
+    from app.runners.early import StartedRead
     from app.wiring import Services
 
-# Everything else is imported by the command that uses it: `show` starts its netsh runs (app/wiring.py start_read)
-# before importing the rest of what it needs, so those imports overlap netsh's latency (issue 16, figure 3).
+# Nothing else is imported before main() has looked at the arguments: a plain `show` starts its netsh runs first
+# (app/cli_parts/early.py), and the parser, the domain and the rest are imported while netsh runs (issue 16, make
+# bench's figure 3). Every command imports its own modules when it runs.
 
-__all__ = ["EXIT_CODES", "build_parser", "main"]
+__all__ = ["EXIT_CODES", "main"]
 
 CHANGING = ("set", "restore", "import", "save")  # and 'history revert': every one is confirmed the same way
 
@@ -123,7 +122,9 @@ def _cmd_set(services: Services, args: argparse.Namespace, out: TextIO, stdin: T
     return apply_change(services, change, options_from(args), out, stdin, command="set", verbose=args.verbose)
 
 
-def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def run(args: argparse.Namespace, out: TextIO, stdin: TextIO, early: StartedRead | None = None) -> int:
+    """Run the parsed command; ``early``: show's runs, started before the parse (app/cli_parts/early.py), taken
+    only when the parse chose the same backend."""
     if args.command == "deploy":  # writes files only: no backend, no read
         from app.cli_parts.fleet import cmd_deploy
 
@@ -131,9 +132,15 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from app.cli_parts import diagnose as diagnose_part
 
     diagnose_part.check_capture(args)
+    from app.wiring import backend_from
+
     backend = backend_from(args)
-    # show: its netsh runs start now, on threads, and run while the rest is imported and set up; its read takes them
-    started = start_read(backend) if args.command == "show" else None
+    started = None
+    if args.command == "show":
+        # show's netsh runs: usually started already; else now, on threads, while the rest is imported and set up
+        from app.runners.early import start_read
+
+        started = early if early is not None and early.backend == backend else start_read(backend)
     from app.paths import AppPaths
     from app.support_log import configure_logging
     from app.wiring import build_services
@@ -243,8 +250,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
     helper_code = run_helper_if_asked(args_list)  # either frozen exe may be started as the helper
     if helper_code is not None:
         return helper_code
-    code = _command(args_list, out or sys.stdout, stdin or sys.stdin)
+    early = start_show(args_list)  # a plain show's netsh runs, started before anything else is imported
+    code = _command(args_list, out or sys.stdout, stdin or sys.stdin, early)
     if argv is None:
+        import gc
+
         # The interpreter's exit collects garbage several times over every object of every imported module: about
         # 15 ms here, for objects freed with the process anyway. gc.freeze() leaves them out of those passes; exit
         # is otherwise the same (atexit handlers, the log's shutdown, flushing the standard streams).
@@ -252,10 +262,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
     return code
 
 
-def _command(args_list: list[str], out: TextIO, stdin: TextIO) -> int:
+def _command(args_list: list[str], out: TextIO, stdin: TextIO, early: StartedRead | None) -> int:
+    from app.cli_parts.parser import build_parser
+    from app.domain.errors import LoopbackTunerError, ValidationError
+
     try:
         args = build_parser(args_list).parse_args(args_list)  # only the parser of the command run
-        return run(args, out, stdin)
+        return run(args, out, stdin, early)
     except (UsageError, ValidationError) as exc:
         print(f"loopback-tuner-cli: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -266,6 +279,8 @@ def _command(args_list: list[str], out: TextIO, stdin: TextIO) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # standard output closed early (`| head`): a trial not yet kept was reverted by then
+        import contextlib
+
         with contextlib.suppress(OSError, ValueError):  # so the interpreter's final flush cannot fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("loopback-tuner-cli: error: standard output was closed before everything was written", file=sys.stderr)

@@ -16,14 +16,15 @@ from app.benchmark.entry import run_worker_if_asked
 from app.domain.errors import ValidationError
 from app.elevation.entry import run_helper_if_asked
 from app.paths import AppPaths
+from app.runners.early import start_read
 from app.runners.factory import Backend, BackendKind
-from app.wiring import add_backend_options, backend_from, start_read
+from app.wiring import add_backend_options, backend_from
 
 if TYPE_CHECKING:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.wiring import StartedRead
+    from app.runners.early import StartedRead
 
 NO_DISPLAY = (
     "Loopback Tuner needs a display, and this session has none (no DISPLAY or WAYLAND_DISPLAY).\n"

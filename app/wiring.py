@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.runners.factory import (
+    BACKEND_NAMES,
     Backend,
     BackendKind,
     choose_backend,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # and the runners, storage and logging are imported by the bu
     from app.paths import AppPaths
     from app.platform.win32api import Win32Api
     from app.runners.base import NetshRunner
+    from app.runners.early import StartedRead
     from app.simulator.store import SimStateFile
     from app.storage.history import History
     from app.ui.main_window import MainWindow
@@ -57,7 +59,7 @@ if TYPE_CHECKING:  # and the runners, storage and logging are imported by the bu
 # --- the backend options both entry points take ----------------------------------------------------------------
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
     """--backend, --netsh and --state, the same for the window and the command line."""
-    parser.add_argument("--backend", choices=("netsh", "simulated"), help="netsh (Windows) or the simulated machine")
+    parser.add_argument("--backend", choices=BACKEND_NAMES, help="netsh (Windows) or the simulated machine")
     parser.add_argument("--netsh", metavar="PATH", help="run this program as netsh (also LOOPBACK_TUNER_NETSH)")
     parser.add_argument("--state", metavar="FILE", help="the simulated machine's state file")
     parser.add_argument(
@@ -228,7 +230,7 @@ def build_services(
     simulated: SimStateFile | None = None,
 ) -> Services:
     """The services over ``backend``; ``simulated`` is the simulated machine's state object when the caller made it
-    already (a read started early, see start_read), so every part shares it."""
+    already (a read started early: app/runners/early.py start_read), so every part shares it."""
     if simulated is None and backend.is_simulated:
         simulated = sim_state(backend)
     runner = make_runner(backend, timeout_s=timeout_s, state=simulated)
@@ -242,38 +244,6 @@ def logged_reader(runner: NetshRunner, build: Callable[[], int | None]) -> Netsh
     from app.runners.logging_runner import LoggingRunner
 
     return KnownBuildRunner(LoggingRunner(runner), build)
-
-
-@dataclass(frozen=True)
-class StartedRead:
-    """A read of the machine started before the rest of the command line was imported (``show``), and the
-    simulated machine's state object it used (None for a real backend), for build_services."""
-
-    simulated: SimStateFile | None
-    runner: NetshRunner  # the runs started; a read through logged_reader(runner, build) takes their results
-    build: Callable[[], int | None]
-
-
-def start_read(backend: Backend, *, timeout_s: float = 15.0) -> StartedRead | None:
-    """Start the netsh runs a read of the machine makes (all at once, on threads), so they run while the command
-    line imports and sets up the rest; None when a read would run none (a build without the loopback settings) or
-    cannot be started early (a replayed capture, which runs nothing). Logged when the read takes them."""
-    if backend.kind is BackendKind.CAPTURE:
-        return None
-    from app.domain.commands import machine_read
-    from app.domain.model import build_may_have_loopback
-    from app.runners.prefetch import PrefetchingRunner
-
-    simulated = sim_state(backend) if backend.is_simulated else None
-    build = windows_build_source(backend, simulated)
-    try:
-        number = build()
-    except OSError:
-        return None
-    if not build_may_have_loopback(number):  # unsupported (app/runners/readings.py): a read runs no netsh at all
-        return None
-    runner = make_runner(backend, timeout_s=timeout_s, state=simulated)
-    return StartedRead(simulated, PrefetchingRunner(runner, machine_read()), build)
 
 
 # --- the window ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ phases are taken in run_gui's own order: the child imports what run_gui imports,
 calling it, so the imports are attributed to their group and run_gui finds them loaded.
 
 ``--cli`` profiles ``show --json`` instead; its child imports nothing ahead of the command line (show starts its
-netsh runs before importing most of what it needs), and marks its phases by wrapping what app/cli.py calls.
+netsh runs before importing its parser or the domain: app/cli_parts/early.py), and marks its phases by wrapping what
+the command line calls.
 """
 
 from __future__ import annotations
@@ -92,22 +93,26 @@ CLI_CHILD = r"""
 import sys, time
 def mark(name): print(f"MARK {time.time():.6f} {name}", file=sys.stderr, flush=True)
 mark("interpreter ready (python's own start-up)")
-import app.cli, app.wiring as wiring
-mark("app.cli: argparse, the parser, the domain's values (dataclasses, enums), wiring")
-start_read, logged_reader, outside = app.cli.start_read, wiring.logged_reader, wiring.Services.outside_changes
+import app.cli
+mark("app.cli (the early start's modules only: app/cli_parts/early.py)")
+import app.runners.early as early  # the early start imports it first thing anyway
+start_read = early.start_read
 def timed_start(*args, **kwargs):
-    mark("parsed, backend chosen (the diagnose part)")
+    mark("arguments looked at, backend chosen, the runs' modules (app/runners/early.py)")
     started = start_read(*args, **kwargs)
-    mark("the read started: the simulator loaded, 4 netsh runs on threads")
+    mark("the read started: 4 netsh runs on threads")
+    import app.wiring as wiring  # imported next by the command line anyway, while netsh runs
+    logged_reader, outside = wiring.logged_reader, wiring.Services.outside_changes
+    def timed_reader(runner, build):  # the started runs' reader is made just before the read (app/cli.py, show)
+        if type(runner).__name__ == "PrefetchingRunner":
+            mark("while netsh runs: parser, domain, logging, services, recovery check")
+        return logged_reader(runner, build)
+    def timed_outside(self, state):  # just after the read
+        mark("the read: waiting for netsh (L), parsing, originals")
+        return outside(self, state)
+    wiring.logged_reader, wiring.Services.outside_changes = timed_reader, timed_outside
     return started
-def timed_reader(runner, build):  # the started runs' reader is made just before the read (app/cli.py, show)
-    if type(runner).__name__ == "PrefetchingRunner":
-        mark("imports and set-up while netsh runs: logging, services, recovery check")
-    return logged_reader(runner, build)
-def timed_outside(self, state):  # just after the read
-    mark("the read: waiting for netsh (L), parsing, originals")
-    return outside(self, state)
-app.cli.start_read, wiring.logged_reader, wiring.Services.outside_changes = timed_start, timed_reader, timed_outside
+early.start_read = timed_start
 code = app.cli.main()
 mark("changed-outside check, JSON printed")
 sys.exit(code)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.cli import build_parser
 from app.cli_parts.common import UsageError
+from app.cli_parts.parser import build_parser
 from app.elevation import helper
 from app.main import _parser as gui_parser
 

@@ -12,13 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app import __version__
+from app.cli_parts.early import command_of
 from app.cli_parts.exits import EXIT_CODES, UsageError
 from app.domain.errors import ValidationError
 from app.domain.model import Store, parse_execution_mode, validate_worker_count
 from app.wiring import add_backend_options
-
-# The global options that take a value (app/wiring.py add_backend_options): their value is never the command.
-_VALUED_GLOBALS = ("--backend", "--netsh", "--state", "--capture")
 
 
 class Parser(argparse.ArgumentParser):
@@ -88,17 +86,6 @@ def _add_apply_options(p: argparse.ArgumentParser, *, store: bool = True) -> Non
             default="persistent",
             help="persistent (default: now and after a restart) or active (until the next restart)",
         )
-
-
-def command_of(argv: Sequence[str]) -> str | None:
-    """The sub-command ``argv`` names (the first word that is neither a global option nor its value), or None."""
-    words = iter(argv)
-    for word in words:
-        if word in _VALUED_GLOBALS:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-    return None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> Parser:

@@ -12,7 +12,7 @@ from app.wiring import Services
 
 def machine_reader(services: Services, reader: NetshRunner | None = None) -> MachineReader:
     """The read use case over this backend's originals (this user's and the machine-wide record); ``reader``
-    replaces the services' reader (a read started early, app/wiring.py start_read)."""
+    replaces the services' reader (a read started early, app/runners/early.py start_read)."""
     backend = services.backend
     store, notices = originals_store(services.paths.originals(backend.kind.value), backend.kind.value, backend.state)
     return MachineReader(reader or services.reader, store, notices)

@@ -15,6 +15,7 @@ from app.domain.model import (
     parse_execution_mode,
     validate_worker_count,
 )
+from app.domain.read_plan import read_argvs, show_global_argv
 
 Argv = tuple[str, ...]
 
@@ -23,12 +24,12 @@ _MTU_TOKENS = {True: "enable", False: "disable"}
 
 def show_global(family: Family, store: Store = Store.ACTIVE) -> Argv:
     """netsh arguments (without the executable) that print ``family``'s global parameters from ``store``."""
-    return ("interface", Family(family).value, "show", "global", f"store={Store(store).value}")
+    return show_global_argv(Family(family).value, Store(store).value)
 
 
 def machine_read(families: Sequence[Family] = tuple(Family)) -> list[Argv]:
     """Every ``show global`` a read of the machine runs: each family's active store, then its persistent one."""
-    return [show_global(family, store) for family in families for store in (Store.ACTIVE, Store.PERSISTENT)]
+    return read_argvs([Family(family).value for family in families])
 
 
 def set_global(family: Family, patch: SettingsPatch, store: Store) -> Argv:

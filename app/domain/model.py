@@ -276,14 +276,6 @@ class Change:
         return cls(tuple(items))
 
 
-FIRST_BUILD_WITH_LOOPBACK = 17763  # Windows 10 1809 / Server 2019: the first build with the loopback settings
-
-
-def build_may_have_loopback(build: int | None) -> bool:
-    """False only for a build number known to be older than 17763; an unknown build (None) may have them."""
-    return build is None or build >= FIRST_BUILD_WITH_LOOPBACK
-
-
 class ReadProblem(enum.StrEnum):
     """Why a family's settings could not be read."""
 

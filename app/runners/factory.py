@@ -6,7 +6,6 @@ import enum
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:  # each runner's module is imported when that runner is made (
     from app.simulator.store import SimStateFile
 
 ENV_NETSH = "LOOPBACK_TUNER_NETSH"
+BACKEND_NAMES = ("netsh", "simulated")  # --backend's values
 
 
 class BackendKind(enum.StrEnum):
@@ -31,14 +31,40 @@ class BackendKind(enum.StrEnum):
     CAPTURE = "capture"  # a diagnostics file replayed (--backend simulated --capture FILE): reads only
 
 
-@dataclass(frozen=True)
 class Backend:
-    """Which backend to use; everything above the runner is the same code for each."""
+    """Which backend to use; everything above the runner is the same code for each. An immutable value (equal by
+    its fields, hashable), written out rather than a dataclass: the command line chooses its backend before it
+    imports ``dataclasses`` (issue 16, app/cli_parts/early.py)."""
 
+    __slots__ = ("capture", "kind", "netsh", "state")
     kind: BackendKind
-    netsh: Path | None = None
-    state: Path | None = None
-    capture: Path | None = None  # the diagnostics file a CAPTURE backend replays
+    netsh: Path | None
+    state: Path | None
+    capture: Path | None  # the diagnostics file a CAPTURE backend replays
+
+    def __init__(
+        self, kind: BackendKind, netsh: Path | None = None, state: Path | None = None, capture: Path | None = None
+    ) -> None:
+        for name, value in (("kind", kind), ("netsh", netsh), ("state", state), ("capture", capture)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Backend is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Backend is immutable: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[BackendKind, Path | None, Path | None, Path | None]:
+        return (self.kind, self.netsh, self.state, self.capture)
+
+    def __eq__(self, other: object) -> bool:
+        return other._fields() == self._fields() if type(other) is Backend else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"Backend(kind={self.kind!r}, netsh={self.netsh!r}, state={self.state!r}, capture={self.capture!r})"
 
     @property
     def is_simulated(self) -> bool:
@@ -64,7 +90,7 @@ def choose_backend(
     env = os.environ if environ is None else environ
     if capture is not None:
         return _capture_backend(backend, netsh, state, capture)
-    if backend not in (None, "netsh", "simulated"):
+    if backend is not None and backend not in BACKEND_NAMES:
         raise ValidationError(f"--backend must be netsh or simulated, got {backend!r}")
     custom = netsh or (env.get(ENV_NETSH) if backend != "simulated" else None)
     if backend == "simulated" and netsh:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from app.domain.commands import Argv
-from app.domain.runs import CommandResult
-from app.runners.base import NetshRunner
+if TYPE_CHECKING:  # nothing of the domain at run time: an early read starts before it is imported (issue 16)
+    from app.domain.commands import Argv
+    from app.domain.runs import CommandResult
+    from app.runners.base import NetshRunner
 
 
 class _Started:

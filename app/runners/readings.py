@@ -6,8 +6,9 @@ Below the use cases, so the elevated helper's before-read and the app's reads de
 from __future__ import annotations
 
 from app.domain.errors import NoLoopbackRowsError, UnrecognizedOutputError
-from app.domain.model import FIRST_BUILD_WITH_LOOPBACK, ReadFailure, Reading, ReadProblem, build_may_have_loopback
+from app.domain.model import ReadFailure, Reading, ReadProblem
 from app.domain.parser import parse_show_global
+from app.domain.read_plan import FIRST_BUILD_WITH_LOOPBACK, build_may_have_loopback
 from app.domain.runs import CommandResult
 from app.language_data import known_languages
 

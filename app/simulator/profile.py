@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from app.domain.errors import ValidationError
-from app.domain.model import FIRST_BUILD_WITH_LOOPBACK
+from app.domain.read_plan import FIRST_BUILD_WITH_LOOPBACK
 from app.simulator.output import SIM_LANGUAGES
 
 

@@ -1,14 +1,22 @@
-"""The simulated machine as an in-process NetshRunner, with the profile's latency and code page."""
+"""The simulated machine as an in-process NetshRunner, with the profile's latency and code page.
+
+A run answers ``latency_ms`` after it was started, as a netsh process does: the simulated machine's own work (loading
+its state, and the first run's imports of the machine and the domain under it) is netsh's work, and happens inside
+that time rather than before it. So this module imports nothing of them until a run needs them: the command line
+starts its read's runs on threads before it has imported the domain (issue 16, app/runners/early.py).
+"""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from app.domain.commands import Argv
-from app.domain.runs import CommandResult, NetshMissingError
-from app.simulator.machine import HANG, SimulatedMachine
-from app.simulator.profile import Fault
 from app.simulator.store import SimStateFile
+
+if TYPE_CHECKING:
+    from app.domain.commands import Argv
+    from app.domain.runs import CommandResult
+    from app.simulator.machine import SimulatedMachine
 
 HANG_TIMEOUT_S = 15.0
 MISSING_NETSH = "C:\\Windows\\System32\\netsh.exe"  # where the simulated machine's netsh would be
@@ -28,15 +36,19 @@ class SimulatedRunner:
 
     def run_blocking(self, argv: Argv) -> CommandResult:
         """The same run, blocking (latency and a hang included); for the helper process, never the GUI thread."""
-        started = time.monotonic()
+        started = time.monotonic()  # the simulated netsh process starts now: its latency counts from here
+        from app.domain.runs import CommandResult, NetshMissingError
+        from app.simulator.profile import Fault
+
         profile = self.state.load().profile
         if Fault.NETSH_MISSING in profile.faults:
             # Worded like SubprocessRunner's, with the reason Windows gives for a missing file.
             raise NetshMissingError(
                 f"netsh could not be started ({MISSING_NETSH}: The system cannot find the file specified)"
             )
-        if profile.latency_ms:
-            time.sleep(profile.latency_ms / 1000)
+        remaining_s = profile.latency_ms / 1000 - (time.monotonic() - started)
+        if remaining_s > 0:
+            time.sleep(remaining_s)
         outcome = self._run_raw(argv)
         if isinstance(outcome, str):  # HANG
             time.sleep(self.timeout_s)
@@ -57,7 +69,7 @@ class SimulatedRunner:
         """Execute against the state file without latency; returns (exit code, text) or HANG."""
         outcome = self._run_raw(argv)
         if isinstance(outcome, str):
-            return HANG
+            return outcome  # HANG
         code, data, codepage = outcome
         from app.domain.parser import decode_output
 
@@ -68,6 +80,8 @@ class SimulatedRunner:
 
         def execute(machine: SimulatedMachine) -> tuple[tuple[int, str] | str, int]:
             return machine.execute(argv, as_admin=self.as_admin), machine.profile.codepage
+
+        from app.simulator.machine import HANG
 
         outcome, codepage = self.state.update(execute)
         if outcome == HANG:

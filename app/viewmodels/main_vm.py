@@ -333,7 +333,7 @@ class MainViewModel(QObject):
     def first_read(self, reader: NetshRunner | None = None) -> FirstRead:
         """The first read and what start() checks after it, all blocking: for a worker thread started before the
         window is shown (no event loop needed). Touches no Qt object; hand the result to take_first_read.
-        ``reader`` replaces this view-model's for this read only (runs started early: app/wiring.py start_read)."""
+        ``reader`` replaces this view-model's for this read only (runs started early: app/runners/early.py)."""
         state = read_machine(reader or self.reader.runner)
         remembered = self.reader.remember(state)
         outside = self._outside_check(state) if self._outside_check is not None else None

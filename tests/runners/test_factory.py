@@ -188,3 +188,25 @@ def test_a_custom_netsh_is_refused_when_windows_says_elevated_or_cannot_tell(
     else:
         assert choose_backend(**options).kind is BackendKind.CUSTOM
     assert api.calls == 1
+
+
+def test_a_backend_is_an_immutable_value(tmp_path: Path) -> None:
+    one = Backend(BackendKind.SIMULATED, state=tmp_path / "a.json")
+    same = Backend(BackendKind.SIMULATED, None, tmp_path / "a.json")
+    assert one == same and hash(one) == hash(same) and len({one, same}) == 1
+    for other in (
+        Backend(BackendKind.SIMULATED, state=tmp_path / "b.json"),
+        Backend(BackendKind.CUSTOM, netsh=tmp_path / "a.json"),
+        Backend(BackendKind.CAPTURE, capture=tmp_path / "a.json"),
+        Backend(BackendKind.SYSTEM),
+    ):
+        assert one != other
+    assert one != (BackendKind.SIMULATED, None, tmp_path / "a.json", None)  # never equal to a bare tuple
+    assert repr(Backend(BackendKind.SYSTEM)) == (
+        "Backend(kind=<BackendKind.SYSTEM: 'system'>, netsh=None, state=None, capture=None)"
+    )
+    with pytest.raises(AttributeError, match="immutable"):
+        one.state = tmp_path / "b.json"  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        del one.kind
+    assert one.is_simulated and not Backend(BackendKind.SYSTEM).is_simulated

@@ -11,12 +11,13 @@ import pytest
 from app.domain.commands import Argv, machine_read
 from app.domain.model import Family, Store
 from app.domain.runs import CommandResult, NetshMissingError
+from app.runners.early import start_read
 from app.runners.factory import Backend, BackendKind
 from app.runners.prefetch import PrefetchingRunner
 from app.simulator.profile import SimProfile
 from app.simulator.store import SimStateFile
 from app.usecases.reading import read_machine
-from app.wiring import logged_reader, start_read
+from app.wiring import logged_reader
 from tests.conftest import SUBPROCESS_TIMEOUT_S, MakeState
 
 A: Argv = ("interface", "ipv4", "show", "global", "store=active")
