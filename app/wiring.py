@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from app.runners.factory import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # and the runners, storage and logging are imported by the bu
     from app.simulator.store import SimStateFile
     from app.storage.history import History
     from app.ui.main_window import MainWindow
+    from app.usecases.helpdesk import DefaultsTable
     from app.usecases.recovery import Recovery
     from app.usecases.trials import TrialService
     from app.viewmodels.compare_vm import CompareViewModel
@@ -257,6 +258,13 @@ def defaults_table() -> str | None:
         return None
 
 
+def defaults_table_from(source: Callable[[], str | None]) -> DefaultsTable:
+    """The Windows defaults table from ``source``'s text (imported and parsed when first needed: issue 16)."""
+    from app.usecases.helpdesk import DefaultsTable
+
+    return DefaultsTable.from_text(source())
+
+
 @dataclass(frozen=True)
 class Gui:
     """The window's objects, as built (the lifecycle runs them; this only holds them)."""
@@ -320,7 +328,6 @@ def build_gui(
     from app.storage.originals import OriginalsStore
     from app.ui.diagnostics_menu import install_diagnostics
     from app.ui.main_window import MainWindow
-    from app.usecases.helpdesk import DefaultsTable
     from app.viewmodels.diagnostics_vm import DiagnosticsViewModel
     from app.viewmodels.facts_vm import MachineFactsViewModel
     from app.viewmodels.helpdesk import HelpDesk
@@ -349,7 +356,7 @@ def build_gui(
     vm.changed.connect(facts.refresh_warnings)
     helpdesk = HelpDesk(
         facts,
-        PresetsViewModel(vm, facts, DefaultsTable.from_text(defaults_source()), simulated=backend.is_simulated),
+        PresetsViewModel(vm, facts, partial(defaults_table_from, defaults_source), simulated=backend.is_simulated),
         ProfilesViewModel(vm),
         HistoryViewModel(vm, services.history),
     )

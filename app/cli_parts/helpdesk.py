@@ -17,10 +17,10 @@ from app.usecases.helpdesk import (
     DefaultsTable,
     DefaultsUnavailableError,
     ProfileError,
-    known_problems,
     read_profile,
     write_profile,
 )
+from app.usecases.known_problems import known_problems
 from app.usecases.planning import FamilyUnavailableError, plan_revert, plan_to_match
 from app.usecases.report import ReportInput, build_report
 from app.wiring import Services

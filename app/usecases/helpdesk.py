@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.defaults import DefaultsEntry, lookup, parse_defaults
 from app.domain.errors import LoopbackTunerError, ValidationError
-from app.domain.interactions import BBR2_WARNING, ProblemKind, bbr2_large_mtu_risk, bbr2_rule_applies
+from app.domain.interactions import bbr2_rule_applies
 from app.domain.machine_facts import CongestionReading, MachineInfo
 from app.domain.model import Family, LoopbackSettings
 from app.domain.presets import LargeMtuChoice, PresetId, preset
@@ -119,29 +119,3 @@ def fill_preset(
     filled = {f: chosen.fill(s, processors, bbr2_rule=rule) for f, s in current.items()}
     choice = LargeMtuChoice.LEFT_AS_IS if rule else LargeMtuChoice.TURNED_ON
     return PresetPlan(chosen.id, {f: v.settings for f, v in filled.items()}, choice, processors)
-
-
-@dataclass(frozen=True)
-class KnownProblem:
-    """A known-interaction warning with its one-click fix (values to fill in as pending edits)."""
-
-    kind: ProblemKind
-    text: str
-    fix_label: str
-    fix: dict[Family, LoopbackSettings] = field(default_factory=dict)
-
-
-def known_problems(
-    info: MachineInfo | None,
-    providers: Mapping[str, str],
-    active: Mapping[Family, LoopbackSettings],
-    base: Mapping[Family, LoopbackSettings] | None = None,
-) -> tuple[KnownProblem, ...]:
-    """The known problems of the machine's ``active`` values; each fix starts from ``base`` (the pending edits,
-    where the window has some) or else the active values."""
-    build = info.build if info else None
-    if not bbr2_large_mtu_risk(build, providers, active):
-        return ()
-    start = dict(active) | dict(base or {})
-    fix = {f: LoopbackSettings(s.execution_mode, s.worker_count, False) for f, s in start.items()}
-    return (KnownProblem(ProblemKind.BBR2_LARGE_MTU, BBR2_WARNING, "Turn large MTU off for both families", fix),)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from app.domain.machine_facts import CongestionReading, MachineFactsSource, MachineInfo
 from app.domain.model import Change, MachineState
 from app.storage.history import History
-from app.usecases.helpdesk import KnownProblem, known_problems
+from app.usecases.known_problems import KnownProblem, known_problems
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.tasks import in_thread
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from app.storage.history import History, HistoryEntry
-from app.usecases.planning import plan_revert, revertible
 from app.viewmodels.editing import PendingEditor
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import in_thread
@@ -23,6 +22,8 @@ class HistoryViewModel(QObject):
 
     def revert_entry(self, entry: HistoryEntry) -> bool:
         """Fill pending edits with the values an entry replaced (its change's inverse); False when impossible."""
+        from app.usecases.planning import plan_revert, revertible  # with the first revert (issue 16)
+
         if not revertible(entry):
             self.editor.post(Message(Level.INFO, "Only a kept change can be reverted; this one did not stay."))
             return False

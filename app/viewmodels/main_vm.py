@@ -25,9 +25,6 @@ from app.domain.model import (
 from app.domain.outside import OutsideChange
 from app.storage.history import History
 from app.storage.originals import OriginalsStore, OriginalValues
-from app.usecases.endings import Ending, error_ending, result_ending
-from app.usecases.formatting import command_lines, format_runs
-from app.usecases.planning import FamilyUnavailableError, plan_save
 from app.usecases.reading import MachineReader, ReadResult, read_machine
 from app.usecases.recovery import Finding, Recovered, Recovery
 from app.usecases.trial_results import DEFAULT_TRIAL_S, ApplyFailedError, TransactionResult
@@ -45,7 +42,15 @@ if TYPE_CHECKING:
 
 DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
 # A refusal the user chose or can wait out is not an error: the cancelled prompt informs, a busy machine warns.
-_ERROR_LEVEL = {Ending.CANCELLED: Level.INFO, Ending.BUSY: Level.WARNING}
+
+
+def _error_level(exc: BaseException) -> Level:
+    """How a failed change is shown: a cancelled prompt is information, a busy machine a warning, the rest errors."""
+    from app.usecases.endings import Ending, error_ending  # with the first change (issue 16)
+
+    ending = error_ending(exc)
+    levels = {Ending.CANCELLED: Level.INFO, Ending.BUSY: Level.WARNING}
+    return levels.get(ending, Level.ERROR) if ending else Level.ERROR
 
 
 @dataclass(frozen=True)
@@ -206,9 +211,13 @@ class MainViewModel(QObject):
         return self.pending_change().describe()
 
     def pending_commands(self) -> list[str]:
+        from app.usecases.formatting import command_lines  # when first asked (issue 16)
+
         return command_lines(self.pending_change())
 
     def undo_commands(self) -> list[str]:
+        from app.usecases.formatting import command_lines
+
         return command_lines(self.pending_change().inverse())
 
     # --- intent ---------------------------------------------------------------------------------------------
@@ -422,6 +431,8 @@ class MainViewModel(QObject):
         try:
             trial = await in_thread(lambda: self._trials().begin(change, seconds=self.countdown_s))
         except ApplyFailedError as exc:
+            from app.usecases.formatting import format_runs
+
             await self._take_state(exc.result.state, keep_edits=True)
             self._post(
                 Level.ERROR,
@@ -431,8 +442,7 @@ class MainViewModel(QObject):
             )
             return
         except LoopbackTunerError as exc:
-            ending = error_ending(exc)
-            self._post(_ERROR_LEVEL.get(ending, Level.ERROR) if ending else Level.ERROR, str(exc))
+            self._post(_error_level(exc), str(exc))
             return
         finally:
             if self._trial is None:
@@ -463,6 +473,10 @@ class MainViewModel(QObject):
         if self.has_pending:
             self._post(Level.WARNING, "Apply or discard the pending edits first: saving keeps the values in effect.")
             return None
+        from app.usecases.endings import Ending, result_ending  # with the first save (issue 16)
+        from app.usecases.formatting import format_runs
+        from app.usecases.planning import FamilyUnavailableError, plan_save
+
         try:
             change = plan_save(self._state, families)
         except FamilyUnavailableError as exc:
@@ -479,8 +493,7 @@ class MainViewModel(QObject):
             self._post(Level.ERROR, f"The values could not be saved: {exc}", format_runs(exc.result.results))
             return None
         except LoopbackTunerError as exc:
-            ending = error_ending(exc)
-            self._post(_ERROR_LEVEL.get(ending, Level.ERROR) if ending else Level.ERROR, str(exc))
+            self._post(_error_level(exc), str(exc))
             return None
         finally:
             self._set_busy("")

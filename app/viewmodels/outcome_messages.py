@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from app.usecases.endings import RECONNECT_NOTE, Ending, result_ending
-from app.usecases.formatting import format_runs, outcome_text
+from typing import TYPE_CHECKING
+
 from app.usecases.recovery import Finding, Recovered
-from app.usecases.trial_results import TransactionResult
 from app.viewmodels.messages import Level, Message
+
+if TYPE_CHECKING:  # a change's outcome modules are imported by the first result (the window's start-up: issue 16)
+    from app.usecases.trial_results import TransactionResult
 
 _TEXT = {
     Finding.HELPER_RUNNING: (
@@ -91,6 +93,9 @@ def _comparison_message(found: Recovered, summary: str, *, staged: bool) -> Mess
 
 def result_messages(result: TransactionResult, reason: str) -> list[Message]:
     """The messages for a finished trial: its notices, then how it ended (``reason``: why it was reverted)."""
+    from app.usecases.endings import RECONNECT_NOTE, Ending, result_ending
+    from app.usecases.formatting import format_runs, outcome_text
+
     details = format_runs(result.results)
     out = [Message(Level.WARNING, notice.text) for notice in result.notices]
     ending = result_ending(result)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject
 
-from app.domain.defaults import DefaultsEntry
 from app.domain.model import Family, LoopbackSettings
 from app.domain.presets import PRESETS, Preset, PresetId
-from app.usecases.helpdesk import DefaultsTable, DefaultsUnavailableError, fill_preset
 from app.viewmodels.editing import PendingEditor, refuse_while_busy
 from app.viewmodels.facts_vm import MachineFactsViewModel
 from app.viewmodels.messages import Level, Message
+
+if TYPE_CHECKING:  # the help-desk use cases and the defaults table are loaded when first used (issue 16)
+    from app.domain.defaults import DefaultsEntry
+    from app.usecases.helpdesk import DefaultsTable
 
 
 class PresetsViewModel(QObject):
@@ -18,15 +24,21 @@ class PresetsViewModel(QObject):
         self,
         editor: PendingEditor,
         facts: MachineFactsViewModel,
-        defaults: DefaultsTable,
+        defaults: Callable[[], DefaultsTable],
         *,
         simulated: bool,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.editor, self.facts, self.defaults, self.simulated = editor, facts, defaults, simulated
+        self.editor, self.facts, self.simulated = editor, facts, simulated
+        self._load_defaults = defaults  # the Windows defaults table, read and parsed when first needed
         self.note = ""  # what the last preset did with large MTU, and why (the pending list shows it)
         self._filled: dict[Family, LoopbackSettings] = {}
+
+    @cached_property
+    def defaults(self) -> DefaultsTable:
+        """The Windows defaults table (loaded once, by the first restore or preset that needs it)."""
+        return self._load_defaults()
 
     @property
     def presets(self) -> tuple[Preset, ...]:
@@ -53,6 +65,8 @@ class PresetsViewModel(QObject):
                 )
             )
             return False
+        from app.usecases.helpdesk import fill_preset  # with the first preset (issue 16)
+
         plan = fill_preset(preset_id, current, self.facts.info, self.facts.congestion)
         self.note, self._filled = plan.large_mtu.text, dict(plan.targets)  # before the edits: the window redraws
         for family, settings in plan.targets.items():
@@ -69,6 +83,8 @@ class PresetsViewModel(QObject):
 
     def windows_defaults(self) -> DefaultsEntry | None:
         """The table's entry for this machine's build, or None (unknown build, no build known, no table)."""
+        from app.usecases.helpdesk import DefaultsUnavailableError
+
         info = self.facts.info
         try:
             return self.defaults.for_machine(info.build if info else None, simulated=self.simulated)
@@ -78,6 +94,8 @@ class PresetsViewModel(QObject):
     def restore_windows_defaults(self, families: tuple[Family, ...]) -> bool:
         if not self.editor.can_start_from_machine_values(families, "restoring"):
             return False
+        from app.usecases.helpdesk import DefaultsUnavailableError
+
         info = self.facts.info
         try:
             entry = self.defaults.for_machine(info.build if info else None, simulated=self.simulated)

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from app.domain.model import Family
-from app.usecases.helpdesk import ProfileError, read_profile, write_profile
 from app.viewmodels.editing import PendingEditor, refuse_while_busy
 from app.viewmodels.messages import Level, Message
 from app.viewmodels.tasks import in_thread
@@ -20,6 +19,8 @@ class ProfilesViewModel(QObject):
 
     async def export_profile(self, path: Path, *, pending: bool) -> bool:
         """Write the current (or pending) values to ``path``; failures become messages."""
+        from app.usecases.helpdesk import ProfileError, write_profile  # when first used (issue 16)
+
         state = self.editor.state
         if state is None:
             return False
@@ -42,6 +43,8 @@ class ProfilesViewModel(QObject):
 
     async def import_profile(self, path: Path) -> bool:
         """Read a profile into pending edits (nothing is applied); a bad file changes nothing."""
+        from app.usecases.helpdesk import ProfileError, read_profile  # when first used (issue 16)
+
         if refuse_while_busy(self.editor):
             return False
         try:

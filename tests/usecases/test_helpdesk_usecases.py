@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.domain.interactions import ProblemKind
 from app.domain.machine_facts import CongestionReading, MachineInfo
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.presets import LargeMtuChoice, PresetId
@@ -13,13 +14,12 @@ from app.usecases.helpdesk import (
     DefaultsProblem,
     DefaultsTable,
     DefaultsUnavailableError,
-    ProblemKind,
     ProfileError,
     fill_preset,
-    known_problems,
     read_profile,
     write_profile,
 )
+from app.usecases.known_problems import known_problems
 
 OFF = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, False)
 ON = LoopbackSettings(ExecutionMode.ADAPTIVE, 4, True)

@@ -55,7 +55,7 @@ def models(qapp: Any, tmp_path: Path, run: Callable[[Any], Any]) -> Iterator[Cal
         facts = MachineFactsViewModel(main, services.machine_info, services.history)
         main.changed.connect(facts.refresh_warnings)  # as the composition root wires it
         table = DefaultsTable.from_text(defaults if defaults is not None else defaults_table())
-        presets = PresetsViewModel(main, facts, table, simulated=True)
+        presets = PresetsViewModel(main, facts, lambda: table, simulated=True)
         messages: list[Message] = []
         main.message.connect(messages.append)
         m = Models(

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.domain.interactions import ProblemKind
 from app.domain.model import ExecutionMode, Family, LoopbackSettings
 from app.domain.presets import LargeMtuChoice, PresetId
 from app.simulator.profile import SimProfile
-from app.usecases.helpdesk import ProblemKind
 from app.viewmodels.messages import Level
 from tests.viewmodels.conftest import Models
 
