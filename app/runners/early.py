@@ -3,7 +3,9 @@ so that work overlaps netsh's latency (issue 16: the command line's ``show``, an
 
 Nothing here imports the domain's value classes or ``dataclasses``: the command line calls ``start_read`` a few
 milliseconds after the interpreter is up (app/cli_parts/early.py), and everything the runs need beyond this is
-imported on their own threads, inside netsh's latency (app/simulator/runner.py).
+imported on their own threads, inside netsh's latency (app/simulator/runner.py). Those threads and the main thread
+then import at the same time; Python locks each module, which is safe as long as the modules involved import each
+other in no cycle (tests/cli/test_early_show.py checks the import graph).
 """
 
 from __future__ import annotations

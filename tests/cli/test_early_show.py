@@ -196,3 +196,48 @@ def test_show_starts_its_runs_before_importing_the_parser_or_the_domain(make_sta
             "app.simulator.machine": False,
         }
     )
+
+
+def _import_cycles() -> list[list[str]]:
+    """The app's import cycles (strongly connected groups of modules, type-checking imports left out)."""
+    import grimp
+
+    graph = grimp.build_graph("app", include_external_packages=False, exclude_type_checking_imports=True)
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in order:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], order[imported])
+        if low[module] == order[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycle_among_what_the_early_runs_and_the_command_line_import_at_once() -> None:
+    """An early read's threads import the simulator and the domain while the main thread imports the parser, the
+    domain and the rest. Python locks each module, so two threads importing at once is safe unless modules import
+    each other in a cycle (each thread could then hold one and wait for the other: a "deadlock detected" error)."""
+    concurrent = ("app.domain", "app.simulator", "app.runners", "app.storage", "app.usecases", "app.cli_parts")
+    cycles = [group for group in _import_cycles() if any(m.startswith(concurrent) for m in group)]
+    assert cycles == []
+    assert any("app.elevation.helper" in group for group in _import_cycles())  # the search finds cycles where they are
