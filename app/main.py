@@ -138,11 +138,24 @@ FIRST_PAINT_WAITS_S = 0.1  # for the first read, before the window is shown: its
 LOOP_AT_THE_LATEST_MS = 100  # after the window is shown, the qasync loop is installed even if the read is still running
 
 
-def _import_asyncio_and_qasync() -> None:
-    """Import them (in a worker thread: the GUI thread then only installs the loop, about 1 ms instead of 30)."""
-    import asyncio  # noqa: F401
+# Imported once the values have painted, in a worker thread: asyncio and qasync (the GUI thread then only installs
+# the loop, about 1 ms instead of 30), and what the first change, save, preset or restore would otherwise import
+# on the GUI thread (a change's outcome and the help-desk use cases: 10-15 ms, most of a frame; make bench figure 5).
+AFTER_PAINT_MODULES = (
+    "asyncio",
+    "qasync",
+    "app.usecases.endings",
+    "app.usecases.formatting",
+    "app.usecases.planning",
+    "app.usecases.helpdesk",
+)
 
-    import qasync  # noqa: F401
+
+def _import_after_paint() -> None:
+    import importlib
+
+    for name in AFTER_PAINT_MODULES:
+        importlib.import_module(name)
 
 
 def install_qasync(app: QApplication) -> qasync.QEventLoop:
@@ -239,7 +252,7 @@ def _run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace, ear
 
     importing = False
 
-    def load_loop() -> None:  # import asyncio and qasync off this thread, then install the loop here
+    def load_loop() -> None:  # import asyncio, qasync and the rest off this thread, then install the loop here
         nonlocal importing
         gc.enable()  # the values are shown (or the read is late): start-up is over
         if not importing and loop is None:
@@ -248,7 +261,7 @@ def _run_gui(backend: Backend, paths: AppPaths, options: argparse.Namespace, ear
             # icon engine costs about 3 ms that the values need not wait for. A screenshot shows no title bar.
             with contextlib.suppress(FileNotFoundError):  # an icon is nice to have; the app works without it
                 app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
-            importer.run(_import_asyncio_and_qasync, lambda _outcome: install_loop(), "asyncio import")
+            importer.run(_import_after_paint, lambda _outcome: install_loop(), "imports after the first paint")
 
     def values_shown() -> None:  # the loop's modules load once Qt has painted them (the read may be late)
         if not options.screenshot:  # (a screenshot installs the loop once it is saved)

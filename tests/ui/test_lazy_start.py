@@ -42,6 +42,14 @@ LAZY_MODULES = (
     # the recovery check's machine-wide lock: only when an earlier run left a trial unfinished
     "app.elevation.machine_lock",
     "app.elevation.backend_args",  # the support log rotates by itself (app/support_log.py)
+    # a change's outcome, the help-desk use cases and the defaults table: imported after the first paint
+    # (app/main.py AFTER_PAINT_MODULES) or by their first use
+    "app.usecases.endings",
+    "app.usecases.formatting",
+    "app.usecases.planning",
+    "app.usecases.helpdesk",
+    "app.domain.defaults",
+    "app.domain.profile_file",
     # asyncio and qasync: imported, and qasync's loop installed, once the first read's values have painted
     # (test_the_values_are_shown_before_asyncio_is_imported)
     "asyncio",
@@ -339,18 +347,20 @@ def test_without_a_screenshot_asyncio_is_imported_after_the_values_have_painted(
         "    paints.append(window.vm.state is not None)\n"
         "    paint(window, event)\n"
         "MainWindow.paintEvent = counting\n"
-        "load = app.main._import_asyncio_and_qasync\n"
+        "load = app.main._import_after_paint\n"
         "def loading():\n"
         "    print('import starts; first paint showed the values:', paints[:1], 'asyncio:', 'asyncio' in sys.modules,"
         " flush=True)\n"
         "    load()\n"
-        "app.main._import_asyncio_and_qasync = loading\n"
+        "app.main._import_after_paint = loading\n"
         "app.main.LOOP_AT_THE_LATEST_MS = 600_000  # no fallback: only the paint starts the import\n",
-        "print('window icon set by then:', not qapp.windowIcon().isNull(), flush=True)",
+        "print('window icon set by then:', not qapp.windowIcon().isNull(), flush=True); "
+        "print('a change needs nothing more:', [m for m in app.main.AFTER_PAINT_MODULES if m not in sys.modules])",
     )
     assert lines == [
         "import starts; first paint showed the values: [True] asyncio: False",
         "window icon set by then: True",  # after the first paint too
+        "a change needs nothing more: []",  # imported after the paint, off the GUI thread
         "0",
     ]
 
