@@ -91,4 +91,7 @@ def start_show(argv: Sequence[str], environ: Mapping[str, str] | None = None) ->
         backend = choose_backend(backend=options.get("backend"), state=options.get("state"), environ=env)
     except ValidationError:
         return None  # the full parse reports it
-    return start_read(backend)
+    try:
+        return start_read(backend)
+    except Exception:  # only a head start: the full parse starts the read again and reports any error
+        return None

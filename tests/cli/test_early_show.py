@@ -137,6 +137,19 @@ def test_a_named_netsh_is_never_run_from_the_early_look(monkeypatch: pytest.Monk
     assert started == [choose_backend(backend="simulated", state=state, environ={})]
 
 
+def test_a_failing_early_start_is_left_to_the_full_parse(
+    monkeypatch: pytest.MonkeyPatch, make_state: MakeState
+) -> None:
+    """The early start is only a head start: whatever goes wrong there (here: an error nobody expects) is met again,
+    and reported, by the full parse's own start; the early look itself never ends the command line."""
+
+    def failing(_backend: Backend) -> StartedRead:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(early_module, "start_read", failing)
+    assert start_show(["--state", str(make_state().path), "show"], environ={}) is None
+
+
 def test_a_plain_show_starts_the_read_on_the_backend_the_parse_chooses(make_state: MakeState) -> None:
     state = make_state()
     started = start_show(["--state", str(state.path), "show", "--json"], environ={})
