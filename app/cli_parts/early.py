@@ -11,12 +11,11 @@ The command line takes the runs only when the full parse chooses the same backen
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from app.domain.read_plan import STORE_WORDS
-from app.runners.factory import BACKEND_NAMES, ENV_NETSH
+from app.runners.factory import BACKEND_NAMES
 
 if TYPE_CHECKING:
     from app.runners.early import StartedRead
@@ -78,19 +77,20 @@ def start_show(argv: Sequence[str], environ: Mapping[str, str] | None = None) ->
     """The read ``show`` makes, started now when ``argv`` is plainly a ``show`` on Windows' netsh or the simulated
     machine (see the module's text); None when it is not, or when anything is in doubt."""
     options = plain_show_options(argv)
-    if options is None or "netsh" in options or "capture" in options:
+    if options is None or "capture" in options:  # a replay runs nothing, and its file is checked by the full parse
         return None
-    env = os.environ if environ is None else environ
-    if options.get("backend") != "simulated" and env.get(ENV_NETSH):
-        return None  # a custom netsh: the full parse decides whether it may run at all
     from app.domain.errors import ValidationError
     from app.runners.early import start_read
-    from app.runners.factory import choose_backend
+    from app.runners.factory import BackendKind, choose_backend
 
-    try:
-        backend = choose_backend(backend=options.get("backend"), state=options.get("state"), environ=env)
+    try:  # the one choice of backend, from the same options and environment the full parse will see
+        backend = choose_backend(
+            backend=options.get("backend"), netsh=options.get("netsh"), state=options.get("state"), environ=environ
+        )
     except ValidationError:
         return None  # the full parse reports it
+    if backend.kind not in (BackendKind.SYSTEM, BackendKind.SIMULATED):
+        return None  # a custom netsh: what runs as netsh is started by the full parse alone
     try:
         return start_read(backend)
     except Exception:  # only a head start: the full parse starts the read again and reports any error
