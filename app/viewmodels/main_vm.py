@@ -41,11 +41,11 @@ if TYPE_CHECKING:
     from app.viewmodels.measure_now_vm import MeasureFunction, MeasureNowViewModel
 
 DEFAULT_COUNTDOWN_S = DEFAULT_TRIAL_S
-# A refusal the user chose or can wait out is not an error: the cancelled prompt informs, a busy machine warns.
 
 
 def _error_level(exc: BaseException) -> Level:
-    """How a failed change is shown: a cancelled prompt is information, a busy machine a warning, the rest errors."""
+    """How a failed change is shown. A refusal the user chose or can wait out is not an error: the cancelled prompt
+    informs, a busy machine warns; the rest are errors."""
     from app.usecases.endings import Ending, error_ending  # with the first change (issue 16)
 
     ending = error_ending(exc)
